@@ -1,0 +1,300 @@
+"""Turn a template body into the exact text one network receives.
+
+Templates may use two placeholders, ``{hashtags}`` and ``{link}``; ``{{`` and ``}}`` are
+literal braces. Placeholders are tokenised with ``string.Formatter().parse`` and
+substituted by hand: user text is never passed to ``str.format`` (which would evaluate
+``{x.__class__}``-style lookups).
+
+Hashtags are fitted, never forced: each is added in priority order only while the cap
+and the network's length limit allow, so a post is never cut or truncated.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from string import Formatter
+
+import regex  # the venv has no stubs for regex
+
+from amplifier.errors import RenderError
+from amplifier.length import measure, utf8_bytes, x_invalid_characters
+from amplifier.networks.base import NetworkName
+
+PLACEHOLDERS = ("hashtags", "link")
+_ALLOWED = "{hashtags} and {link}"
+_LITERAL_HINT = "write {{ or }} for a literal brace"
+
+
+@dataclass(frozen=True)
+class NetworkLimits:
+    """The length rules of one network (or one Mastodon server)."""
+
+    max_length: int
+    url_length: int  # what one URL counts as; 0 where URLs count in full (Bluesky)
+    max_hashtags: int
+    max_bytes: int | None = None  # UTF-8 byte cap, where the network has one
+
+
+DEFAULT_LIMITS: dict[NetworkName, NetworkLimits] = {
+    "x": NetworkLimits(max_length=280, url_length=23, max_hashtags=2),
+    "mastodon": NetworkLimits(max_length=500, url_length=23, max_hashtags=4),
+    "bluesky": NetworkLimits(max_length=300, url_length=0, max_hashtags=3, max_bytes=3000),
+}
+
+_RULES: dict[NetworkName, str] = {
+    "x": "X counts URLs as {url}, emoji and CJK as 2",
+    "mastodon": "Mastodon counts URLs as {url} and @user@server as @user",
+    "bluesky": "Bluesky counts graphemes and URLs in full",
+}
+
+
+class TooLong(RenderError):
+    """The text is over the network's limit before any hashtag is added."""
+
+    def __init__(
+        self, *, network: NetworkName, length: int, limit: int, unit: str, rule: str
+    ) -> None:
+        self.network = network
+        self.length = length
+        self.limit = limit
+        self.unit = unit
+        super().__init__(f"too long for {network}: {length} of {limit} {unit} ({rule})")
+
+
+@dataclass(frozen=True)
+class RenderedPost:
+    """The text for one network and how the hashtags were fitted.
+
+    ``hashtags`` are the tags render added, in order; ``skipped_hashtags`` are requested
+    tags left out by the cap or the length limit. Tags the text already held are in neither.
+    """
+
+    network: NetworkName
+    text: str
+    length: int
+    limit: int
+    hashtags: tuple[str, ...]
+    skipped_hashtags: tuple[str, ...]
+    link: str | None
+
+
+# --- placeholders ------------------------------------------------------------------------
+
+_Token = tuple[str, str | None]  # (literal text, placeholder name or None)
+
+
+def _brace_problem(reason: str) -> str:
+    if "Single '}'" in reason:
+        return f"unbalanced braces: a '}}' without a matching '{{'; {_LITERAL_HINT}"
+    if "Single '{'" in reason or "expected '}'" in reason:
+        return f"unbalanced braces: a '{{' without a matching '}}'; {_LITERAL_HINT}"
+    return f"malformed placeholder; {_LITERAL_HINT}"
+
+
+def _field_problems(field: str, conversion: str | None, spec: str) -> list[str]:
+    shown = (
+        "{" + field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+    )
+    base = re.split(r"[.\[]", field, maxsplit=1)[0]
+    problems: list[str] = []
+    # One message per placeholder: the first reason it is wrong, plus any conversion or spec.
+    if base == "" or base.isdigit():
+        problems.append(f"positional placeholder {shown}: name it, allowed are {_ALLOWED}")
+    elif base != field:
+        problems.append(
+            f"placeholder {shown} uses attribute or index access; only plain {_ALLOWED} are allowed"
+        )
+    elif base not in PLACEHOLDERS:
+        problems.append(f"unknown placeholder {{{base}}}: allowed are {_ALLOWED} ({_LITERAL_HINT})")
+    if conversion:
+        problems.append(f"placeholder {shown} has a conversion (!{conversion}); remove it")
+    if spec:
+        problems.append(f"placeholder {shown} has a format spec (:{spec}); remove it")
+    return ["; ".join(problems)] if problems else []
+
+
+def _scan(text: str) -> tuple[list[_Token], list[tuple[int, str]]]:
+    """Tokens of ``text`` and its problems as (0-based line, message)."""
+    tokens: list[_Token] = []
+    problems: list[tuple[int, str]] = []
+    # Line by line, so a problem knows its line and one bad brace hides nothing after it.
+    for line_no, line in enumerate(text.split("\n")):
+        if line_no:
+            tokens.append(("\n", None))
+        parsed = Formatter().parse(line)
+        try:
+            for literal, field, spec, conversion in parsed:
+                tokens.append((literal, None))
+                if field is None:
+                    continue
+                found = _field_problems(field, conversion, spec or "")
+                problems.extend((line_no, message) for message in found)
+                tokens.append(("", field if not found else None))
+        except ValueError as error:
+            problems.append((line_no, _brace_problem(str(error))))
+    return tokens, problems
+
+
+def placeholder_problems(text: str) -> list[tuple[int, str]]:
+    """Every placeholder problem in ``text`` as (0-based line within text, message)."""
+    return _scan(text)[1]
+
+
+def _tokens(text: str) -> list[_Token]:
+    tokens, problems = _scan(text)
+    if problems:
+        raise RenderError("; ".join(f"line {line + 1}: {message}" for line, message in problems))
+    return tokens
+
+
+def placeholders_used(text: str) -> set[str]:
+    """The placeholder names ``text`` uses (raises RenderError on any problem)."""
+    return {field for _, field in _tokens(text) if field is not None}
+
+
+def _substitute(tokens: list[_Token], values: Mapping[str, str]) -> str:
+    out = ""
+    drop_space = False
+    for literal, field in tokens:
+        if field is None:
+            # An empty value after a space or line start would leave a double or leading
+            # space: drop the space that follows it.
+            out += literal[1:] if drop_space and literal.startswith(" ") else literal
+            drop_space = drop_space and literal == ""
+            continue
+        if field not in values:
+            raise RenderError(f"no value for placeholder {{{field}}}")
+        value = values[field]
+        out += value
+        drop_space = value == "" and (out == "" or out[-1] in " \n")
+    return out
+
+
+def fill(text: str, values: Mapping[str, str]) -> str:
+    """Replace each {name} in ``text`` with values[name]; RenderError on any problem.
+
+    An empty value right after a space or a line start also drops the space after it.
+    """
+    return _substitute(_tokens(text), values)
+
+
+# --- hashtags ----------------------------------------------------------------------------
+
+_TAG_BODY = regex.compile(r"[\p{L}\p{M}\p{Nd}_]+")
+_HAS_LETTER = regex.compile(r"\p{L}")
+# A hashtag in text: not glued to a word, a URL path or another tag ("/#frag", "a#b").
+_TAG_IN_TEXT = regex.compile(r"(?<![\p{L}\p{M}\p{Nd}_&/=#@])[#＃]([\p{L}\p{M}\p{Nd}_]+)")
+
+
+def normalize_hashtag(tag: str) -> str:
+    """'#Tag' from 'Tag' or '#Tag'; RenderError naming a tag no network would link."""
+    body = tag.strip()
+    body = body[1:] if body.startswith("#") else body
+    if not _TAG_BODY.fullmatch(body) or not _HAS_LETTER.search(body):
+        raise RenderError(
+            f"bad hashtag {tag!r}: use letters, digits and underscores, with at least one letter"
+        )
+    return "#" + body
+
+
+def hashtags_in(text: str) -> list[str]:
+    """The hashtags a text already holds, as written, in order."""
+    return ["#" + match.group(1) for match in _TAG_IN_TEXT.finditer(text)]
+
+
+# --- render ------------------------------------------------------------------------------
+
+_TRAILING_SPACE = re.compile(r"[ \t]+$", re.MULTILINE)
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def _tidy(text: str) -> str:
+    """No trailing spaces, at most one blank line in a row, nothing around the text."""
+    return _BLANK_LINES.sub("\n\n", _TRAILING_SPACE.sub("", text)).strip()
+
+
+def _compose(tokens: list[_Token], used: set[str], link: str | None, tags: list[str]) -> str:
+    joined = " ".join(tags)
+    body = _substitute(tokens, {"hashtags": joined, "link": link or ""})
+    if link and "link" not in used:
+        body = body.rstrip() + " " + link
+    if tags and "hashtags" not in used:
+        body = body.rstrip() + "\n\n" + joined
+    return _tidy(body)
+
+
+def _overflow(text: str, network: NetworkName, limits: NetworkLimits) -> TooLong | None:
+    length = measure(text, network, limits)
+    rule = _RULES[network].format(url=limits.url_length)
+    if length > limits.max_length:
+        return TooLong(
+            network=network, length=length, limit=limits.max_length, unit="characters", rule=rule
+        )
+    if limits.max_bytes is not None and utf8_bytes(text) > limits.max_bytes:
+        return TooLong(
+            network=network,
+            length=utf8_bytes(text),
+            limit=limits.max_bytes,
+            unit="bytes",
+            rule="counted in UTF-8",
+        )
+    return None
+
+
+def render(
+    text: str,
+    *,
+    network: NetworkName,
+    limits: NetworkLimits,
+    link: str | None,
+    hashtags: Sequence[str],
+) -> RenderedPost:
+    """The post for ``network``: link placed, hashtags fitted, length checked.
+
+    Raises TooLong when the text with its link is already over the limit, and RenderError
+    for a bad placeholder or hashtag.
+    """
+    tokens = _tokens(text)
+    used = {field for _, field in tokens if field is not None}
+    wanted: list[str] = []
+    for tag in hashtags:
+        normalized = normalize_hashtag(tag)
+        if normalized.lower() not in {w.lower() for w in wanted}:
+            wanted.append(normalized)
+
+    base = _compose(tokens, used, link, [])
+    too_long = _overflow(base, network, limits)
+    if too_long is not None:
+        raise too_long
+    if network == "x" and (refused := x_invalid_characters(base)):
+        raise RenderError(f"X refuses these characters: {', '.join(refused)}")
+
+    present = {tag.lower() for tag in hashtags_in(base)}
+    count = len(present)
+    chosen: list[str] = []
+    skipped: list[str] = []
+    for tag in wanted:
+        if tag.lower() in present:
+            continue
+        if count >= limits.max_hashtags:
+            skipped.append(tag)
+            continue
+        candidate = _compose(tokens, used, link, [*chosen, tag])
+        if _overflow(candidate, network, limits) is None:
+            chosen.append(tag)
+            count += 1
+        else:
+            skipped.append(tag)
+
+    final = _compose(tokens, used, link, chosen)
+    return RenderedPost(
+        network=network,
+        text=final,
+        length=measure(final, network, limits),
+        limit=limits.max_length,
+        hashtags=tuple(chosen),
+        skipped_hashtags=tuple(skipped),
+        link=link,
+    )
