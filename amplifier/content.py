@@ -1,0 +1,582 @@
+"""Load and validate post templates from the content folder.
+
+A post is a UTF-8 Markdown file: a YAML front-matter block between two ``---`` lines, then
+the text (see ``posts/README.md``). Loading never stops at a bad file: each problem becomes a
+``Problem(file, line, message)`` and the valid posts beside it are still loaded.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from amplifier.errors import Problem, RenderError
+from amplifier.networks.base import NETWORK_NAMES, MediaItem, NetworkName
+from amplifier.render import NetworkLimits, placeholder_problems, render
+
+FENCE = "---"
+MAX_ALT_TEXT = 1000  # X's limit, the lowest of the three networks
+POST_SUFFIX = ".md"
+SKIPPED_FILES = frozenset({"README.md"})
+
+# Fields a translation may set for itself; everything else comes from its original.
+TRANSLATION_OVERRIDES = frozenset(
+    {"link", "hashtags", "variants", "content_warning", "media", "source"}
+)
+
+
+class _FrontMatter(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,79}$")
+    campaign: str | None = None
+    language: str = Field(pattern=r"^[a-z]{2,3}$")
+    source: str | None = Field(default=None, min_length=3)
+    translation_of: str | None = None
+    hashtags: list[str] = Field(default_factory=list)
+    link: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    networks: list[NetworkName] = Field(default_factory=lambda: list(NETWORK_NAMES))
+    weight: int = Field(default=1, ge=1, le=100, strict=True)
+    valid_from: date | None = None
+    valid_until: date | None = None
+    content_warning: str | None = None
+    allow_mentions: bool = False
+    media: list[_MediaEntry] = Field(default_factory=list)
+    variants: dict[NetworkName, str] = Field(default_factory=dict)
+
+    @field_validator("hashtags")
+    @classmethod
+    def _hashtags(cls, tags: list[str]) -> list[str]:
+        for tag in tags:
+            bare = tag.lstrip("#")
+            if not bare or not all(c.isalnum() or c == "_" for c in bare) or bare.isdigit():
+                raise ValueError(
+                    f"{tag!r} is not a hashtag: letters, digits and '_' only, not digits alone"
+                )
+        return [tag.lstrip("#") for tag in tags]
+
+
+class _MediaEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    file: str = Field(min_length=1)
+    alt: str | None = None
+
+
+_FrontMatter.model_rebuild()
+
+
+@dataclass(frozen=True)
+class Template:
+    """One post, ready for rendering. A translation is a Template with translation_of set."""
+
+    id: str
+    campaign: str
+    language: str
+    body: str
+    source: str
+    path: Path
+    body_line: int
+    hashtags: tuple[str, ...] = ()
+    link: str | None = None
+    networks: frozenset[NetworkName] = frozenset(NETWORK_NAMES)
+    weight: int = 1
+    valid_from: date | None = None
+    valid_until: date | None = None
+    content_warning: str | None = None
+    allow_mentions: bool = False
+    media: tuple[MediaItem, ...] = ()
+    variants: Mapping[NetworkName, str] = field(default_factory=dict)
+    translation_of: str | None = None
+    field_lines: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def original_id(self) -> str:
+        return self.translation_of or self.id
+
+    def text_for(self, network: NetworkName) -> str:
+        return self.variants.get(network, self.body)
+
+    def text_line(self, network: NetworkName) -> int:
+        """The file line where the text used for this network starts, for messages."""
+        if network in self.variants:
+            return self.field_lines.get(f"variants.{network}", self.body_line)
+        return self.body_line
+
+    def valid_on(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_until is None or day <= self.valid_until
+        )
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What became of one file, for the check summary."""
+
+    path: Path
+    post_id: str | None
+    campaign: str | None
+    networks: frozenset[NetworkName]
+    ok: bool
+
+
+@dataclass(frozen=True)
+class Library:
+    """Every valid post, by id, with translations by original id and language."""
+
+    originals: Mapping[str, Template]
+    translations: Mapping[str, Mapping[str, Template]]
+    problems: tuple[Problem, ...]
+    files: tuple[FileResult, ...]
+
+    def version(self, original_id: str, language: str) -> Template | None:
+        """The post in the given language: the original itself, or its translation."""
+        original = self.originals.get(original_id)
+        if original is None:
+            return None
+        if original.language == language:
+            return original
+        return self.translations.get(original_id, {}).get(language)
+
+    def eligible(
+        self,
+        *,
+        campaign: str,
+        patterns: Iterable[str],
+        network: NetworkName,
+        language: str,
+        day: date,
+    ) -> dict[str, Template]:
+        """Originals' ids -> the version this account would post, for one campaign and day."""
+        chosen: dict[str, Template] = {}
+        pattern_list = list(patterns)
+        for post_id, original in self.originals.items():
+            if original.campaign != campaign or network not in original.networks:
+                continue
+            if not any(fnmatch.fnmatchcase(post_id, p) for p in pattern_list):
+                continue
+            version = self.version(post_id, language)
+            if version is not None and version.valid_on(day):
+                chosen[post_id] = version
+        return chosen
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "error" for p in self.problems)
+
+
+# -- loading --------------------------------------------------------------------------------
+
+
+def post_files(folder: Path) -> list[Path]:
+    """Every post file under the folder, sorted, README.md files excluded."""
+    return sorted(
+        path
+        for path in folder.rglob(f"*{POST_SUFFIX}")
+        if path.is_file() and path.name not in SKIPPED_FILES
+    )
+
+
+def load_library(
+    folder: Path,
+    *,
+    campaigns: Iterable[str],
+    limits: Mapping[NetworkName, NetworkLimits],
+) -> Library:
+    """Load every post under ``folder``; problems are collected, never raised."""
+    known_campaigns = set(campaigns)
+    problems: list[Problem] = []
+    parsed: list[Template] = []
+    results: dict[Path, FileResult] = {}
+    if not folder.is_dir():
+        problems.append(Problem(folder, None, "posts folder not found; set posts_dir in config"))
+    for path in post_files(folder) if folder.is_dir() else []:
+        template, file_problems, meta = _parse_file(path)
+        problems.extend(file_problems)
+        if template is not None:
+            parsed.append(template)
+        results[path] = FileResult(
+            path,
+            meta.get("id"),
+            meta.get("campaign"),
+            frozenset(meta.get("networks") or NETWORK_NAMES),
+            template is not None and not file_problems,
+        )
+
+    # An id used by two files is ambiguous: neither is published, each names the other.
+    paths_by_id: dict[str, list[Path]] = {}
+    for template in parsed:
+        paths_by_id.setdefault(template.id, []).append(template.path)
+    originals: dict[str, Template] = {}
+    translations_raw: list[Template] = []
+    for template in parsed:
+        others = [str(p) for p in paths_by_id[template.id] if p != template.path]
+        if others:
+            problems.append(
+                Problem(
+                    template.path,
+                    template.field_lines.get("id"),
+                    f"id {template.id!r} is also used by {', '.join(others)}; "
+                    "every post needs its own id",
+                )
+            )
+            results[template.path] = replace(results[template.path], ok=False)
+        elif template.translation_of:
+            translations_raw.append(template)
+        else:
+            originals[template.id] = template
+
+    translations: dict[str, dict[str, Template]] = {}
+    for draft in translations_raw:
+        merged, problem = _merge_translation(draft, originals, translations)
+        if problem:
+            problems.append(problem)
+            results[draft.path] = replace(results[draft.path], ok=False)
+            continue
+        assert merged is not None
+        translations.setdefault(merged.original_id, {})[merged.language] = merged
+        results[draft.path] = replace(
+            results[draft.path], campaign=merged.campaign, networks=merged.networks
+        )
+
+    # Checks that need the config or the whole library: campaign names, lengths.
+    valid_originals: dict[str, Template] = {}
+    for post_id, template in originals.items():
+        bad = _library_checks(template, known_campaigns, limits)
+        problems.extend(bad)
+        if bad:
+            results[template.path] = replace(results[template.path], ok=False)
+            for translation in translations.pop(post_id, {}).values():
+                results[translation.path] = replace(results[translation.path], ok=False)
+                problems.append(
+                    Problem(
+                        translation.path,
+                        translation.field_lines.get("translation_of"),
+                        f"not published: its original {post_id!r} has errors",
+                    )
+                )
+        else:
+            valid_originals[post_id] = template
+    for post_id, by_language in list(translations.items()):
+        for language, translation in list(by_language.items()):
+            bad = _library_checks(translation, known_campaigns, limits)
+            if bad:
+                problems.extend(bad)
+                results[translation.path] = replace(results[translation.path], ok=False)
+                del by_language[language]
+        if not by_language:
+            del translations[post_id]
+
+    return Library(
+        originals=valid_originals,
+        translations=translations,
+        problems=tuple(problems),
+        files=tuple(results[path] for path in sorted(results)),
+    )
+
+
+def _parse_file(path: Path) -> tuple[Template | None, list[Problem], dict[str, Any]]:
+    """Parse one file alone. Returns the template (or None), its problems, and raw metadata."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem(path, None, f"cannot read file: {exc.strerror}")], {}
+    if b"\x00" in raw:
+        message = "binary file, not a post: posts are UTF-8 text files ending in .md"
+        return None, [Problem(path, None, message)], {}
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        message = f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file with UTF-8 encoding"
+        return None, [Problem(path, line, message)], {}
+
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != FENCE:
+        message = (
+            "missing front matter: a post starts with a line '---', then its settings "
+            "(id, campaign, language, source ...), another '---', then the text"
+        )
+        return None, [Problem(path, 1, message)], {}
+    try:
+        closing = next(i for i in range(1, len(lines)) if lines[i].strip() == FENCE)
+    except StopIteration:
+        message = "front matter is not closed: add a line '---' after the settings"
+        return None, [Problem(path, 1, message)], {}
+
+    front_text = "\n".join(lines[1:closing])
+    try:
+        node = yaml.compose(front_text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(front_text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        # "got <stream end>" points past the mistake; the context mark is where it began.
+        context_mark = getattr(exc, "context_mark", None)
+        if context_mark is not None and "<stream end>" in reason:
+            mark = context_mark
+        line = mark.line + 2 if mark is not None else 2
+        context = getattr(exc, "context", None)
+        reason = f"{context}: {reason}" if context else reason
+        return None, [Problem(path, line, f"front matter is not valid YAML: {reason}")], {}
+    if not isinstance(data, dict):
+        message = "front matter must be 'key: value' lines (id, campaign, language, source ...)"
+        return None, [Problem(path, 2, message)], {}
+
+    field_lines: dict[str, int] = {}
+    problems: list[Problem] = []
+    if node is not None:
+        _record_lines(node, "", field_lines, problems, path, offset=2)
+    meta = {k: data.get(k) for k in ("id", "campaign") if isinstance(data.get(k), str)}
+    if isinstance(data.get("networks"), list):
+        meta["networks"] = [n for n in data["networks"] if n in NETWORK_NAMES]
+
+    try:
+        front = _FrontMatter.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            problems.append(_field_problem(path, error, field_lines))
+        return None, problems, meta
+
+    body_start = closing + 1
+    while body_start < len(lines) and not lines[body_start].strip():
+        body_start += 1
+    body = "\n".join(lines[body_start:]).strip()
+    body_line = body_start + 1
+    if not body:
+        problems.append(
+            Problem(path, closing + 1, "empty text: write the post below the second '---'")
+        )
+
+    for problem in _structure_problems(front, path, field_lines):
+        problems.append(problem)
+    for offset, message in placeholder_problems(body):
+        problems.append(Problem(path, body_line + offset, message))
+    for network, variant in front.variants.items():
+        start = field_lines.get(f"variants.{network}", body_line)
+        for offset, message in placeholder_problems(variant):
+            # A block scalar's text begins on the line after its key.
+            problems.append(Problem(path, start + 1 + offset, message))
+    if problems:
+        return None, problems, meta
+
+    template = Template(
+        id=front.id,
+        campaign=front.campaign or "",
+        language=front.language,
+        body=body,
+        source=front.source or "",
+        path=path,
+        body_line=body_line,
+        hashtags=tuple(front.hashtags),
+        link=front.link,
+        networks=frozenset(front.networks),
+        weight=front.weight,
+        valid_from=front.valid_from,
+        valid_until=front.valid_until,
+        content_warning=front.content_warning,
+        allow_mentions=front.allow_mentions,
+        media=tuple(MediaItem(path.parent / m.file, m.alt or "") for m in front.media),
+        variants={n: v.strip() for n, v in front.variants.items()},
+        translation_of=front.translation_of,
+        field_lines=field_lines,
+    )
+    return template, [], meta
+
+
+def _record_lines(
+    node: yaml.Node,
+    prefix: str,
+    out: dict[str, int],
+    problems: list[Problem],
+    path: Path,
+    offset: int,
+) -> None:
+    """Map dotted field names to file lines; flag keys written twice (YAML keeps the last)."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            name = f"{prefix}{key_node.value}"
+            line = key_node.start_mark.line + offset
+            if name in out:
+                problems.append(
+                    Problem(path, line, f"'{key_node.value}' is written twice; keep one")
+                )
+            out.setdefault(name, line)
+            _record_lines(value_node, f"{name}.", out, problems, path, offset)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            name = f"{prefix}{index}"
+            out.setdefault(name, item.start_mark.line + offset)
+            _record_lines(item, f"{name}.", out, problems, path, offset)
+
+
+def _field_problem(path: Path, error: Any, field_lines: Mapping[str, int]) -> Problem:
+    loc = [str(part) for part in error["loc"]]
+    name = ".".join(loc)
+    line = None
+    for size in range(len(loc), 0, -1):
+        line = field_lines.get(".".join(loc[:size]))
+        if line:
+            break
+    kind = error["type"]
+    if kind == "missing":
+        why = _REQUIRED_HINTS.get(name, "")
+        return Problem(path, line or 2, f"missing required field '{name}'{why}")
+    if kind == "extra_forbidden":
+        allowed = ", ".join(sorted(_FrontMatter.model_fields))
+        return Problem(path, line, f"unknown field '{name}'; allowed fields: {allowed}")
+    message = str(error["msg"]).removeprefix("Value error, ")
+    value = repr(error.get("input"))
+    value = value if len(value) <= 60 else value[:57] + "..."
+    return Problem(path, line, f"'{name}': {message} (got {value})")
+
+
+_REQUIRED_HINTS = {
+    "id": ": a short name of lowercase letters, digits and hyphens, unique among posts",
+    "language": ": the ISO 639-1 code of the text, e.g. en or es",
+    "media.0.file": ": the image file's path, relative to this post file",
+}
+
+
+def _structure_problems(front: _FrontMatter, path: Path, lines: Mapping[str, int]) -> list[Problem]:
+    problems: list[Problem] = []
+    if front.translation_of is None:
+        if not front.campaign:
+            problems.append(
+                Problem(path, 2, "missing required field 'campaign': the campaign id in config")
+            )
+        if not front.source:
+            problems.append(
+                Problem(
+                    path,
+                    2,
+                    "missing required field 'source': say which document and organisation "
+                    "the post's facts come from",
+                )
+            )
+    if front.valid_from and front.valid_until and front.valid_until < front.valid_from:
+        problems.append(
+            Problem(path, lines.get("valid_until"), "'valid_until' is before 'valid_from'")
+        )
+    for network in front.variants:
+        if network not in front.networks:
+            problems.append(
+                Problem(
+                    path,
+                    lines.get(f"variants.{network}"),
+                    f"variant for {network}, but 'networks' does not include {network}",
+                )
+            )
+    for index, media in enumerate(front.media):
+        line = lines.get(f"media.{index}")
+        alt = (media.alt or "").strip()
+        if not alt:
+            problems.append(
+                Problem(
+                    path,
+                    line,
+                    f"media {media.file!r} has no alt text: add 'alt:' describing the image "
+                    "for people who cannot see it",
+                )
+            )
+        elif len(alt) > MAX_ALT_TEXT:
+            problems.append(
+                Problem(path, line, f"alt text is {len(alt)} characters; at most {MAX_ALT_TEXT}")
+            )
+        if not (path.parent / media.file).is_file():
+            problems.append(
+                Problem(path, line, f"media file {media.file!r} not found next to this post")
+            )
+    return problems
+
+
+def _merge_translation(
+    draft: Template,
+    originals: Mapping[str, Template],
+    translations: Mapping[str, Mapping[str, Template]],
+) -> tuple[Template | None, Problem | None]:
+    line = draft.field_lines.get("translation_of")
+    original = originals.get(draft.translation_of or "")
+    if original is None:
+        return None, Problem(
+            draft.path, line, f"translation_of {draft.translation_of!r} names no post"
+        )
+    if draft.language == original.language:
+        return None, Problem(
+            draft.path,
+            draft.field_lines.get("language"),
+            f"a translation must differ in language from its original ({original.language})",
+        )
+    if draft.language in translations.get(original.id, {}):
+        other = translations[original.id][draft.language].path
+        return None, Problem(
+            draft.path, line, f"{original.id!r} already has a {draft.language} version: {other}"
+        )
+    written = draft.field_lines
+    merged = replace(
+        original,
+        id=draft.id,
+        language=draft.language,
+        body=draft.body,
+        path=draft.path,
+        body_line=draft.body_line,
+        translation_of=original.id,
+        field_lines=draft.field_lines,
+        source=draft.source if "source" in written else original.source,
+        link=draft.link if "link" in written else original.link,
+        hashtags=draft.hashtags if "hashtags" in written else original.hashtags,
+        variants=draft.variants if "variants" in written else {},
+        content_warning=(
+            draft.content_warning if "content_warning" in written else original.content_warning
+        ),
+        media=draft.media if "media" in written else original.media,
+    )
+    if draft.campaign and draft.campaign != original.campaign:
+        return None, Problem(
+            draft.path,
+            written.get("campaign"),
+            f"campaign {draft.campaign!r} differs from its original's ({original.campaign})",
+        )
+    return merged, None
+
+
+def _library_checks(
+    template: Template,
+    campaigns: set[str],
+    limits: Mapping[NetworkName, NetworkLimits],
+) -> list[Problem]:
+    problems: list[Problem] = []
+    if template.translation_of is None and template.campaign not in campaigns:
+        known = ", ".join(sorted(campaigns)) or "(none)"
+        problems.append(
+            Problem(
+                template.path,
+                template.field_lines.get("campaign"),
+                f"unknown campaign {template.campaign!r}; campaigns in config: {known}",
+            )
+        )
+    # One message per text line, naming every network that text does not fit.
+    by_line: dict[int, list[str]] = {}
+    for network in NETWORK_NAMES:
+        if network not in template.networks:
+            continue
+        try:
+            render(
+                template.text_for(network),
+                network=network,
+                limits=limits[network],
+                link=template.link,
+                hashtags=(),
+            )
+        except RenderError as exc:
+            by_line.setdefault(template.text_line(network), []).append(str(exc))
+    for line, messages in by_line.items():
+        problems.append(Problem(template.path, line, "; ".join(messages)))
+    return problems

@@ -1,0 +1,184 @@
+"""Plan and render: which post an account publishes in a slot, and its exact text.
+
+Pure over explicit state: the caller passes the account's rotation state in and gets the new
+state back, so the preview runs on memory and the worker persists the same state in its store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from amplifier.config import Account, Settings
+from amplifier.content import Library, Template
+from amplifier.errors import RenderError
+from amplifier.render import RenderedPost, render
+from amplifier.rotation import RotationExhausted, RotationState, next_item, next_items
+from amplifier.slots import Slot, SlotSpec, next_slots, slots_between
+
+
+@dataclass(frozen=True)
+class AccountState:
+    """What rotation remembers for one account: templates and hashtags, each its own cycle."""
+
+    templates: RotationState = field(default_factory=RotationState)
+    hashtags: Mapping[str, RotationState] = field(default_factory=dict)  # per campaign
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "templates": self.templates.to_dict(),
+            "hashtags": {name: state.to_dict() for name, state in self.hashtags.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> AccountState:
+        templates = data.get("templates") or {}
+        hashtags = data.get("hashtags") or {}
+        if not isinstance(templates, Mapping) or not isinstance(hashtags, Mapping):
+            raise ValueError("account state must hold 'templates' and 'hashtags' objects")
+        return cls(
+            templates=RotationState.from_dict(templates),
+            hashtags={str(k): RotationState.from_dict(v) for k, v in hashtags.items()},
+        )
+
+
+@dataclass(frozen=True)
+class PlannedPost:
+    """One slot's post for one account, rendered for its network."""
+
+    account: str
+    slot: Slot
+    template: Template
+    rendered: RenderedPost
+
+
+@dataclass(frozen=True)
+class NothingToPost:
+    """A slot with no post, and why (no active campaign, no eligible template...)."""
+
+    account: str
+    slot: Slot
+    reason: str
+
+
+def slot_spec(settings: Settings, account: Account) -> SlotSpec:
+    """The account's schedule bounded by the union of its campaigns' dates."""
+    campaigns = [settings.campaigns[name] for name in account.campaigns]
+    starts = [c.start for c in campaigns]
+    ends = [c.end for c in campaigns]
+    start = None if any(s is None for s in starts) else min(s for s in starts if s)
+    end = None if any(e is None for e in ends) else max(e for e in ends if e)
+    return settings.schedules[account.schedule].slot_spec(start, end)
+
+
+def upcoming_slots(
+    settings: Settings, account: Account, after: datetime, *, count: int | None, days: int | None
+) -> list[Slot]:
+    spec = slot_spec(settings, account)
+    seed_key = f"{settings.seed}:{account.name}"
+    if days is not None:
+        return slots_between(spec, seed_key, after, after + timedelta(days=days))
+    return next_slots(spec, seed_key, after, count or 5)
+
+
+def candidates(
+    settings: Settings, library: Library, account: Account, day: date
+) -> dict[str, Template]:
+    """Every template the account may post on this day, by original id."""
+    found: dict[str, Template] = {}
+    for name in account.campaigns:
+        campaign = settings.campaigns[name]
+        if (campaign.start and day < campaign.start) or (campaign.end and day > campaign.end):
+            continue
+        language = account.language or campaign.language
+        found.update(
+            library.eligible(
+                campaign=name,
+                patterns=campaign.posts,
+                network=account.network,
+                language=language,
+                day=day,
+            )
+        )
+    return found
+
+
+def plan_slot(
+    settings: Settings,
+    library: Library,
+    account: Account,
+    slot: Slot,
+    state: AccountState,
+    *,
+    exclude: frozenset[str] = frozenset(),
+) -> tuple[PlannedPost | NothingToPost, AccountState]:
+    """Choose and render the next post for this slot; templates that cannot render are skipped."""
+    pool = candidates(settings, library, account, slot.nominal.date())
+    if not pool:
+        return NothingToPost(account.name, slot, "no eligible post for this day"), state
+    weights = {post_id: template.weight for post_id, template in pool.items()}
+    refused = set(exclude)
+    limits = settings.networks.limits(account.network)
+    while True:
+        try:
+            post_id, template_state = next_item(
+                state.templates, weights, f"{settings.seed}:{account.name}", exclude=refused
+            )
+        except RotationExhausted:
+            return NothingToPost(account.name, slot, "every eligible post was refused"), state
+        template = pool[post_id]
+        tags, hashtag_states = _choose_hashtags(settings, account, template, state)
+        try:
+            rendered = render(
+                template.text_for(account.network),
+                network=account.network,
+                limits=limits,
+                link=template.link,
+                hashtags=tags,
+            )
+        except RenderError:
+            refused.add(post_id)  # e.g. an instance with a lower limit than the check used
+            continue
+        new_state = AccountState(templates=template_state, hashtags=hashtag_states)
+        return PlannedPost(account.name, slot, template, rendered), new_state
+
+
+def _choose_hashtags(
+    settings: Settings, account: Account, template: Template, state: AccountState
+) -> tuple[list[str], dict[str, RotationState]]:
+    """Priority order: campaign's always-tags, the post's own, then rotated pool tags."""
+    campaign = settings.campaigns[template.campaign]
+    chosen: list[str] = []
+    for tag in (*campaign.hashtags.always, *template.hashtags):
+        if tag.lower() not in {t.lower() for t in chosen}:
+            chosen.append(tag)
+    states = dict(state.hashtags)
+    pool = {
+        tag: 1 for tag in campaign.hashtags.pool if tag.lower() not in {t.lower() for t in chosen}
+    }
+    if pool and campaign.hashtags.per_post:
+        picked, states[template.campaign] = next_items(
+            states.get(template.campaign, RotationState()),
+            pool,
+            f"{settings.seed}:{account.name}:hashtags",
+            campaign.hashtags.per_post,
+        )
+        chosen.extend(picked)
+    return chosen, states
+
+
+def preview(
+    settings: Settings,
+    library: Library,
+    account: Account,
+    slots: list[Slot],
+    state: AccountState | None = None,
+) -> list[PlannedPost | NothingToPost]:
+    """Plan a run of slots in order, carrying rotation state from one to the next."""
+    current = state or AccountState()
+    out: list[PlannedPost | NothingToPost] = []
+    for slot in slots:
+        planned, current = plan_slot(settings, library, account, slot, current)
+        out.append(planned)
+    return out
