@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from amplifier.errors import Problem, RenderError
 from amplifier.networks.base import NETWORK_NAMES, MediaItem, NetworkName
-from amplifier.render import NetworkLimits, placeholder_problems, render
+from amplifier.render import NetworkLimits, limits_for_post, placeholder_problems, render
 
 FENCE = "---"
 MAX_ALT_TEXT = 1000  # X's limit, the lowest of the three networks
@@ -571,7 +571,7 @@ def _library_checks(
             render(
                 template.text_for(network),
                 network=network,
-                limits=limits[network],
+                limits=limits_for_post(limits[network], network, template.content_warning),
                 link=template.link,
                 hashtags=(),
             )

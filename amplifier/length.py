@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-import regex  # the venv has no stubs for regex
+import regex
 import twitter_text
 from twitter_text.config import config as twitter_config
 from twitter_text.has_invalid_characters import has_invalid_characters

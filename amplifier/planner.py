@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from amplifier.config import Account, Settings
 from amplifier.content import Library, Template
 from amplifier.errors import RenderError
-from amplifier.render import RenderedPost, render
+from amplifier.render import RenderedPost, limits_for_post, render
 from amplifier.rotation import RotationExhausted, RotationState, next_item, next_items
 from amplifier.slots import Slot, SlotSpec, next_slots, slots_between
 
@@ -133,7 +133,7 @@ def plan_slot(
             rendered = render(
                 template.text_for(account.network),
                 network=account.network,
-                limits=limits,
+                limits=limits_for_post(limits, account.network, template.content_warning),
                 link=template.link,
                 hashtags=tags,
             )

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from string import Formatter
 
-import regex  # the venv has no stubs for regex
+import regex
 
 from amplifier.errors import RenderError
-from amplifier.length import measure, utf8_bytes, x_invalid_characters
+from amplifier.length import graphemes, measure, utf8_bytes, x_invalid_characters
 from amplifier.networks.base import NetworkName
 
 PLACEHOLDERS = ("hashtags", "link")
@@ -42,6 +42,16 @@ DEFAULT_LIMITS: dict[NetworkName, NetworkLimits] = {
     "mastodon": NetworkLimits(max_length=500, url_length=23, max_hashtags=4),
     "bluesky": NetworkLimits(max_length=300, url_length=0, max_hashtags=3, max_bytes=3000),
 }
+
+
+def limits_for_post(
+    limits: NetworkLimits, network: NetworkName, content_warning: str | None
+) -> NetworkLimits:
+    """Mastodon counts a content warning toward the status limit; the others show none."""
+    if network != "mastodon" or not content_warning:
+        return limits
+    return replace(limits, max_length=limits.max_length - graphemes(content_warning))
+
 
 _RULES: dict[NetworkName, str] = {
     "x": "X counts URLs as {url}, emoji and CJK as 2",

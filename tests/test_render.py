@@ -258,3 +258,15 @@ def test_rendered_text_has_no_trailing_whitespace() -> None:
     post = _render_x("  Hello {hashtags}  \n  world {link} \n", ["A"], link=LINK)
     assert post.text == post.text.strip()
     assert all(line == line.rstrip() for line in post.text.split("\n"))
+
+
+def test_mastodon_content_warning_counts_toward_limit() -> None:
+    """Mastodon counts the content warning with the text; X and Bluesky limits are unchanged."""
+    from amplifier.render import limits_for_post
+
+    base = DEFAULT_LIMITS["mastodon"]
+    cut = limits_for_post(base, "mastodon", "deaths of children")
+    assert cut.max_length == base.max_length - len("deaths of children")
+    assert limits_for_post(DEFAULT_LIMITS["x"], "x", "warning") == DEFAULT_LIMITS["x"]
+    with pytest.raises(TooLong):
+        render("a" * 490, network="mastodon", limits=cut, link=None, hashtags=())
