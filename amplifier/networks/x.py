@@ -1,0 +1,398 @@
+"""The X adapter: tweepy's v2 Client for posts, our own v2 media upload, one error map.
+
+tweepy 4.17 has no request timeout, a hard-coded host and no v2 media upload, and never
+reads the 24-hour limit headers. ``_XTransport`` (an HTTPAdapter on ``client.session``)
+applies the timeouts and, for fake servers, sends tweepy's requests to ``api_base``.
+Images go to ``POST /2/media/upload`` (multipart, ``media_category=tweet_image``) and their
+alt text to ``POST /2/media/metadata`` (``{"id", "metadata": {"alt_text": {"text"}}}``), per
+https://docs.x.com/x-api/media/upload-media and .../create-media-metadata, signed with
+tweepy's own OAuth1 handler. Every tweepy/requests exception is translated in
+``XNetwork._mapped_errors`` and nowhere else.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, NoReturn
+
+import requests
+import tweepy
+from requests import Response
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
+
+from amplifier.errors import (
+    AuthFailed,
+    DuplicatePost,
+    NetworkError,
+    PostRejected,
+    RateLimited,
+    TransientError,
+)
+from amplifier.networks.base import (
+    AccountInfo,
+    HttpSettings,
+    MediaItem,
+    NetworkName,
+    OutgoingPost,
+    RateLimitWindow,
+    Receipt,
+    header,
+)
+
+log = logging.getLogger(__name__)
+
+TWEEPY_HOST = "https://api.twitter.com"  # hard-coded inside tweepy's Client.request
+UPLOAD_HOST = "https://api.x.com"  # where X documents the v2 media endpoints
+MAX_IMAGES = 4
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+MAX_ALT_TEXT = 1000
+# Types the v2 simple upload takes as tweet_image (GIFs need the chunked flow, not built).
+IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+}
+FALLBACK_WAIT = timedelta(minutes=15)
+AUTOMATED_LABEL_NOTE = (
+    "Turn on the 'Automated' label for this account (X settings > Your account > "
+    "Account information > Automation) and say in the bio who runs it."
+)
+# tweepy logs request headers at DEBUG, so it only ever sees this stand-in; the transport
+# swaps in the real OAuth2 token just before sending.
+_BEARER_STANDIN = "Bearer amplifier-token-added-by-transport"
+_WINDOW_HEADERS = (
+    ("15m", "x-rate-limit"),
+    ("24h-user", "x-user-limit-24hour"),
+    ("24h-app", "x-app-limit-24hour"),
+)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _int_header(headers: Mapping[str, str], name: str) -> int | None:
+    value = header(headers, name)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def rate_limit_windows(headers: Mapping[str, str]) -> tuple[RateLimitWindow, ...]:
+    """Every X rate-limit window reported in these response headers (reset in epoch seconds)."""
+    windows = []
+    for window, prefix in _WINDOW_HEADERS:
+        limit = _int_header(headers, f"{prefix}-limit")
+        remaining = _int_header(headers, f"{prefix}-remaining")
+        reset = _int_header(headers, f"{prefix}-reset")
+        if limit is None and remaining is None and reset is None:
+            continue
+        reset_at = datetime.fromtimestamp(reset, UTC) if reset is not None else None
+        windows.append(RateLimitWindow(window, limit, remaining, reset_at))
+    return tuple(windows)
+
+
+def exhausted_window(headers: Mapping[str, str], now: datetime) -> tuple[str, datetime]:
+    """Which window a 429 came from and when it reopens.
+
+    A daily window at zero wins over the 15-minute one, because waiting 15 minutes would only
+    earn another 429. A missing or already-past reset falls back to now + 15 minutes.
+    """
+    by_name = {w.window: w for w in rate_limit_windows(headers)}
+    chosen = "15m"
+    for name in ("24h-user", "24h-app"):
+        window = by_name.get(name)
+        if window is not None and window.remaining == 0:
+            chosen = name
+            break
+    reset_at = by_name[chosen].reset_at if chosen in by_name else None
+    if reset_at is None or reset_at <= now:
+        reset_at = now + FALLBACK_WAIT
+    return chosen, reset_at
+
+
+def _server_words(response: requests.Response) -> tuple[str, str]:
+    """(title, reason) from an X error body: v2 problem details or v1.1-style errors."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.reason or "", response.text[:200].strip()
+    if not isinstance(body, dict):
+        return response.reason or "", str(body)[:200]
+    title = str(body.get("title") or response.reason or "")
+    messages = [
+        str(error.get("message") or error.get("detail") or "")
+        for error in body.get("errors") or []
+        if isinstance(error, dict)
+    ]
+    reason = str(body.get("detail") or "; ".join(m for m in messages if m) or title)
+    return title, reason[:300]
+
+
+def _may_have_landed(exc: requests.RequestException) -> bool:
+    """False only when the request certainly never reached the server."""
+    if isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError):
+        return False
+    if isinstance(exc, requests.ConnectionError) and exc.args:
+        reason = exc.args[0]
+        # urllib3 wraps connect failures (refused, DNS, connect timeout) in MaxRetryError;
+        # a reset or a close after sending surfaces as a bare ProtocolError instead.
+        if isinstance(reason, MaxRetryError) and isinstance(reason.reason, ConnectTimeoutError):
+            return False
+    return True  # read timeouts, resets mid-answer, truncated bodies
+
+
+def _raise_for_status(response: requests.Response) -> None:
+    """Raise as tweepy's Client.request would, so _mapped_errors handles our requests too."""
+    if not 200 <= response.status_code < 300:
+        raise tweepy.HTTPException(response)  # _from_response reads only .response
+
+
+class _XTransport(HTTPAdapter):
+    """Applies timeouts, points tweepy's fixed host at api_base and adds the OAuth2 token."""
+
+    def __init__(
+        self, *, timeout: tuple[float, float], api_base: str | None, bearer_token: str | None
+    ) -> None:
+        super().__init__()  # max_retries stays 0: a POST is never re-sent behind our back
+        self._timeout = timeout
+        self._api_base = api_base
+        self._bearer_token = bearer_token
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Response:
+        url = request.url or ""
+        if self._api_base is not None and url.startswith(TWEEPY_HOST + "/"):
+            request.url = self._api_base + url[len(TWEEPY_HOST) :]
+            # The session chose proxies for api.twitter.com; choose again for the new host.
+            kwargs["proxies"] = requests.utils.get_environ_proxies(request.url)
+        if self._bearer_token is not None and request.headers.get("Authorization") == (
+            _BEARER_STANDIN
+        ):
+            request.headers["Authorization"] = f"Bearer {self._bearer_token}"
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self._timeout
+        return super().send(request, *args, **kwargs)
+
+
+class _UnreadableBody(Exception):
+    """A 2xx answer without the JSON we expected."""
+
+
+@dataclass(frozen=True)
+class _Image:
+    name: str
+    content: bytes
+    media_type: str
+    alt: str
+
+
+class XNetwork:
+    """Publishes to one X account through tweepy (OAuth 1.0a, or an OAuth2 user token).
+
+    OAuth2 user tokens need the tweet.write, users.read and (for images) media.write scopes.
+    """
+
+    network: NetworkName = "x"
+
+    def __init__(
+        self,
+        account: str,
+        *,
+        consumer_key: str = "",
+        consumer_secret: str = "",
+        access_token: str = "",
+        access_token_secret: str = "",
+        oauth2_user_token: str | None = None,
+        http: HttpSettings = HttpSettings(),  # noqa: B008 - frozen, safe as a default
+        api_base: str = TWEEPY_HOST,
+        upload_base: str | None = None,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self.account = account
+        self._clock = clock
+        custom_base = None if api_base.rstrip("/") == TWEEPY_HOST else api_base.rstrip("/")
+        # Uploads follow a custom api_base, so a fake server never leaks images to X.
+        self._upload_base = (upload_base or custom_base or UPLOAD_HOST).rstrip("/")
+        self._user_auth = oauth2_user_token is None
+        self._oauth1 = (consumer_key, consumer_secret, access_token, access_token_secret)
+        if self._user_auth:
+            self._client = tweepy.Client(
+                consumer_key=consumer_key,
+                consumer_secret=consumer_secret,
+                access_token=access_token,
+                access_token_secret=access_token_secret,
+                return_type=requests.Response,  # keeps the headers of successful answers
+                wait_on_rate_limit=False,  # never sleep in-process
+            )
+        else:
+            self._client = tweepy.Client(
+                bearer_token=_BEARER_STANDIN.removeprefix("Bearer "),
+                return_type=requests.Response,
+                wait_on_rate_limit=False,
+            )
+        self._session: requests.Session = self._client.session
+        transport = _XTransport(
+            timeout=(http.connect_timeout, http.read_timeout),
+            api_base=custom_base,
+            bearer_token=oauth2_user_token,
+        )
+        self._session.mount("https://", transport)
+        self._session.mount("http://", transport)
+
+    def __repr__(self) -> str:
+        return f"XNetwork(account={self.account!r})"  # never the credentials
+
+    # -- the Network protocol -----------------------------------------------------------
+    def publish(self, post: OutgoingPost) -> Receipt:
+        """Upload the images with their alt text, then create the post."""
+        images = self._read_images(post.media)
+        media_ids: list[str] = []
+        with self._mapped_errors("media upload", may_post=False):
+            for image in images:
+                media_ids.append(self._upload_image(image))
+        with self._mapped_errors("create post", may_post=True):
+            response = self._client.create_tweet(
+                text=post.text, media_ids=media_ids or None, user_auth=self._user_auth
+            )
+            tweet_id = str(self._data(response)["id"])
+        log.info("X account %r: posted %s", self.account, tweet_id)
+        return Receipt(
+            remote_id=tweet_id,
+            url=f"https://x.com/i/web/status/{tweet_id}",
+            rate_limits=rate_limit_windows(response.headers),
+        )
+
+    def verify(self) -> AccountInfo:
+        """Read GET /2/users/me; posts nothing."""
+        with self._mapped_errors("verify credentials", may_post=False):
+            data = self._data(self._client.get_me(user_auth=self._user_auth), "username")
+            username = str(data["username"])
+            name = str(data.get("name") or "")
+        return AccountInfo(
+            network="x",
+            account=self.account,
+            handle=username,
+            display_name=name,
+            url=f"https://x.com/{username}",
+            notes=(AUTOMATED_LABEL_NOTE,),
+        )
+
+    # -- media ----------------------------------------------------------------------------
+    def _read_images(self, media: tuple[MediaItem, ...]) -> list[_Image]:
+        """Check every image before any request, so a bad file never half-publishes."""
+        if len(media) > MAX_IMAGES:
+            self._reject(f"{len(media)} images; X allows at most {MAX_IMAGES}")
+        images = []
+        for item in media:
+            media_type = IMAGE_TYPES.get(item.path.suffix.lower())
+            if media_type is None:
+                self._reject(f"{item.path.name}: X's simple upload takes PNG, JPEG or WebP")
+            if not item.alt.strip() or len(item.alt) > MAX_ALT_TEXT:
+                self._reject(f"{item.path.name}: alt text must be 1-{MAX_ALT_TEXT} characters")
+            if not item.path.is_file():
+                self._reject(f"{item.path}: image file not found")
+            size = item.path.stat().st_size
+            if size > MAX_IMAGE_BYTES:
+                self._reject(f"{item.path.name}: {size} bytes; X images are limited to 5 MB")
+            try:
+                content = item.path.read_bytes()
+            except OSError as exc:
+                self._reject(f"{item.path.name}: cannot read ({exc.strerror})")
+            images.append(_Image(item.path.name, content, media_type, item.alt))
+        return images
+
+    def _upload_image(self, image: _Image) -> str:
+        auth, headers = self._signing()
+        uploaded = self._session.post(
+            f"{self._upload_base}/2/media/upload",
+            files={"media": (image.name, image.content, image.media_type)},
+            data={"media_category": "tweet_image", "media_type": image.media_type},
+            auth=auth,
+            headers=headers,
+        )
+        _raise_for_status(uploaded)
+        data = self._data(uploaded)
+        media_id = str(data["id"])
+        if (data.get("processing_info") or {}).get("state") == "failed":
+            self._reject(f"{image.name}: X could not process the image")
+        described = self._session.post(
+            f"{self._upload_base}/2/media/metadata",
+            json={"id": media_id, "metadata": {"alt_text": {"text": image.alt}}},
+            auth=auth,
+            headers=headers,
+        )
+        _raise_for_status(described)
+        return media_id
+
+    def _signing(self) -> tuple[Any, dict[str, str]]:
+        """The same credentials tweepy uses, for the requests tweepy cannot make."""
+        headers = {"User-Agent": str(self._client.user_agent)}
+        if not self._user_auth:
+            headers["Authorization"] = _BEARER_STANDIN
+            return None, headers
+        return tweepy.OAuth1UserHandler(*self._oauth1).apply_auth(), headers
+
+    # -- errors: the one place SDK and transport exceptions become ours ------------------
+    @contextmanager
+    def _mapped_errors(self, action: str, *, may_post: bool) -> Iterator[None]:
+        """Translate tweepy/requests failures of ``action``; may_post marks a tweet creation."""
+        try:
+            yield
+        except tweepy.HTTPException as exc:
+            raise self._from_response(exc.response, action, may_post) from exc
+        except requests.RequestException as exc:
+            why = f"got no HTTP status ({type(exc).__name__}: {exc})"
+            raise self._transient(action, why, may_post and _may_have_landed(exc)) from exc
+        except _UnreadableBody as exc:
+            # A 2xx whose body we cannot read: for a post, it may well exist.
+            raise self._transient(action, "answered an unreadable body", may_post) from exc
+
+    def _transient(self, action: str, why: str, ambiguous: bool) -> TransientError:
+        message = f"X account {self.account!r}: {action} {why}"
+        return TransientError(message, account=self.account, network="x", ambiguous=ambiguous)
+
+    def _from_response(
+        self, response: requests.Response, action: str, may_post: bool
+    ) -> NetworkError:
+        status = response.status_code
+        title, reason = _server_words(response)
+        message = f"X account {self.account!r}: {action} got HTTP {status} {title}: {reason}"
+        where: dict[str, str] = {"account": self.account, "network": "x"}
+        if status == 429:
+            window, retry_at = exhausted_window(response.headers, self._clock())
+            return RateLimited(
+                f"{message} (window {window}, retry at {retry_at.isoformat()})",
+                retry_at=retry_at,
+                window=window,
+                **where,
+            )
+        if status >= 500 or status < 400:
+            # X has created posts behind a 5xx before; say so, the caller decides.
+            return TransientError(message, ambiguous=may_post, **where)
+        if status == 403 and "duplicate content" in reason.lower():
+            return DuplicatePost(message, **where)
+        if status in (401, 403):
+            return AuthFailed(message, **where)
+        return PostRejected(message, reason=reason, **where)
+
+    def _reject(self, reason: str) -> NoReturn:
+        message = f"X account {self.account!r}: {reason}"
+        raise PostRejected(message, reason=reason, account=self.account, network="x")
+
+    @staticmethod
+    def _data(response: requests.Response, required: str = "id") -> dict[str, Any]:
+        """The "data" object of a 2xx answer, which must carry the ``required`` key."""
+        try:
+            data = response.json()["data"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise _UnreadableBody from exc
+        if not isinstance(data, dict) or required not in data:
+            raise _UnreadableBody
+        return data
