@@ -1,0 +1,398 @@
+"""A fake Mastodon server on localhost, for driving the real Mastodon.py against.
+
+It answers the few endpoints amplifier uses, shaped like the real responses recorded in
+the Mastodon.py cassettes (Mastodon 4.6), and behaves like the real server where it matters:
+
+* POST /api/v1/statuses honours Idempotency-Key (same key, same status, nothing new),
+  answers 422 for an empty or too long text (code points, URLs count
+  ``characters_reserved_per_url``, the content warning counts too), and 401 for a wrong token.
+* Every answer carries x-ratelimit-limit/remaining/reset (ISO-8601). Posting counts against
+  the statuses limit (``status_limit`` per 3 h), uploads against 30 per 30 min, everything
+  else against ``api_limit`` per 5 min; going over answers 429.
+* POST /api/v2/media answers 202 with ``url: null``; GET /api/v1/media/<id> answers 206
+  until the ``media_ready_after_polls``-th poll, then 200 with a url.
+
+Run standalone: ``python -m amplifier.testing.fake_mastodon --port 8030 --token T``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import email.parser
+import email.policy
+import html
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+from amplifier.testing.fakeserver import FakeServer, Fault, Request, Response
+
+URL_PATTERN = re.compile(r"https?://\S+")
+NOT_PROCESSED = "Cannot attach files that have not finished processing. Try again in a moment!"
+FIRST_ID = 117020585907693810  # snowflake-sized ids, as real servers hand out
+# Length in seconds of each rate-limit counter's window, as on a real server.
+PERIODS = {"api": 300, "statuses": 3 * 3600, "media": 1800}
+# Fields of real responses whose values the fake never varies.
+ACCOUNT_CONSTANTS: dict[str, Any] = {
+    "id": "117020565966271181",
+    "created_at": "2026-08-01T00:00:00.000Z",
+    "note": "",
+    **dict.fromkeys(["locked", "indexable", "group"], False),
+    **dict.fromkeys(["discoverable", "last_status_at"]),
+    **dict.fromkeys(["followers_count", "following_count"], 0),
+    **{key: [] for key in ("emojis", "roles", "fields")},
+}
+STATUS_CONSTANTS: dict[str, Any] = {
+    **dict.fromkeys(["in_reply_to_id", "in_reply_to_account_id", "edited_at", "reblog"]),
+    **dict.fromkeys(["card", "poll"]),
+    **dict.fromkeys(["replies_count", "reblogs_count", "favourites_count"], 0),
+    **dict.fromkeys(["favourited", "reblogged", "muted", "bookmarked", "pinned"], False),
+    **{key: [] for key in ("filtered", "mentions", "tags", "emojis")},
+}
+INSTANCE_CONSTANTS: dict[str, Any] = {
+    "title": "Fake Mastodon",
+    "version": "4.3.0",
+    "source_url": "https://github.com/mastodon/mastodon",
+    "languages": ["en"],
+    "registrations": {"enabled": False, "approval_required": False, "message": None},
+    "api_versions": {"mastodon": 2},
+    "contact": {"email": "", "account": None},
+    "rules": [],
+}
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+@dataclass
+class FakeMedia:
+    id: str
+    description: str | None
+    content_type: str
+    polls: int = 0
+    ready: bool = False
+
+
+@dataclass
+class FakeStatus:
+    """One accepted status, as tests inspect it."""
+
+    id: str
+    text: str
+    visibility: str
+    language: str | None
+    spoiler_text: str
+    media_descriptions: list[str | None]
+    media_ids: list[str]
+    idempotency_key: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class FakeMastodonSettings:
+    """How the fake behaves; ``FakeMastodon.reset(**changes)`` swaps in a changed copy."""
+
+    token: str = "fake-mastodon-token"
+    username: str = "amplifier_test"
+    display_name: str = "Amplifier Test"
+    bot: bool = True
+    max_characters: int | None = 500  # None: /api/v2/instance omits configuration.statuses
+    characters_reserved_per_url: int = 23
+    media_ready_after_polls: int = 2  # 0: uploads are ready at once (200 with a url)
+    status_limit: int = 300  # per 3 h, as Mastodon's default
+    api_limit: int = 300  # per 5 min
+    clock: Callable[[], datetime] = _utc_now
+
+
+class FakeMastodon:
+    """The fake server; ``statuses`` holds what was accepted, ``server.received`` every request."""
+
+    def __init__(
+        self,
+        settings: FakeMastodonSettings = FakeMastodonSettings(),
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self._defaults = settings
+        self._lock = threading.Lock()
+        self.server = FakeServer(host, port)
+        self.reset()
+        self.server.route("POST", "/api/v1/statuses", self._post_status)
+        self.server.route("POST", "/api/v2/media", self._post_media)
+        self.server.route("GET", "/api/v1/media/", self._get_media, prefix=True)
+        self.server.route("GET", "/api/v1/accounts/verify_credentials", self._verify)
+        self.server.route("GET", "/api/v2/instance", self._instance)
+        self.server.route("GET", "/api/v2/instance/", self._instance)
+
+    def reset(self, **changes: Any) -> FakeMastodon:
+        """Forget every post, upload, fault and request; settings become defaults + changes."""
+        with self._lock:
+            self.settings = replace(self._defaults, **changes)
+            self.statuses: list[FakeStatus] = []
+            self.media: dict[str, FakeMedia] = {}
+            self._by_key: dict[str, FakeStatus] = {}
+            self._counters: dict[tuple[str, int], int] = {}
+            self._next_id = FIRST_ID
+        with self.server.lock:
+            self.server.faults.clear()
+            self.server.received.clear()
+        return self
+
+    # -- plumbing -----------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
+
+    def add_fault(self, fault: Fault) -> None:
+        self.server.add_fault(fault)
+
+    def start(self) -> FakeMastodon:
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def __enter__(self) -> FakeMastodon:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _new_id(self) -> str:
+        self._next_id += 1
+        return str(self._next_id)
+
+    def _count(self, family: str) -> tuple[bool, dict[str, str]]:
+        """Count one request against a limit: (allowed, the x-ratelimit-* headers)."""
+        settings = self.settings
+        limits = {"api": settings.api_limit, "statuses": settings.status_limit, "media": 30}
+        limit, period = limits[family], PERIODS[family]
+        bucket = int(self.settings.clock().timestamp() // period)
+        used = self._counters.get((family, bucket), 0)
+        allowed = used < limit
+        if allowed:
+            used += 1
+            self._counters[(family, bucket)] = used
+        reset = datetime.fromtimestamp((bucket + 1) * period, UTC)
+        return allowed, {
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Remaining": str(max(limit - used, 0)),
+            "X-RateLimit-Reset": _iso(reset),
+        }
+
+    def _gate(self, request: Request, family: str) -> tuple[Response | None, dict[str, str]]:
+        """Authentication and rate limits; a Response means: answer this instead."""
+        if not self._authorized(request):
+            return Response(
+                401,
+                {"error": "The access token is invalid"},
+                {"WWW-Authenticate": 'Bearer realm="Doorkeeper", error="invalid_token"'},
+            ), {}
+        allowed, headers = self._count("api")
+        if allowed and family != "api":
+            allowed, headers = self._count(family)
+        if not allowed:
+            return Response(429, {"error": "Too many requests"}, headers), headers
+        return None, headers
+
+    # -- JSON shapes (field names copied from real Mastodon 4.6 responses) ----------------
+    def account_json(self, *, with_source: bool = False) -> dict[str, Any]:
+        base, name = self.base_url, self.settings.username
+        account: dict[str, Any] = {
+            **ACCOUNT_CONSTANTS,
+            "username": name,
+            "acct": name,
+            "display_name": self.settings.display_name,
+            "bot": self.settings.bot,
+            "url": f"{base}/@{name}",
+            "uri": f"{base}/users/{name}",
+            "avatar": f"{base}/avatars/original/missing.png",
+            "avatar_static": f"{base}/avatars/original/missing.png",
+            "header": f"{base}/headers/original/missing.png",
+            "header_static": f"{base}/headers/original/missing.png",
+            "statuses_count": len(self.statuses),
+        }
+        if with_source:  # verify_credentials adds the owner's own settings
+            account["source"] = {"privacy": "unlisted", "sensitive": False, "language": None}
+            account["source"] |= {"note": "", "fields": [], "follow_requests_count": 0}
+            account["role"] = {"id": "-99", "name": "", "permissions": "65536", "color": ""}
+        return account
+
+    def media_json(self, media: FakeMedia) -> dict[str, Any]:
+        url = f"{self.base_url}/system/media_attachments/files/{media.id}/original/image"
+        return {
+            **dict.fromkeys(["remote_url", "preview_remote_url", "text_url", "blurhash"]),
+            "id": media.id,
+            "type": "image",
+            "url": url if media.ready else None,
+            "preview_url": url.replace("original", "small") if media.ready else None,
+            "meta": {"original": {"width": 1, "height": 1, "size": "1x1", "aspect": 1.0}},
+            "description": media.description,
+        }
+
+    def status_json(self, status: FakeStatus, media: list[FakeMedia]) -> dict[str, Any]:
+        base = self.base_url
+        return {
+            **STATUS_CONSTANTS,
+            "id": status.id,
+            "created_at": _iso(status.created_at),
+            "sensitive": bool(status.spoiler_text),
+            "spoiler_text": status.spoiler_text,
+            "visibility": status.visibility,
+            "language": status.language,
+            "uri": f"{base}/users/{self.settings.username}/statuses/{status.id}",
+            "url": f"{base}/@{self.settings.username}/{status.id}",
+            "content": f"<p>{html.escape(status.text)}</p>",
+            "application": {"name": "amplifier", "website": None},
+            "account": self.account_json(),
+            "media_attachments": [self.media_json(m) for m in media],
+        }
+
+    # -- handlers -----------------------------------------------------------------------
+    def _post_status(self, request: Request) -> Response:
+        with self._lock:
+            key = request.header("Idempotency-Key")
+            if key is not None and key in self._by_key and self._authorized(request):
+                # Real Mastodon answers a repeated key with the first status, unchanged.
+                earlier = self._by_key[key]
+                attached = [self.media[i] for i in earlier.media_ids]
+                return Response(200, self.status_json(earlier, attached))
+            refusal, headers = self._gate(request, "statuses")
+            if refusal is not None:
+                return refusal
+            fields = _fields(request)
+            text = _first(fields, "status") or ""
+            spoiler = _first(fields, "spoiler_text") or ""
+            ids = fields.get("media_ids[]", []) + fields.get("media_ids", [])
+            unknown = [i for i in ids if i not in self.media]
+            if unknown:
+                error = f"Media {', '.join(unknown)} not found or already attached to another post"
+                return Response(422, {"error": error}, headers)
+            attached = [self.media[i] for i in ids]
+            if any(not m.ready for m in attached):
+                return Response(422, {"error": NOT_PROCESSED}, headers)
+            if not text.strip() and not attached:
+                return Response(422, {"error": "Validation failed: Text can't be blank"}, headers)
+            length = len(URL_PATTERN.sub("x" * self.settings.characters_reserved_per_url, text))
+            limit = self.settings.max_characters or 500
+            if length + len(spoiler) > limit:
+                error = f"Validation failed: Text character limit of {limit} exceeded"
+                return Response(422, {"error": error}, headers)
+            status = FakeStatus(
+                id=self._new_id(),
+                text=text,
+                visibility=_first(fields, "visibility") or "public",
+                language=_first(fields, "language"),
+                spoiler_text=spoiler,
+                media_descriptions=[m.description for m in attached],
+                media_ids=ids,
+                idempotency_key=key,
+                created_at=self.settings.clock(),
+            )
+            self.statuses.append(status)
+            if key is not None:
+                self._by_key[key] = status
+            return Response(200, self.status_json(status, attached), headers)
+
+    def _post_media(self, request: Request) -> Response:
+        with self._lock:
+            refusal, headers = self._gate(request, "media")
+            if refusal is not None:
+                return refusal
+            parts = _multipart(request)
+            if "file" not in parts:
+                return Response(422, {"error": "Validation failed: File can't be blank"}, headers)
+            description = parts.get("description", ("", b""))[1].decode("utf-8") or None
+            media = FakeMedia(self._new_id(), description, content_type=parts["file"][0])
+            media.ready = self.settings.media_ready_after_polls <= 0
+            self.media[media.id] = media
+            return Response(200 if media.ready else 202, self.media_json(media), headers)
+
+    def _get_media(self, request: Request) -> Response:
+        with self._lock:
+            refusal, headers = self._gate(request, "api")
+            if refusal is not None:
+                return refusal
+            media = self.media.get(request.path.rsplit("/", 1)[-1])
+            if media is None:
+                return Response(404, {"error": "Record not found"}, headers)
+            media.polls += 1
+            media.ready = media.ready or media.polls >= self.settings.media_ready_after_polls
+            return Response(200 if media.ready else 206, self.media_json(media), headers)
+
+    def _verify(self, request: Request) -> Response:
+        with self._lock:
+            refusal, headers = self._gate(request, "api")
+            if refusal is not None:
+                return refusal
+            return Response(200, self.account_json(with_source=True), headers)
+
+    def _instance(self, request: Request) -> Response:
+        configuration: dict[str, Any] = {"urls": {"streaming": None}, "polls": {"max_options": 4}}
+        if self.settings.max_characters is not None:
+            configuration["statuses"] = {
+                "max_characters": self.settings.max_characters,
+                "max_media_attachments": 4,
+                "characters_reserved_per_url": self.settings.characters_reserved_per_url,
+            }
+        body = {**INSTANCE_CONSTANTS, "domain": self.base_url.split("://", 1)[1]}
+        return Response(200, {**body, "configuration": configuration})
+
+    def _authorized(self, request: Request) -> bool:
+        return request.header("Authorization") == f"Bearer {self.settings.token}"
+
+
+def _first(fields: dict[str, list[str]], name: str) -> str | None:
+    values = fields.get(name)
+    return values[0] if values else None
+
+
+def _fields(request: Request) -> dict[str, list[str]]:
+    """Form or JSON body as {name: [values]} (Mastodon.py sends JSON only with polls)."""
+    if "json" in (request.header("Content-Type") or ""):
+        body = request.json() or {}
+        return {k: [str(x) for x in (v if isinstance(v, list) else [v])] for k, v in body.items()}
+    return parse_qs(request.body.decode("utf-8"), keep_blank_values=True)
+
+
+def _multipart(request: Request) -> dict[str, tuple[str, bytes]]:
+    """multipart/form-data as {field: (content type, bytes)}."""
+    head = f"Content-Type: {request.header('Content-Type') or ''}\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + request.body)
+    parts: dict[str, tuple[str, bytes]] = {}
+    if not message.is_multipart():
+        return parts
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        if isinstance(name, str) and isinstance(payload, bytes):
+            parts[name] = (part.get_content_type(), payload)
+    return parts
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Serve a fake Mastodon on 127.0.0.1.")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--token", default="fake-mastodon-token")
+    parser.add_argument("--bot", action=argparse.BooleanOptionalAction, default=True)
+    args = parser.parse_args(argv)
+    settings = FakeMastodonSettings(token=args.token, bot=args.bot)
+    with contextlib.suppress(KeyboardInterrupt), FakeMastodon(settings, port=args.port) as fake:
+        print(fake.base_url, flush=True)
+        threading.Event().wait()  # serve until killed
+
+
+if __name__ == "__main__":
+    main()
