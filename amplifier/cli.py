@@ -14,7 +14,9 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from amplifier import __version__
+from amplifier.accounts import describe, verify_accounts
 from amplifier.check import display_path, format_problem, load, run_check, summary_lines
+from amplifier.config import load_settings
 from amplifier.errors import AmplifierError, ConfigError
 from amplifier.planner import NothingToPost, PlannedPost, preview, upcoming_slots
 
@@ -74,6 +76,24 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--account", metavar="NAME", help="only this account")
     show.add_argument("-n", type=int, default=5, metavar="N", help="slots per account (default 5)")
     show.add_argument("--days", type=int, metavar="D", help="every slot in the next D days")
+
+    accounts = commands.add_parser(
+        "accounts",
+        help="check the configured accounts' credentials (read-only)",
+        description="Commands about the configured accounts.",
+    )
+    account_commands = accounts.add_subparsers(dest="accounts_command", metavar="ACTION")
+    verify = account_commands.add_parser(
+        "verify",
+        help="check each account's credentials without posting",
+        description=(
+            "Check each enabled account's credentials read-only (nothing is posted): who it "
+            "is, whether a Mastodon account carries the bot flag, and reminders such as X's "
+            "'Automated' label. Exit status 1 if any account fails or lacks credentials."
+        ),
+    )
+    verify.add_argument("--config", metavar="FILE", help="config file (TOML)")
+    verify.add_argument("--account", metavar="NAME", help="only this account")
     return parser
 
 
@@ -94,6 +114,10 @@ def main(
             return cmd_check(args, stream)
         if args.command == "preview":
             return cmd_preview(args, stream, clock)
+        if args.command == "accounts":
+            if args.accounts_command != "verify":
+                parser.parse_args(["accounts", "--help"])
+            return cmd_accounts_verify(args, stream)
     except ConfigError as exc:
         for problem in exc.problems:
             print(format_problem(problem, "text"), file=stream)
@@ -147,6 +171,18 @@ def cmd_preview(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
             print(_preview_block(planned), file=out)
         print(file=out)
     return 0
+
+
+def cmd_accounts_verify(args: argparse.Namespace, out: TextIO) -> int:
+    settings = load_settings(args.config)
+    results = verify_accounts(settings, only=args.account)
+    if args.account and not results:
+        print(f"error: no enabled account {args.account!r}", file=out)
+        return 1
+    for result in results:
+        for line in describe(result):
+            print(line, file=out)
+    return 0 if all(result.ok for result in results) else 1
 
 
 def _preview_block(planned: PlannedPost | NothingToPost) -> str:

@@ -1,0 +1,65 @@
+"""Build the network adapter for a configured account.
+
+Each SDK is imported only when an account of its network is built, so a Mastodon-only
+deployment never loads tweepy or atproto. An account whose secrets are not all in the
+environment, or any account when dry-run is on, gets the dry-run network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from amplifier.config import Account, AccountSecrets
+from amplifier.networks.base import HttpSettings, Network, SessionStore
+from amplifier.networks.dryrun import DryRunNetwork
+
+
+def build_network(
+    account: Account,
+    secrets: AccountSecrets | None,
+    *,
+    sessions: SessionStore,
+    http: HttpSettings | None = None,
+    dry_run: bool = False,
+    write: Callable[[str], None] = print,
+) -> Network:
+    """The adapter that publishes for ``account``: real when it has secrets, else dry-run."""
+    http = http or HttpSettings()
+    if dry_run or secrets is None:
+        handle = account.handle or account.name
+        return DryRunNetwork(account.name, account.network, handle=handle, write=write)
+    if account.network == "x":
+        from amplifier.networks.x import XNetwork
+
+        return XNetwork(
+            account.name,
+            consumer_key=secrets.get("consumer_key"),
+            consumer_secret=secrets.get("consumer_secret"),
+            access_token=secrets.get("access_token"),
+            access_token_secret=secrets.get("access_token_secret"),
+            oauth2_user_token=secrets.get("oauth2_user_token") or None,
+            http=http,
+            api_base=account.api_base or "https://api.twitter.com",
+        )
+    if account.network == "mastodon":
+        from amplifier.networks.mastodon import MastodonNetwork
+
+        assert account.instance  # config validation requires it
+        return MastodonNetwork(
+            account.name,
+            instance_url=account.instance,
+            access_token=secrets.get("access_token"),
+            visibility=account.visibility,
+            http=http,
+        )
+    from amplifier.networks.bluesky import BlueskyNetwork
+
+    assert account.handle  # config validation requires it
+    return BlueskyNetwork(
+        account.name,
+        handle=account.handle,
+        app_password=secrets.get("app_password"),
+        sessions=sessions,
+        service_url=account.service,
+        http=http,
+    )
