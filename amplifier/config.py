@@ -173,7 +173,32 @@ class Account(_Strict):
     visibility: Visibility = "unlisted"  # Mastodon: bots post unlisted by convention
     service: str = Field(default="https://bsky.social", pattern=r"^https?://[^\s/]+")  # Bluesky
     handle: str | None = None  # Bluesky
+    # X only: another API host (a proxy, or a local fake server in tests). Default api.twitter.com.
+    api_base: str | None = Field(default=None, pattern=r"^https?://[^\s/]+")
     secrets_from_env: dict[str, str] = Field(default_factory=dict)
+
+
+class WorkerRetrySettings(_Strict):
+    """How hard one delivery retries transient errors inside one attempt run (seconds)."""
+
+    max_attempts: int = Field(default=4, ge=1, le=20)
+    initial_wait: float = Field(default=2.0, ge=0, le=600)
+    max_wait: float = Field(default=60.0, ge=0, le=3_600)
+    # The whole run, waits included; past it the post is deferred and tried on a later pass.
+    total_timeout: float = Field(default=120.0, ge=0, le=3_600)
+
+
+class WorkerSettings(_Strict):
+    """The worker's timing rules; see the [worker] section of config.example.toml."""
+
+    grace_minutes: int = Field(default=30, ge=0, le=24 * 60)
+    lookback_hours: int = Field(default=24, ge=1, le=24 * 14)
+    tick_seconds: int = Field(default=30, ge=1, le=3_600)
+    stale_worker_seconds: int = Field(default=45, ge=10, le=24 * 3_600)
+    max_attempts_total: int = Field(default=8, ge=1, le=100)
+    retry: WorkerRetrySettings = WorkerRetrySettings()
+    # Mastodon keeps an Idempotency-Key for one hour; stay inside it with a margin.
+    mastodon_idempotency_minutes: int = Field(default=55, ge=0, le=59)
 
 
 class Settings(BaseSettings):
@@ -194,6 +219,7 @@ class Settings(BaseSettings):
     campaigns: dict[str, Campaign] = Field(default_factory=dict)
     schedules: dict[str, Schedule] = Field(default_factory=dict)
     accounts: tuple[Account, ...] = ()
+    worker: WorkerSettings = WorkerSettings()
 
     # Set by load_settings, not by the file: where the file was, so relative paths resolve.
     config_path: str = ""
