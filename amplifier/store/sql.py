@@ -1,0 +1,641 @@
+"""The state database: deliveries, rotation state, rate limits, sessions, pause switch, workers.
+
+SQLAlchemy Core over a SQLite file (the default) or PostgreSQL (Heroku's DATABASE_URL). The
+database is the single source of truth for "did this slot go out": a delivery row is written,
+unique per (account, slot_key), before anything goes over the network, and every later state
+move is a compare-and-set UPDATE, so two workers can never both own a row.
+
+On Heroku the URL host is remote and SSL is required: give ``?sslmode=require`` in the URL
+(Heroku's DATABASE_URL works once ``postgres://`` becomes ``postgresql+psycopg://``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    create_engine,
+    delete,
+    event,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
+from sqlalchemy.sql.elements import ColumnElement
+
+from amplifier.errors import StoreError
+from amplifier.networks.base import RateLimitWindow
+from amplifier.store import migrations
+from amplifier.store.migrations import (
+    deliveries,
+    flags,
+    rate_limits,
+    rotation_state,
+    sessions,
+    workers,
+)
+
+DeliveryStatus = Literal[
+    "sending", "published", "deferred", "failed", "unknown", "missed", "skipped"
+]
+_PAUSE_FLAG = "paused"
+_BUSY_TIMEOUT_S = 5.0  # how long a SQLite writer waits for another before giving up
+
+
+@dataclass(frozen=True)
+class DeliveryDraft:
+    """What the worker knows about a post before claiming its slot."""
+
+    account: str
+    network: str
+    slot_key: str  # amplifier.slots.Slot.key
+    due_at: datetime  # aware UTC
+    template_id: str
+    campaign: str
+    text: str  # the exact rendered text that will be sent
+    language: str | None = None
+    link: str | None = None
+    content_warning: str | None = None
+    media: tuple[tuple[str, str], ...] = ()  # (path, alt) pairs
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One row of the deliveries table: a slot of an account, and what became of it."""
+
+    id: int
+    account: str
+    network: str
+    slot_key: str
+    due_at: datetime
+    template_id: str
+    campaign: str
+    text: str
+    language: str | None
+    link: str | None
+    content_warning: str | None
+    media: tuple[tuple[str, str], ...]
+    idempotency_key: str
+    status: DeliveryStatus
+    attempts: int  # publish attempts made so far (across retries and restarts)
+    remote_id: str | None
+    url: str | None
+    last_error: str | None
+    retry_at: datetime | None
+    claimed_by: str | None
+    claimed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def idempotency_key(account: str, slot_key: str) -> str:
+    """The key sent to platforms that dedupe on one (Mastodon): stable per account and slot."""
+    return hashlib.sha256(f"{account}|{slot_key}".encode()).hexdigest()[:32]
+
+
+def _aware(name: str, value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise StoreError(f"{name} must be a timezone-aware datetime, got naive {value.isoformat()}")
+    return value.astimezone(UTC)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _row_to_delivery(row: Row[Any]) -> Delivery:
+    data = dict(row._mapping)
+    data["media"] = tuple((str(path), str(alt)) for path, alt in json.loads(data["media"]))
+    return Delivery(**data)
+
+
+def _mask(url: str | URL) -> str:
+    """The URL with its password replaced by ***, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _normalise_url(url: str) -> URL:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        # The text may hold a password, so it is not repeated here.
+        raise StoreError(
+            "the database URL cannot be parsed (expected sqlite:///path or "
+            "postgresql+psycopg://user:password@host/db)"
+        ) from None
+    if parsed.drivername in ("postgres", "postgresql"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise StoreError(f"unsupported database {_mask(parsed)}: use SQLite or PostgreSQL")
+    return parsed
+
+
+def _enable_wal(cursor: Any) -> None:
+    """Switch the file to WAL (readers never block the writer); a no-op once it is WAL.
+
+    Switching needs an exclusive lock and SQLite answers "database is locked" at once instead
+    of using busy_timeout, which happens when several processes open a new file together;
+    whoever loses waits briefly and finds the file already switched.
+    """
+    deadline = time.monotonic() + _BUSY_TIMEOUT_S
+    while cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    """A SQLite engine where two processes writing one file queue up instead of deadlocking."""
+    engine = create_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take BEGIN away from sqlite3 so _on_begin decides what kind of transaction starts.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={int(_BUSY_TIMEOUT_S * 1000)}")
+        _enable_wal(cursor)
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # A deferred BEGIN that later writes must upgrade its lock, and two such upgrades
+        # deadlock ("database is locked" at once, busy_timeout or not). IMMEDIATE takes the
+        # write lock up front, so writers simply wait their turn. Reads (WAL) need no lock.
+        if conn.get_execution_options().get("amplifier_read_only"):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+class Store:
+    """Every read and compare-and-set write the worker and the CLI make on the state database."""
+
+    def __init__(self, url: str, *, clock: Callable[[], datetime] = _utc_now) -> None:
+        self._url = _normalise_url(url)
+        self._clock = clock
+        if self._url.get_backend_name() == "sqlite":
+            self._engine = _sqlite_engine(self._url)
+        else:
+            self._engine = create_engine(self._url, pool_pre_ping=True)
+        self._reader = self._engine.execution_options(amplifier_read_only=True)
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (for migrations tooling and tests)."""
+        return self._engine
+
+    def __repr__(self) -> str:
+        return f"Store({_mask(self._url)!r})"
+
+    def _now(self) -> datetime:
+        return _aware("clock()", self._clock())
+
+    @contextmanager
+    def _guard(self, action: str) -> Iterator[None]:
+        """Turn driver errors into StoreError, with no password in the message."""
+        try:
+            yield
+        except SQLAlchemyError as error:
+            cause = getattr(error, "orig", None) or error
+            detail = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+            if self._url.password:
+                detail = detail.replace(str(self._url.password), "***")
+            raise StoreError(
+                f"{action} failed on {_mask(self._url)}: {type(cause).__name__}: {detail}"
+            ) from None
+
+    @contextmanager
+    def _write(self, action: str) -> Iterator[Connection]:
+        with self._guard(action), self._engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _read(self, action: str) -> Iterator[Connection]:
+        with self._guard(action), self._reader.connect() as conn:
+            yield conn
+
+    def _upsert(
+        self, conn: Connection, table: Any, values: Mapping[str, object], keys: Sequence[str]
+    ) -> None:
+        dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        statement = dialect_insert(table).values(**values)
+        changes = {name: statement.excluded[name] for name in values if name not in keys}
+        conn.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=changes))
+
+    def migrate(self) -> list[str]:
+        """Apply pending migrations and return their names; safe from two processes at once."""
+        with self._guard("migrate"):
+            return migrations.migrate(self._engine, self._now)
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._engine.dispose()
+
+    # -- claims and state moves ----------------------------------------------------------------
+
+    def _draft_values(self, draft: DeliveryDraft, now: datetime) -> dict[str, object]:
+        return {
+            "account": draft.account,
+            "network": draft.network,
+            "slot_key": draft.slot_key,
+            "due_at": _aware("due_at", draft.due_at),
+            "template_id": draft.template_id,
+            "campaign": draft.campaign,
+            "text": draft.text,
+            "language": draft.language,
+            "link": draft.link,
+            "content_warning": draft.content_warning,
+            "media": json.dumps([[path, alt] for path, alt in draft.media]),
+            "idempotency_key": idempotency_key(draft.account, draft.slot_key),
+            "attempts": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+
+    def _insert_delivery(
+        self,
+        draft: DeliveryDraft,
+        values: Mapping[str, object],
+        now: datetime,
+        rotation: tuple[str, Mapping[str, object]] | None = None,
+    ) -> Delivery | None:
+        row_values = {**self._draft_values(draft, now), **values}
+        with self._guard(f"recording {values['status']} {draft.account} {draft.slot_key}"):
+            try:
+                with self._engine.begin() as conn:
+                    row = conn.execute(
+                        insert(deliveries).values(**row_values).returning(*deliveries.c)
+                    ).one()
+                    if rotation is not None:
+                        # Same transaction: a claim that loses the race leaves rotation as it was.
+                        self._save_rotation(conn, rotation[0], rotation[1], now)
+                return _row_to_delivery(row)
+            except IntegrityError:
+                pass  # settled below, outside the failed transaction
+        if self.get(draft.account, draft.slot_key) is None:
+            raise StoreError(f"delivery {draft.account} {draft.slot_key} violates a constraint")
+        return None
+
+    def claim_slot(
+        self,
+        draft: DeliveryDraft,
+        *,
+        worker_id: str,
+        rotation: tuple[str, Mapping[str, object]] | None = None,
+    ) -> Delivery | None:
+        """Record the slot as 'sending' by this worker; None if the slot already has a row.
+
+        ``rotation=(account, state)`` is saved in the same transaction, so only the winner of
+        a race advances the rotation.
+        """
+        now = self._now()
+        values = {"status": "sending", "claimed_by": worker_id, "claimed_at": now}
+        return self._insert_delivery(draft, values, now, rotation)
+
+    def record_missed(self, draft: DeliveryDraft, reason: str) -> Delivery | None:
+        """Record a slot that passed while no worker ran; None if the slot already has a row."""
+        return self._insert_delivery(draft, {"status": "missed", "last_error": reason}, self._now())
+
+    def record_skipped(self, draft: DeliveryDraft, reason: str) -> Delivery | None:
+        """Record a slot a guard held back; None if the slot already has a row."""
+        return self._insert_delivery(
+            draft, {"status": "skipped", "last_error": reason}, self._now()
+        )
+
+    def _owned(self, delivery_id: int, worker_id: str) -> ColumnElement[bool]:
+        return (
+            (deliveries.c.id == delivery_id)
+            & (deliveries.c.status == "sending")
+            & (deliveries.c.claimed_by == worker_id)
+        )
+
+    def begin_attempt(self, delivery_id: int, *, worker_id: str) -> Delivery | None:
+        """Count one more publish attempt, if this worker still owns the row."""
+        with self._write("begin_attempt") as conn:
+            row = conn.execute(
+                update(deliveries)
+                .where(self._owned(delivery_id, worker_id))
+                .values(attempts=deliveries.c.attempts + 1, updated_at=self._now())
+                .returning(*deliveries.c)
+            ).one_or_none()
+        return None if row is None else _row_to_delivery(row)
+
+    def _finish(self, delivery_id: int, worker_id: str, **values: object) -> bool:
+        with self._write(f"marking delivery {delivery_id} {values['status']}") as conn:
+            result = conn.execute(
+                update(deliveries)
+                .where(self._owned(delivery_id, worker_id))
+                .values(claimed_by=None, updated_at=self._now(), **values)
+            )
+        return result.rowcount == 1
+
+    def mark_published(
+        self,
+        delivery_id: int,
+        *,
+        worker_id: str,
+        remote_id: str | None,
+        url: str | None,
+        note: str | None = None,
+    ) -> bool:
+        """sending -> published, with the platform's id and URL; False if not owned."""
+        return self._finish(
+            delivery_id,
+            worker_id,
+            status="published",
+            remote_id=remote_id,
+            url=url,
+            last_error=note,
+            retry_at=None,
+        )
+
+    def mark_deferred(
+        self, delivery_id: int, *, worker_id: str, retry_at: datetime, reason: str
+    ) -> bool:
+        """sending -> deferred until retry_at; False if not owned."""
+        when = _aware("retry_at", retry_at)
+        return self._finish(
+            delivery_id, worker_id, status="deferred", retry_at=when, last_error=reason
+        )
+
+    def mark_failed(self, delivery_id: int, *, worker_id: str, reason: str) -> bool:
+        """sending -> failed for good; False if not owned."""
+        return self._finish(
+            delivery_id, worker_id, status="failed", retry_at=None, last_error=reason
+        )
+
+    def mark_unknown(self, delivery_id: int, *, worker_id: str, reason: str) -> bool:
+        """sending -> unknown (needs an operator's review); False if not owned."""
+        return self._finish(
+            delivery_id, worker_id, status="unknown", retry_at=None, last_error=reason
+        )
+
+    def take_over(
+        self,
+        delivery_id: int,
+        *,
+        worker_id: str,
+        expected_status: DeliveryStatus,
+        expected_claimed_by: str | None,
+    ) -> Delivery | None:
+        """Claim a due deferred or an orphaned row; exactly one of racing workers gets it."""
+        now = self._now()
+        with self._write("take_over") as conn:
+            row = conn.execute(
+                update(deliveries)
+                .where(
+                    (deliveries.c.id == delivery_id)
+                    & (deliveries.c.status == expected_status)
+                    & deliveries.c.claimed_by.is_not_distinct_from(expected_claimed_by)
+                )
+                .values(status="sending", claimed_by=worker_id, claimed_at=now, updated_at=now)
+                .returning(*deliveries.c)
+            ).one_or_none()
+        return None if row is None else _row_to_delivery(row)
+
+    def resolve(
+        self, delivery_id: int, *, status: Literal["published", "failed"], by: str, note: str
+    ) -> bool:
+        """An operator settles an 'unknown' row; False if the row is not 'unknown'."""
+        if status not in ("published", "failed"):
+            raise StoreError(f"an unknown delivery resolves to published or failed, not {status}")
+        # Keep the reason it became unknown after the operator's note.
+        earlier = func.coalesce(literal(" (was: ") + deliveries.c.last_error + literal(")"), "")
+        with self._write("resolve") as conn:
+            result = conn.execute(
+                update(deliveries)
+                .where((deliveries.c.id == delivery_id) & (deliveries.c.status == "unknown"))
+                .values(
+                    status=status,
+                    last_error=literal(f"resolved as {status} by {by}: {note}") + earlier,
+                    updated_at=self._now(),
+                )
+            )
+        return result.rowcount == 1
+
+    # -- queries ---------------------------------------------------------------------------------
+
+    def _select(
+        self, action: str, where: ColumnElement[bool], *order: Any, limit: int | None = None
+    ) -> list[Delivery]:
+        query = select(deliveries).where(where).order_by(*order).limit(limit)
+        with self._read(action) as conn:
+            return [_row_to_delivery(row) for row in conn.execute(query)]
+
+    def get(self, account: str, slot_key: str) -> Delivery | None:
+        """The row for one account and slot, if any."""
+        where = (deliveries.c.account == account) & (deliveries.c.slot_key == slot_key)
+        return next(iter(self._select("get", where)), None)
+
+    def get_by_id(self, delivery_id: int) -> Delivery | None:
+        """The row with this id, if any."""
+        return next(iter(self._select("get_by_id", deliveries.c.id == delivery_id)), None)
+
+    def due_deferred(self, now: datetime) -> list[Delivery]:
+        """Deferred rows whose retry_at has come, oldest retry first."""
+        where = (deliveries.c.status == "deferred") & (deliveries.c.retry_at <= _aware("now", now))
+        return self._select("due_deferred", where, deliveries.c.retry_at, deliveries.c.id)
+
+    def orphaned(self, now: datetime, stale_after: timedelta) -> list[Delivery]:
+        """'sending' rows whose worker has sent no heartbeat since now - stale_after."""
+        cutoff = _aware("now", now) - stale_after
+        alive = exists().where(
+            (workers.c.worker_id == deliveries.c.claimed_by) & (workers.c.seen_at > cutoff)
+        )
+        where = (deliveries.c.status == "sending") & ~alive
+        return self._select("orphaned", where, deliveries.c.claimed_at, deliveries.c.id)
+
+    def history(
+        self,
+        *,
+        account: str | None = None,
+        limit: int = 50,
+        statuses: Collection[str] | None = None,
+    ) -> list[Delivery]:
+        """The latest rows, newest due_at first, optionally for one account or some statuses."""
+        where: ColumnElement[bool] = true()
+        if account is not None:
+            where = where & (deliveries.c.account == account)
+        if statuses is not None:
+            where = where & deliveries.c.status.in_(list(statuses))
+        order = (deliveries.c.due_at.desc(), deliveries.c.id.desc())
+        return self._select("history", where, *order, limit=limit)
+
+    def last_published(self, account: str) -> Delivery | None:
+        """The account's most recently published row (by when it was marked published)."""
+        where = (deliveries.c.account == account) & (deliveries.c.status == "published")
+        order = (deliveries.c.updated_at.desc(), deliveries.c.id.desc())
+        return next(iter(self._select("last_published", where, *order, limit=1)), None)
+
+    def published_count(self, account: str, since: datetime) -> int:
+        """How many of the account's rows were marked published at or after ``since``."""
+        query = select(func.count()).where(
+            (deliveries.c.account == account)
+            & (deliveries.c.status == "published")
+            & (deliveries.c.updated_at >= _aware("since", since))
+        )
+        with self._read("published_count") as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def recent_texts(self, network: str, since: datetime) -> list[tuple[str, str]]:
+        """(account, text) of the network's published or sending rows touched since ``since``."""
+        query = (
+            select(deliveries.c.account, deliveries.c.text)
+            .where(
+                (deliveries.c.network == network)
+                & deliveries.c.status.in_(["published", "sending"])
+                & (deliveries.c.updated_at >= _aware("since", since))
+            )
+            .order_by(deliveries.c.updated_at.desc(), deliveries.c.id.desc())
+        )
+        with self._read("recent_texts") as conn:
+            return [(row.account, row.text) for row in conn.execute(query)]
+
+    # -- rotation state ----------------------------------------------------------------------------
+
+    def _save_rotation(
+        self, conn: Connection, account: str, state: Mapping[str, object], now: datetime
+    ) -> None:
+        document = json.dumps(dict(state), sort_keys=True)
+        self._upsert(
+            conn,
+            rotation_state,
+            {"account": account, "state": document, "updated_at": now},
+            ["account"],
+        )
+
+    def load_rotation(self, account: str) -> dict[str, object] | None:
+        """The account's rotation state as saved, or None before the first save."""
+        query = select(rotation_state.c.state).where(rotation_state.c.account == account)
+        with self._read("load_rotation") as conn:
+            document = conn.execute(query).scalar_one_or_none()
+        if document is None:
+            return None
+        state = json.loads(document)
+        if not isinstance(state, dict):
+            raise StoreError(f"rotation state of {account} is not a JSON object")
+        return state
+
+    def save_rotation(self, account: str, state: Mapping[str, object]) -> None:
+        """Replace the account's rotation state."""
+        with self._write("save_rotation") as conn:
+            self._save_rotation(conn, account, state, self._now())
+
+    # -- rate limits -------------------------------------------------------------------------------
+
+    def save_rate_limits(self, account: str, windows: Sequence[RateLimitWindow]) -> None:
+        """Upsert each window the platform reported, by (account, window)."""
+        now = self._now()
+        with self._write("save_rate_limits") as conn:
+            for window in windows:
+                reset_at = None if window.reset_at is None else _aware("reset_at", window.reset_at)
+                values = {
+                    "account": account,
+                    "window": window.window,
+                    "limit_": window.limit,
+                    "remaining": window.remaining,
+                    "reset_at": reset_at,
+                    "updated_at": now,
+                }
+                self._upsert(conn, rate_limits, values, ["account", "window"])
+
+    def rate_limits(self, account: str) -> list[RateLimitWindow]:
+        """The account's last known windows, by window name."""
+        query = (
+            select(rate_limits)
+            .where(rate_limits.c.account == account)
+            .order_by(rate_limits.c.window)
+        )
+        with self._read("rate_limits") as conn:
+            return [
+                RateLimitWindow(row.window, row.limit_, row.remaining, row.reset_at)
+                for row in conn.execute(query)
+            ]
+
+    def blocked_until(self, account: str, now: datetime) -> datetime | None:
+        """The latest reset among the account's exhausted windows still in the future."""
+        query = select(func.max(rate_limits.c.reset_at)).where(
+            (rate_limits.c.account == account)
+            & (rate_limits.c.remaining == 0)
+            & (rate_limits.c.reset_at > _aware("now", now))
+        )
+        with self._read("blocked_until") as conn:
+            latest: datetime | None = conn.execute(query).scalar_one()
+        return latest
+
+    # -- sessions ------------------------------------------------------------------------------
+
+    def load_session(self, account: str) -> str | None:
+        """The stored (already encrypted) session value, if any."""
+        query = select(sessions.c.value).where(sessions.c.account == account)
+        with self._read("load_session") as conn:
+            value: str | None = conn.execute(query).scalar_one_or_none()
+        return value
+
+    def save_session(self, account: str, value: str) -> None:
+        """Store an already encrypted session value (use SealedSessions, never a clear one)."""
+        values = {"account": account, "value": value, "updated_at": self._now()}
+        with self._write("save_session") as conn:
+            self._upsert(conn, sessions, values, ["account"])
+
+    # -- the pause switch ----------------------------------------------------------------------
+
+    def set_paused(self, paused: bool, *, by: str) -> None:
+        """Pause or resume all publishing, recording who did it and when."""
+        values = {
+            "name": _PAUSE_FLAG,
+            "value": "true" if paused else "false",
+            "by": by,
+            "updated_at": self._now(),
+        }
+        with self._write("set_paused") as conn:
+            self._upsert(conn, flags, values, ["name"])
+
+    def paused(self) -> tuple[bool, str | None, datetime | None]:
+        """(paused, who last flipped the switch, since when); (False, None, None) if never set."""
+        query = select(flags).where(flags.c.name == _PAUSE_FLAG)
+        with self._read("paused") as conn:
+            row = conn.execute(query).one_or_none()
+        if row is None:
+            return (False, None, None)
+        return (row.value == "true", row.by, row.updated_at)
+
+    # -- workers -------------------------------------------------------------------------------
+
+    def heartbeat(self, worker_id: str) -> None:
+        """Say this worker is alive now (its claims are not orphaned while it beats)."""
+        with self._write("heartbeat") as conn:
+            self._upsert(
+                conn, workers, {"worker_id": worker_id, "seen_at": self._now()}, ["worker_id"]
+            )
+
+    def forget_worker(self, worker_id: str) -> None:
+        """Drop the worker's heartbeat on a clean exit."""
+        with self._write("forget_worker") as conn:
+            conn.execute(delete(workers).where(workers.c.worker_id == worker_id))
