@@ -7,6 +7,7 @@ schema and ``amplifier.store.sessions`` for how Bluesky sessions are kept sealed
 from __future__ import annotations
 
 from amplifier.store.sessions import SealedSessions
-from amplifier.store.sql import Delivery, DeliveryDraft, DeliveryStatus, Store
+from amplifier.store.sql import Store
+from amplifier.store.types import Delivery, DeliveryDraft, DeliveryStatus
 
 __all__ = ["Delivery", "DeliveryDraft", "DeliveryStatus", "SealedSessions", "Store"]

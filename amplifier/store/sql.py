@@ -11,23 +11,17 @@ On Heroku the URL host is remote and SSL is required: give ``?sslmode=require`` 
 
 from __future__ import annotations
 
-import hashlib
 import json
-import sqlite3
-import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import (
     Connection,
     Engine,
-    Row,
     create_engine,
     delete,
-    event,
     exists,
     func,
     insert,
@@ -38,13 +32,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
 
 from amplifier.errors import StoreError
 from amplifier.networks.base import RateLimitWindow
 from amplifier.store import migrations
+from amplifier.store.engine import mask_url, normalise_url, sqlite_engine
 from amplifier.store.migrations import (
     deliveries,
     flags,
@@ -53,63 +47,15 @@ from amplifier.store.migrations import (
     sessions,
     workers,
 )
+from amplifier.store.types import (
+    Delivery,
+    DeliveryDraft,
+    DeliveryStatus,
+    idempotency_key,
+    row_to_delivery,
+)
 
-DeliveryStatus = Literal[
-    "sending", "published", "deferred", "failed", "unknown", "missed", "skipped"
-]
 _PAUSE_FLAG = "paused"
-_BUSY_TIMEOUT_S = 5.0  # how long a SQLite writer waits for another before giving up
-
-
-@dataclass(frozen=True)
-class DeliveryDraft:
-    """What the worker knows about a post before claiming its slot."""
-
-    account: str
-    network: str
-    slot_key: str  # amplifier.slots.Slot.key
-    due_at: datetime  # aware UTC
-    template_id: str
-    campaign: str
-    text: str  # the exact rendered text that will be sent
-    language: str | None = None
-    link: str | None = None
-    content_warning: str | None = None
-    media: tuple[tuple[str, str], ...] = ()  # (path, alt) pairs
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One row of the deliveries table: a slot of an account, and what became of it."""
-
-    id: int
-    account: str
-    network: str
-    slot_key: str
-    due_at: datetime
-    template_id: str
-    campaign: str
-    text: str
-    language: str | None
-    link: str | None
-    content_warning: str | None
-    media: tuple[tuple[str, str], ...]
-    idempotency_key: str
-    status: DeliveryStatus
-    attempts: int  # publish attempts made so far (across retries and restarts)
-    remote_id: str | None
-    url: str | None
-    last_error: str | None
-    retry_at: datetime | None
-    claimed_by: str | None
-    claimed_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-
-
-def idempotency_key(account: str, slot_key: str) -> str:
-    """The key sent to platforms that dedupe on one (Mastodon): stable per account and slot."""
-    return hashlib.sha256(f"{account}|{slot_key}".encode()).hexdigest()[:32]
 
 
 def _aware(name: str, value: datetime) -> datetime:
@@ -122,85 +68,14 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _row_to_delivery(row: Row[Any]) -> Delivery:
-    data = dict(row._mapping)
-    data["media"] = tuple((str(path), str(alt)) for path, alt in json.loads(data["media"]))
-    return Delivery(**data)
-
-
-def _mask(url: str | URL) -> str:
-    """The URL with its password replaced by ***, for messages."""
-    return make_url(url).render_as_string(hide_password=True)
-
-
-def _normalise_url(url: str) -> URL:
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        # The text may hold a password, so it is not repeated here.
-        raise StoreError(
-            "the database URL cannot be parsed (expected sqlite:///path or "
-            "postgresql+psycopg://user:password@host/db)"
-        ) from None
-    if parsed.drivername in ("postgres", "postgresql"):
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
-        raise StoreError(f"unsupported database {_mask(parsed)}: use SQLite or PostgreSQL")
-    return parsed
-
-
-def _enable_wal(cursor: Any) -> None:
-    """Switch the file to WAL (readers never block the writer); a no-op once it is WAL.
-
-    Switching needs an exclusive lock and SQLite answers "database is locked" at once instead
-    of using busy_timeout, which happens when several processes open a new file together;
-    whoever loses waits briefly and finds the file already switched.
-    """
-    deadline = time.monotonic() + _BUSY_TIMEOUT_S
-    while cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-        try:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as error:
-            if "locked" not in str(error) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.01)
-
-
-def _sqlite_engine(url: URL) -> Engine:
-    """A SQLite engine where two processes writing one file queue up instead of deadlocking."""
-    engine = create_engine(url)
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Take BEGIN away from sqlite3 so _on_begin decides what kind of transaction starts.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout={int(_BUSY_TIMEOUT_S * 1000)}")
-        _enable_wal(cursor)
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        # A deferred BEGIN that later writes must upgrade its lock, and two such upgrades
-        # deadlock ("database is locked" at once, busy_timeout or not). IMMEDIATE takes the
-        # write lock up front, so writers simply wait their turn. Reads (WAL) need no lock.
-        if conn.get_execution_options().get("amplifier_read_only"):
-            conn.exec_driver_sql("BEGIN")
-        else:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
-
-
 class Store:
     """Every read and compare-and-set write the worker and the CLI make on the state database."""
 
     def __init__(self, url: str, *, clock: Callable[[], datetime] = _utc_now) -> None:
-        self._url = _normalise_url(url)
+        self._url = normalise_url(url)
         self._clock = clock
         if self._url.get_backend_name() == "sqlite":
-            self._engine = _sqlite_engine(self._url)
+            self._engine = sqlite_engine(self._url)
         else:
             self._engine = create_engine(self._url, pool_pre_ping=True)
         self._reader = self._engine.execution_options(amplifier_read_only=True)
@@ -211,7 +86,7 @@ class Store:
         return self._engine
 
     def __repr__(self) -> str:
-        return f"Store({_mask(self._url)!r})"
+        return f"Store({mask_url(self._url)!r})"
 
     def _now(self) -> datetime:
         return _aware("clock()", self._clock())
@@ -227,7 +102,7 @@ class Store:
             if self._url.password:
                 detail = detail.replace(str(self._url.password), "***")
             raise StoreError(
-                f"{action} failed on {_mask(self._url)}: {type(cause).__name__}: {detail}"
+                f"{action} failed on {mask_url(self._url)}: {type(cause).__name__}: {detail}"
             ) from None
 
     @contextmanager
@@ -295,7 +170,7 @@ class Store:
                     if rotation is not None:
                         # Same transaction: a claim that loses the race leaves rotation as it was.
                         self._save_rotation(conn, rotation[0], rotation[1], now)
-                return _row_to_delivery(row)
+                return row_to_delivery(row)
             except IntegrityError:
                 pass  # settled below, outside the failed transaction
         if self.get(draft.account, draft.slot_key) is None:
@@ -344,7 +219,7 @@ class Store:
                 .values(attempts=deliveries.c.attempts + 1, updated_at=self._now())
                 .returning(*deliveries.c)
             ).one_or_none()
-        return None if row is None else _row_to_delivery(row)
+        return None if row is None else row_to_delivery(row)
 
     def _finish(self, delivery_id: int, worker_id: str, **values: object) -> bool:
         with self._write(f"marking delivery {delivery_id} {values['status']}") as conn:
@@ -417,7 +292,7 @@ class Store:
                 .values(status="sending", claimed_by=worker_id, claimed_at=now, updated_at=now)
                 .returning(*deliveries.c)
             ).one_or_none()
-        return None if row is None else _row_to_delivery(row)
+        return None if row is None else row_to_delivery(row)
 
     def resolve(
         self, delivery_id: int, *, status: Literal["published", "failed"], by: str, note: str
@@ -446,7 +321,7 @@ class Store:
     ) -> list[Delivery]:
         query = select(deliveries).where(where).order_by(*order).limit(limit)
         with self._read(action) as conn:
-            return [_row_to_delivery(row) for row in conn.execute(query)]
+            return [row_to_delivery(row) for row in conn.execute(query)]
 
     def get(self, account: str, slot_key: str) -> Delivery | None:
         """The row for one account and slot, if any."""

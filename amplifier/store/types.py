@@ -1,0 +1,72 @@
+"""The rows the store hands out, and what the worker gives it before a claim."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import Row
+
+DeliveryStatus = Literal[
+    "sending", "published", "deferred", "failed", "unknown", "missed", "skipped"
+]
+
+
+@dataclass(frozen=True)
+class DeliveryDraft:
+    """What the worker knows about a post before claiming its slot."""
+
+    account: str
+    network: str
+    slot_key: str  # amplifier.slots.Slot.key
+    due_at: datetime  # aware UTC
+    template_id: str
+    campaign: str
+    text: str  # the exact rendered text that will be sent
+    language: str | None = None
+    link: str | None = None
+    content_warning: str | None = None
+    media: tuple[tuple[str, str], ...] = ()  # (path, alt) pairs
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One row of the deliveries table: a slot of an account, and what became of it."""
+
+    id: int
+    account: str
+    network: str
+    slot_key: str
+    due_at: datetime
+    template_id: str
+    campaign: str
+    text: str
+    language: str | None
+    link: str | None
+    content_warning: str | None
+    media: tuple[tuple[str, str], ...]
+    idempotency_key: str
+    status: DeliveryStatus
+    attempts: int  # publish attempts made so far (across retries and restarts)
+    remote_id: str | None
+    url: str | None
+    last_error: str | None
+    retry_at: datetime | None
+    claimed_by: str | None
+    claimed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def idempotency_key(account: str, slot_key: str) -> str:
+    """The key sent to platforms that dedupe on one (Mastodon): stable per account and slot."""
+    return hashlib.sha256(f"{account}|{slot_key}".encode()).hexdigest()[:32]
+
+
+def row_to_delivery(row: Row[Any]) -> Delivery:
+    data = dict(row._mapping)
+    data["media"] = tuple((str(path), str(alt)) for path, alt in json.loads(data["media"]))
+    return Delivery(**data)
