@@ -8,17 +8,21 @@ Exit codes: 0 ok, 1 problems found or an operation failed, 2 unusable input (bad
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import Any, TextIO
 
 from amplifier import __version__
 from amplifier.accounts import describe, verify_accounts
 from amplifier.check import display_path, format_problem, load, run_check, summary_lines
+from amplifier.cli_worker import WORKER_COMMANDS
 from amplifier.config import load_settings
 from amplifier.errors import AmplifierError, ConfigError
 from amplifier.planner import NothingToPost, PlannedPost, preview, upcoming_slots
+
+LOGGER = logging.getLogger("amplifier.cli")
 
 Clock = Callable[[], datetime]
 
@@ -94,7 +98,91 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("--config", metavar="FILE", help="config file (TOML)")
     verify.add_argument("--account", metavar="NAME", help="only this account")
+    _worker_commands(commands, common)
     return parser
+
+
+def _worker_commands(commands: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
+    def add(name: str, summary: str, description: str) -> argparse.ArgumentParser:
+        sub: argparse.ArgumentParser = commands.add_parser(
+            name, help=summary, description=description
+        )
+        common(sub)
+        return sub
+
+    run = add(
+        "run",
+        "the worker: publish every slot when it comes, until stopped",
+        "Run the worker: publish each account's slots as they come, exactly once, until "
+        "SIGTERM or Ctrl-C (the post in flight is finished or handed back first). State lives "
+        "in the database (database_url / DATABASE_URL). Accounts without credentials in the "
+        "environment print their posts instead (dry run). Run exactly one worker per database; "
+        "a second one is safe but pointless.",
+    )
+    run.add_argument("--dry-run", action="store_true", help="print every post, send nothing")
+    run.add_argument(
+        "--once",
+        action="store_true",
+        help="one pass now (settle, retry, publish what is due), print what was done, exit",
+    )
+    schedule = add(
+        "schedule",
+        "list each account's upcoming slots",
+        "List each enabled account's upcoming slots in its own timezone (and UTC), from the "
+        "config: times, days, random offset, campaign dates and blackout dates applied.",
+    )
+    schedule.add_argument("--account", metavar="NAME", help="only this account")
+    schedule.add_argument("-n", type=int, default=5, metavar="N", help="slots per account")
+    history = add(
+        "history",
+        "what went out (with links), what failed and why",
+        "List recorded deliveries, newest slot first: published ones with their link, and "
+        "every other state with its reason. States: published, deferred (retried at the time "
+        "shown), failed, unknown (needs review), missed (no worker ran in time), skipped, "
+        "sending (under way).",
+    )
+    history.add_argument("--account", metavar="NAME", help="only this account")
+    history.add_argument("--limit", type=int, default=30, metavar="N", help="rows (default 30)")
+    history.add_argument(
+        "--status", action="append", metavar="S", help="only this state (repeatable)"
+    )
+    add(
+        "status",
+        "per account: last post, next slot, rate limits, what needs review",
+        "Show whether posting is paused, and per account: the last post, the next slot, "
+        "rate-limit windows, deferred posts and deliveries that need review.",
+    )
+    pause = add(
+        "pause",
+        "stop all posting (stored in the database) until 'amplifier resume'",
+        "Stop all posting without a redeploy: the running worker reads the switch on every "
+        "pass (within tick_seconds) and records due slots as skipped.",
+    )
+    pause.add_argument("--reason", metavar="TEXT", help="why; shown by status and history")
+    add("resume", "undo 'amplifier pause'", "Resume posting from the next slot on.")
+    post_now = add(
+        "post-now",
+        "publish one post for an account right away",
+        "Publish the account's next post in rotation (or --post ID) right away. It is "
+        "claimed like a slot (key manual-<UTC time>), so it is recorded and never sent twice.",
+    )
+    post_now.add_argument("account", metavar="ACCOUNT", help="the account's name")
+    post_now.add_argument("--post", metavar="ID", help="this post instead of the next in rotation")
+    post_now.add_argument("--dry-run", action="store_true", help="print the post, send nothing")
+    review = add(
+        "review",
+        "list deliveries that may or may not have gone out; settle one",
+        "Without arguments: list deliveries in state 'unknown' (the worker was interrupted and "
+        "could not tell whether the network got the post). Check the account, then record "
+        "what you found: amplifier review ID --published (or --not-published).",
+    )
+    review.add_argument("id", nargs="?", type=int, metavar="ID", help="the delivery to settle")
+    verdict = review.add_mutually_exclusive_group()
+    verdict.add_argument("--published", action="store_true", help="it is on the account")
+    verdict.add_argument(
+        "--not-published", action="store_true", help="it is not on the account (failed)"
+    )
+    review.add_argument("--note", metavar="TEXT", help="what you checked")
 
 
 def main(
@@ -118,6 +206,8 @@ def main(
             if args.accounts_command != "verify":
                 parser.parse_args(["accounts", "--help"])
             return cmd_accounts_verify(args, stream)
+        if args.command in WORKER_COMMANDS:
+            return WORKER_COMMANDS[args.command](args, stream, clock)
     except ConfigError as exc:
         for problem in exc.problems:
             print(format_problem(problem, "text"), file=stream)
@@ -198,3 +288,6 @@ def _preview_block(planned: PlannedPost | NothingToPost) -> str:
     )
     body = "\n".join(f"      {line}".rstrip() for line in rendered.text.splitlines())
     return f"{header}\n{body}"
+
+
+# -- the worker and the operator's commands -------------------------------------------------

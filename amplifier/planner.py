@@ -62,6 +62,11 @@ class NothingToPost:
     reason: str
 
 
+def seed_key(settings: Settings, account: Account) -> str:
+    """What makes an account's shuffles and slot offsets its own, and reproducible."""
+    return f"{settings.seed}:{account.name}"
+
+
 def slot_spec(settings: Settings, account: Account) -> SlotSpec:
     """The account's schedule bounded by the union of its campaigns' dates."""
     campaigns = [settings.campaigns[name] for name in account.campaigns]
@@ -76,10 +81,10 @@ def upcoming_slots(
     settings: Settings, account: Account, after: datetime, *, count: int | None, days: int | None
 ) -> list[Slot]:
     spec = slot_spec(settings, account)
-    seed_key = f"{settings.seed}:{account.name}"
+    key = seed_key(settings, account)
     if days is not None:
-        return slots_between(spec, seed_key, after, after + timedelta(days=days))
-    return next_slots(spec, seed_key, after, count or 5)
+        return slots_between(spec, key, after, after + timedelta(days=days))
+    return next_slots(spec, key, after, count or 5)
 
 
 def candidates(
@@ -123,7 +128,7 @@ def plan_slot(
     while True:
         try:
             post_id, template_state = next_item(
-                state.templates, weights, f"{settings.seed}:{account.name}", exclude=refused
+                state.templates, weights, seed_key(settings, account), exclude=refused
             )
         except RotationExhausted:
             return NothingToPost(account.name, slot, "every eligible post was refused"), state
@@ -161,7 +166,7 @@ def _choose_hashtags(
         picked, states[template.campaign] = next_items(
             states.get(template.campaign, RotationState()),
             pool,
-            f"{settings.seed}:{account.name}:hashtags",
+            f"{seed_key(settings, account)}:hashtags",
             campaign.hashtags.per_post,
         )
         chosen.extend(picked)

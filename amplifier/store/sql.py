@@ -56,6 +56,7 @@ from amplifier.store.types import (
 )
 
 _PAUSE_FLAG = "paused"
+_FIRST_START_FLAG = "first_started"
 
 
 def _aware(name: str, value: datetime) -> datetime:
@@ -500,6 +501,19 @@ class Store:
         if row is None:
             return (False, None, None)
         return (row.value == "true", row.by, row.updated_at)
+
+    def first_started(self) -> datetime:
+        """When a worker first ran on this database (recorded on the first call).
+
+        Slots before it are not "missed": nothing was meant to publish them.
+        """
+        values = {"name": _FIRST_START_FLAG, "value": "", "by": "worker", "updated_at": self._now()}
+        query = select(flags.c.updated_at).where(flags.c.name == _FIRST_START_FLAG)
+        with self._write("first_started") as conn:
+            if conn.execute(query).one_or_none() is None:
+                conn.execute(insert(flags).values(**values))
+            started: datetime = conn.execute(query).scalar_one()
+        return started
 
     # -- workers -------------------------------------------------------------------------------
 

@@ -503,6 +503,15 @@ def test_pause_switch(store: Store, clock: FakeClock) -> None:
     assert store.paused() == (False, "ben", clock.now)
 
 
+def test_first_started_is_recorded_once(store: Store, clock: FakeClock) -> None:
+    """The first call records when this database first saw a worker; later calls keep it."""
+    first = store.first_started()
+    assert first == clock.now
+    clock.advance(timedelta(days=2))
+    assert store.first_started() == first
+    assert store.paused() == (False, None, None)  # a different flag than the pause switch
+
+
 def test_sessions_round_trip(store: Store) -> None:
     """A session value is stored per account and replaced by a later save."""
     assert store.load_session("bsky") is None

@@ -1,0 +1,246 @@
+"""The operator's commands: run, schedule, history, status, pause, resume, post-now, review.
+
+Like the rest of the CLI they parse nothing and decide nothing: each opens the store (running
+its migrations), calls the worker or the store, and prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, tzinfo
+from typing import Literal, TextIO
+from zoneinfo import ZoneInfo
+
+from amplifier import logs
+from amplifier.check import load
+from amplifier.config import Settings, load_settings, resolve_secrets
+from amplifier.logs import log_event
+from amplifier.planner import upcoming_slots
+from amplifier.scheduler import run_forever
+from amplifier.store import Delivery, Store
+from amplifier.worker import Worker, network_factory
+
+LOGGER = logging.getLogger("amplifier.cli")
+
+Clock = Callable[[], datetime]
+
+
+def _operator() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name in some containers
+        return "operator"
+
+
+@contextmanager
+def _opened(args: argparse.Namespace, clock: Clock) -> Iterator[tuple[Settings, Store]]:
+    settings = load_settings(args.config)
+    store = Store(settings.sqlalchemy_url, clock=clock)
+    try:
+        store.migrate()
+        yield settings, store
+    finally:
+        store.close()
+
+
+def _when(settings: Settings, account: str, moment: datetime | None) -> str:
+    """A moment in the account's own timezone (UTC for accounts no longer configured)."""
+    if moment is None:
+        return "-"
+    try:
+        zone: tzinfo = ZoneInfo(settings.schedules[settings.account(account).schedule].timezone)
+    except KeyError:
+        zone = UTC
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _worker(
+    args: argparse.Namespace, out: TextIO, clock: Clock, settings: Settings, store: Store
+) -> Worker:
+    _, library = load(args.config, args.posts)
+    dry_run = bool(args.dry_run) or settings.dry_run
+    factory = network_factory(
+        settings, store, dry_run=dry_run, write=lambda text: print(text, file=out)
+    )
+    for message in resolve_secrets(settings)[1]:
+        log_event(LOGGER, "dry-run", reason=f"{message}; its posts are printed, not sent")
+    return Worker(settings, library, store, factory, clock=clock)
+
+
+def cmd_run(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
+    with (
+        _opened(args, clock) as (settings, store),
+        logs.installed(logs.secret_values(settings), stream=out),
+    ):
+        worker = _worker(args, out, clock, settings, store)
+        if not args.once:
+            run_forever(worker)
+            return 0
+        try:
+            done = worker.run_pending()
+        finally:
+            worker.close()
+        for row in done:
+            print(_history_line(settings, row), file=out)
+        if not done:
+            print(f"nothing was due at {clock():%Y-%m-%d %H:%M} UTC", file=out)
+        return 0
+
+
+def cmd_schedule(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
+    with _opened(args, clock) as (settings, store):
+        paused = store.paused()
+        if paused[0]:
+            print(f"PAUSED by {paused[1]}: these slots are skipped until resume", file=out)
+        accounts = [a for a in settings.accounts if a.enabled]
+        if args.account:
+            accounts = [a for a in accounts if a.name == args.account]
+            if not accounts:
+                print(f"error: no enabled account {args.account!r}", file=out)
+                return 1
+        for account in accounts:
+            zone = settings.schedules[account.schedule].timezone
+            print(f"{account.name} ({account.network}) · {account.schedule} in {zone}", file=out)
+            slots = upcoming_slots(settings, account, clock(), count=args.n, days=None)
+            for slot in slots:
+                local = _when(settings, account.name, slot.due_at)
+                print(f"  {local}  ({slot.due_at:%Y-%m-%d %H:%M} UTC)  slot {slot.key}", file=out)
+            if not slots:
+                print("  no slots ahead (campaign ended, or no days/times left)", file=out)
+    return 0
+
+
+def _history_line(settings: Settings, row: Delivery) -> str:
+    detail = row.url or row.last_error or ""
+    if row.status == "deferred":
+        detail = f"retry at {_when(settings, row.account, row.retry_at)}: {detail}"
+    post = row.template_id or "-"
+    width = max((len(account.name) for account in settings.accounts), default=0)
+    return (
+        f"#{row.id:<5} {_when(settings, row.account, row.due_at)}  {row.account:<{width}}  "
+        f"{row.status:<9} {post}  {detail}".rstrip()
+    )
+
+
+def cmd_history(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
+    with _opened(args, clock) as (settings, store):
+        rows = store.history(account=args.account, limit=args.limit, statuses=args.status)
+        for row in rows:
+            print(_history_line(settings, row), file=out)
+        if not rows:
+            print("no deliveries recorded yet", file=out)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
+    with _opened(args, clock) as (settings, store):
+        now = clock()
+        paused, by, since = store.paused()
+        state = f"PAUSED by {by} since {since:%Y-%m-%d %H:%M} UTC" if paused and since else "no"
+        print(f"paused: {state}", file=out)
+        for account in (a for a in settings.accounts if a.enabled):
+            print(f"{account.name} ({account.network})", file=out)
+            last = store.last_published(account.name)
+            if last is not None:
+                link = last.url or last.remote_id or ""
+                shown = f"{_when(settings, account.name, last.due_at)}  {last.template_id}  {link}"
+            else:
+                shown = "none yet"
+            print(f"  last post:    {shown}", file=out)
+            upcoming = upcoming_slots(settings, account, now, count=1, days=None)
+            nxt = _when(settings, account.name, upcoming[0].due_at) if upcoming else "none"
+            print(f"  next slot:    {nxt}", file=out)
+            windows = [
+                f"{w.window} {w.remaining}/{w.limit if w.limit is not None else '?'} "
+                f"until {_when(settings, account.name, w.reset_at)}"
+                for w in store.rate_limits(account.name)
+                if w.reset_at is None or w.reset_at > now
+            ]
+            blocked = store.blocked_until(account.name, now)
+            limits = "; ".join(windows) or "no window reported"
+            if blocked is not None:
+                limits = f"BLOCKED until {_when(settings, account.name, blocked)} ({limits})"
+            print(f"  rate limits:  {limits}", file=out)
+            waiting = store.history(account=account.name, limit=100, statuses=["deferred"])
+            print(f"  deferred:     {len(waiting)}", file=out)
+            review = store.history(account=account.name, limit=100, statuses=["unknown"])
+            hint = "  (run amplifier review)" if review else ""
+            print(f"  needs review: {len(review)}{hint}", file=out)
+    return 0
+
+
+def cmd_pause(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
+    with _opened(args, clock) as (settings, store):
+        by = _operator() + (f" ({args.reason})" if args.reason else "")
+        store.set_paused(True, by=by)
+        seconds = settings.worker.tick_seconds
+        print(f"paused by {by}; a running worker stops posting within {seconds} s", file=out)
+    return 0
+
+
+def cmd_resume(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
+    with _opened(args, clock) as (_, store):
+        store.set_paused(False, by=_operator())
+        print("resumed: posting goes on from the next slot", file=out)
+    return 0
+
+
+def cmd_post_now(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
+    with (
+        _opened(args, clock) as (settings, store),
+        logs.installed(logs.secret_values(settings), stream=out),
+    ):
+        worker = _worker(args, out, clock, settings, store)
+        try:
+            row = worker.post_now(args.account, args.post)
+        except KeyError as exc:
+            print(f"error: {exc.args[0]}", file=out)
+            return 1
+        finally:
+            worker.close()
+        print(_history_line(settings, row), file=out)
+        return 0 if row.status == "published" else 1
+
+
+def cmd_review(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
+    with _opened(args, clock) as (settings, store):
+        if args.id is None:
+            rows = store.history(limit=1000, statuses=["unknown"])
+            for row in rows:
+                print(_history_line(settings, row), file=out)
+                print(f"        text: {row.text[:100]!r}", file=out)
+            if rows:
+                print(
+                    "Look for each post on its account, then: amplifier review ID --published "
+                    "or --not-published [--note TEXT]",
+                    file=out,
+                )
+            else:
+                print("nothing needs review", file=out)
+            return 0
+        if not (args.published or args.not_published):
+            print("error: say what you found: --published or --not-published", file=out)
+            return 1
+        status: Literal["published", "failed"] = "published" if args.published else "failed"
+        note = args.note or ("found on the account" if args.published else "not on the account")
+        if not store.resolve(args.id, status=status, by=_operator(), note=note):
+            print(f"error: delivery #{args.id} is not awaiting review", file=out)
+            return 1
+        print(f"delivery #{args.id} recorded as {status}", file=out)
+    return 0
+
+
+WORKER_COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO, Clock], int]] = {
+    "run": cmd_run,
+    "schedule": cmd_schedule,
+    "history": cmd_history,
+    "status": cmd_status,
+    "pause": cmd_pause,
+    "resume": cmd_resume,
+    "post-now": cmd_post_now,
+    "review": cmd_review,
+}

@@ -1,0 +1,122 @@
+"""APScheduler wiring: one scheduler per process, jobs in memory, passes run by the Worker.
+
+The database is the source of truth, so the scheduler holds nothing worth persisting: one date
+job per account at its next slot (re-armed after it fires), a housekeeping pass every
+tick_seconds (settle crashes, deferred posts, catch-up), and a heartbeat. SIGTERM and SIGINT
+set the worker's stop event; the pass in flight records its delivery and the process exits.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from datetime import UTC, datetime
+from types import FrameType
+from typing import Any
+
+from amplifier.logs import log_event
+from amplifier.worker import Worker
+
+
+def build_scheduler(worker: Worker) -> Any:
+    """An APScheduler 3 BackgroundScheduler with the worker's jobs added, not yet started."""
+    from apscheduler.executors.pool import ThreadPoolExecutor
+    from apscheduler.jobstores.memory import MemoryJobStore
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.triggers.date import DateTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    rules = worker.settings.worker
+    scheduler = BackgroundScheduler(
+        timezone=UTC,
+        # In memory: the database is the source of truth, and two workers must never share a
+        # persistent job store (APScheduler's FAQ: unsafe).
+        jobstores={"default": MemoryJobStore()},
+        # Heartbeat, housekeeping and a slot job may run side by side; passes serialise inside.
+        executors={"default": ThreadPoolExecutor(4)},
+        job_defaults={
+            # The default of 1 s silently drops a job that starts late (a busy thread, a slow
+            # start): allow the same grace window as the pass itself.
+            "misfire_grace_time": max(1, rules.grace_minutes * 60),
+            "coalesce": True,  # a job that fell behind runs once, not once per missed time
+            "max_instances": 1,  # never two runs of one job at once
+        },
+    )
+
+    def arm() -> None:
+        now = worker.clock()
+        for account in worker.accounts:
+            slot = worker.next_slot(account, now)
+            if slot is not None:
+                # One id per slot: a fired date job is removed by the scheduler thread, which
+                # could race with re-adding the same id from inside the job.
+                job_id = f"slot:{account.name}:{slot.key}"
+                if scheduler.get_job(job_id) is None:
+                    log_event(
+                        worker.logger,
+                        "next-slot",
+                        account=account.name,
+                        slot=slot.key,
+                        due=slot.due_at.isoformat(timespec="seconds"),
+                    )
+                scheduler.add_job(
+                    fire, DateTrigger(run_date=slot.due_at), id=job_id, replace_existing=True
+                )
+
+    def fire() -> None:
+        _guarded_pass(worker)
+        if not worker.stop.is_set():
+            arm()
+
+    # Check in three times per stale limit, on its own job, whatever the passes are doing.
+    beat = IntervalTrigger(seconds=max(1.0, rules.stale_worker_seconds / 3))
+    scheduler.add_job(worker.heartbeat, beat, id="heartbeat")
+    # The first housekeeping pass runs at once: settle crashes, catch up within grace.
+    tick = IntervalTrigger(seconds=rules.tick_seconds)
+    scheduler.add_job(fire, tick, id="housekeeping", next_run_time=datetime.now(UTC))
+    arm()
+    return scheduler
+
+
+def run_forever(worker: Worker, *, install_signals: bool = True) -> None:
+    """Run passes on APScheduler until ``worker.stop`` is set (SIGTERM and SIGINT set it)."""
+    previous = _install_signal_handlers(worker.stop) if install_signals else {}
+    scheduler = None
+    try:
+        worker.heartbeat()
+        names = ",".join(account.name for account in worker.accounts)
+        log_event(worker.logger, "started", worker=worker.worker_id, accounts=names)
+        scheduler = build_scheduler(worker)
+        scheduler.start()
+        worker.stop.wait()
+        log_event(worker.logger, "stopping", worker=worker.worker_id)
+    finally:
+        worker.stop.set()
+        # wait=True: the pass in flight sees the stop event, records its delivery and returns.
+        if scheduler is not None and scheduler.running:
+            scheduler.shutdown(wait=True)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        worker.close()
+
+
+def _guarded_pass(worker: Worker) -> None:
+    try:
+        worker.run_pending()
+    except Exception:
+        # One bad pass (a database hiccup) must not kill the worker; the next tick retries.
+        worker.logger.exception("event=pass-failed worker=%s", worker.worker_id)
+
+
+def _install_signal_handlers(stop: threading.Event) -> dict[int, Any]:
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous: dict[int, Any] = {}
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        previous[signum] = signal.getsignal(signum)
+        signal.signal(signum, handle)
+    return previous

@@ -1,0 +1,373 @@
+"""The worker: every due slot of every account published exactly once, whatever happens.
+
+``Worker.run_pending(now)`` is one full pass, and all the worker does: check in (heartbeat),
+settle what crashed workers left, retry due deferred posts, then for each account look at its
+slots in the lookback window:
+
+    has a row already                   nothing (another pass or worker handled it)
+    older than the grace window         recorded 'missed', never sent: no flood after downtime
+    paused                              recorded 'skipped' ("paused by X since T")
+    nothing to post                     recorded 'skipped' with the planner's reason
+    otherwise                           plan (rotation state from the store), claim (row and new
+                                        rotation state in one transaction; None means another
+                                        worker has it), then deliver; while the account's
+                                        rate-limit window is exhausted the claimed post is
+                                        deferred to its reset without calling the network
+
+``amplifier.scheduler.run_forever`` drives passes with APScheduler 3: one job per account at
+its next slot, a housekeeping pass every ``tick_seconds``, a heartbeat on its own job so a long
+delivery never makes this worker look dead. The database is the source of truth; the
+scheduler only says when to look. Tests call ``run_pending`` with a fake clock and never sleep.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+from amplifier.config import Account, Settings, resolve_secrets
+from amplifier.content import Library
+from amplifier.delivery import DeliveryContext, DeliveryPolicy, Sleep
+from amplifier.errors import AmplifierError
+from amplifier.logs import log_event
+from amplifier.networks.base import MemorySessionStore, Network, SessionStore
+from amplifier.networks.registry import build_network
+from amplifier.planner import (
+    AccountState,
+    NothingToPost,
+    PlannedPost,
+    candidates,
+    plan_slot,
+    seed_key,
+    slot_spec,
+)
+from amplifier.recovery import RecoveryRules, Settler
+from amplifier.slots import Slot, next_slots, slots_between
+from amplifier.store import Delivery, DeliveryDraft, SealedSessions, Store
+
+LOGGER = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+NetworkFactory = Callable[[Account], Network]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def make_worker_id() -> str:
+    """Unique per process: host, pid, and a random part (pids repeat across dyno restarts)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:6]}"
+
+
+def network_factory(
+    settings: Settings,
+    store: Store,
+    *,
+    dry_run: bool = False,
+    write: Callable[[str], None] = print,
+) -> NetworkFactory:
+    """account -> its adapter; accounts without credentials (or all, with dry_run) print posts."""
+    secrets, _ = resolve_secrets(settings)
+
+    def build(account: Account) -> Network:
+        account_secrets = None if dry_run else secrets.get(account.name)
+        sessions: SessionStore = MemorySessionStore()
+        if account_secrets is not None and account.network == "bluesky":
+            password = account_secrets.get("app_password")
+            sessions = SealedSessions(store, account=account.name, secret=password)
+        return build_network(
+            account, account_secrets, sessions=sessions, dry_run=dry_run, write=write
+        )
+
+    return build
+
+
+def manual_slot_key(now: datetime) -> str:
+    return "manual-" + now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _duration(span: timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60} min"
+
+
+def draft_for(account: Account, slot: Slot, planned: PlannedPost | None) -> DeliveryDraft:
+    """The row to record for a slot; without a planned post (nothing to post) the text is empty."""
+    if planned is None:
+        return DeliveryDraft(
+            account=account.name,
+            network=account.network,
+            slot_key=slot.key,
+            due_at=slot.due_at,
+            template_id="",
+            campaign=account.campaigns[0],
+            text="",
+        )
+    template = planned.template
+    return DeliveryDraft(
+        account=account.name,
+        network=account.network,
+        slot_key=slot.key,
+        due_at=slot.due_at,
+        template_id=template.id,
+        campaign=template.campaign,
+        text=planned.rendered.text,
+        language=template.language,
+        link=planned.rendered.link,
+        content_warning=template.content_warning,
+        media=tuple((str(item.path), item.alt) for item in template.media),
+    )
+
+
+class Worker:
+    """One worker process's logic, with its store, networks, clock and sleep injected."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        library: Library,
+        store: Store,
+        networks: NetworkFactory,
+        *,
+        worker_id: str | None = None,
+        clock: Clock = utc_now,
+        sleep: Sleep | None = None,
+        stop: threading.Event | None = None,
+        logger: logging.Logger = LOGGER,
+    ) -> None:
+        self.settings = settings
+        self.library = library
+        self.store = store
+        self.worker_id = worker_id or make_worker_id()
+        self.clock = clock
+        self.stop = stop or threading.Event()
+        self.logger = logger
+        self.grace = timedelta(minutes=settings.worker.grace_minutes)
+        self.lookback = timedelta(hours=settings.worker.lookback_hours)
+        self._build_network = networks
+        self._networks: dict[str, Network] = {}
+        self._recorded: dict[str, set[str]] = {}  # account -> slot keys known to have a row
+        self._first_started: datetime | None = None
+        self._pass_lock = threading.Lock()  # slot jobs and the housekeeping job never overlap
+        self.context = DeliveryContext(
+            store=store,
+            worker_id=self.worker_id,
+            policy=DeliveryPolicy.from_settings(settings.worker),
+            clock=clock,
+            # Waiting on the stop event makes every retry wait end the moment we stop.
+            sleep=sleep or self.stop.wait,
+            stop=self.stop,
+            logger=logger,
+        )
+        self.settler = Settler(
+            self.context,
+            self.network_for,
+            RecoveryRules.from_settings(settings.worker),
+            stop=self.stop,
+        )
+
+    @property
+    def accounts(self) -> list[Account]:
+        return [account for account in self.settings.accounts if account.enabled]
+
+    def account(self, name: str) -> Account:
+        for account in self.accounts:
+            if account.name == name:
+                return account
+        enabled = ", ".join(a.name for a in self.accounts) or "(none)"
+        raise KeyError(f"no enabled account {name!r}; enabled accounts: {enabled}")
+
+    def network_for(self, name: str) -> Network:
+        """The account's adapter, built once and reused (it may hold a session)."""
+        if name not in self._networks:
+            self._networks[name] = self._build_network(self.account(name))
+        return self._networks[name]
+
+    def heartbeat(self) -> None:
+        self.store.heartbeat(self.worker_id)
+
+    def close(self) -> None:
+        """Clean exit: tell other workers we are gone (our rows are all recorded by now)."""
+        self.store.forget_worker(self.worker_id)
+        log_event(self.logger, "stopped", worker=self.worker_id)
+
+    def pause_reason(self) -> str | None:
+        paused, by, since = self.store.paused()
+        if not paused:
+            return None
+        when = since.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if since else "unknown time"
+        return f"paused by {by or 'someone'} since {when}"
+
+    def run_pending(self, now: datetime | None = None) -> list[Delivery]:
+        """One full pass at ``now``; returns every row this pass created or changed."""
+        with self._pass_lock:
+            now = now or self.clock()
+            self.heartbeat()
+            paused = self.pause_reason()
+            done: list[Delivery] = []
+            if paused is None:  # while paused nothing goes out, not even a retry
+                done += self.settler.settle_orphans(now)
+                done += self.settler.retry_deferred(now)
+            for account in self.accounts:
+                if self.stop.is_set():
+                    break
+                try:
+                    done += self._account_pass(account, now, paused)
+                except Exception:
+                    # One account's trouble (a database hiccup) must not starve the others; a
+                    # row it left 'sending' is settled at the start of the next pass.
+                    self.logger.exception("event=pass-failed account=%s", account.name)
+            return done
+
+    def _account_pass(self, account: Account, now: datetime, paused: str | None) -> list[Delivery]:
+        spec = slot_spec(self.settings, account)
+        # slots_between is half-open: the end just past now includes a slot due exactly now.
+        end = now + timedelta(microseconds=1)
+        due = slots_between(spec, seed_key(self.settings, account), self._window_start(now), end)
+        # A slot that has a row keeps it for good, so each is looked up until it has one.
+        known = self._recorded.setdefault(account.name, set())
+        known &= {slot.key for slot in due}
+        done: list[Delivery] = []
+        for slot in due:
+            if self.stop.is_set():
+                break
+            if slot.key in known or self.store.get(account.name, slot.key) is not None:
+                known.add(slot.key)
+                continue
+            row = self._settle_slot(account, slot, now, paused)
+            if row is not None:
+                done.append(row)
+        return done
+
+    def _window_start(self, now: datetime) -> datetime:
+        """How far back to look: the lookback, but never before this database's first worker."""
+        if self._first_started is None:
+            self._first_started = self.store.first_started()
+        return max(now - self.lookback, self._first_started - self.grace)
+
+    def _settle_slot(
+        self, account: Account, slot: Slot, now: datetime, paused: str | None
+    ) -> Delivery | None:
+        state = self._rotation(account)
+        planned, new_state = plan_slot(self.settings, self.library, account, slot, state)
+        late = now - slot.due_at
+        where = {"account": account.name, "slot": slot.key}
+        if isinstance(planned, NothingToPost):
+            log_event(self.logger, "skipped", **where, reason=planned.reason)
+            return self.store.record_skipped(draft_for(account, slot, None), planned.reason)
+        draft = draft_for(account, slot, planned)
+        if late > self.grace:
+            reason = f"no worker ran at its time; {_duration(late)} late is past the grace window"
+            log_event(self.logger, "missed", logging.WARNING, **where, reason=reason)
+            return self.store.record_missed(draft, reason)
+        if paused is not None:
+            log_event(self.logger, "skipped", **where, reason=paused)
+            return self.store.record_skipped(draft, paused)
+        return self._claim_and_deliver(account, draft, new_state, now)
+
+    def _rotation(self, account: Account) -> AccountState:
+        stored = self.store.load_rotation(account.name)
+        try:
+            return AccountState.from_dict(stored or {})
+        except ValueError as error:
+            log_event(
+                self.logger,
+                "rotation-reset",
+                logging.WARNING,
+                account=account.name,
+                reason=str(error),
+            )
+            return AccountState()
+
+    def _claim_and_deliver(
+        self, account: Account, draft: DeliveryDraft, state: AccountState, now: datetime
+    ) -> Delivery | None:
+        row = self.store.claim_slot(
+            draft, worker_id=self.worker_id, rotation=(account.name, state.to_dict())
+        )
+        if row is None:
+            log_event(self.logger, "claimed-elsewhere", account=account.name, slot=draft.slot_key)
+            return None
+        log_event(
+            self.logger,
+            "claimed",
+            account=account.name,
+            slot=draft.slot_key,
+            post=draft.template_id,
+            id=row.id,
+        )
+        blocked = self.store.blocked_until(account.name, now)
+        if blocked is not None:
+            # Never send before the platform's reset: hand the post to that time.
+            windows = [
+                w.window
+                for w in self.store.rate_limits(account.name)
+                if w.remaining == 0 and w.reset_at == blocked
+            ]
+            at = blocked.astimezone(UTC).isoformat(timespec="seconds")
+            reason = f"rate limit window {', '.join(windows) or 'unknown'} until {at}"
+            self.store.mark_deferred(
+                row.id, worker_id=self.worker_id, retry_at=blocked, reason=reason
+            )
+            log_event(
+                self.logger,
+                "deferred",
+                logging.WARNING,
+                account=account.name,
+                slot=draft.slot_key,
+                retry_at=at,
+                reason=reason,
+            )
+            return self.store.get_by_id(row.id) or row
+        try:
+            network = self.network_for(account.name)
+        except AmplifierError as error:
+            self.store.mark_failed(row.id, worker_id=self.worker_id, reason=str(error))
+            return self.store.get_by_id(row.id) or row
+        return self.context.deliver(network, row)
+
+    def next_slot(self, account: Account, after: datetime) -> Slot | None:
+        found = next_slots(
+            slot_spec(self.settings, account), seed_key(self.settings, account), after, 1
+        )
+        return found[0] if found else None
+
+    def post_now(self, name: str, post_id: str | None = None) -> Delivery:
+        """Publish one post for ``name`` right away, claimed like any slot (key manual-<time>)."""
+        paused = self.pause_reason()
+        if paused is not None:
+            raise AmplifierError(f"{paused}; run amplifier resume first")
+        account = self.account(name)
+        now = self.clock()
+        zone = slot_spec(self.settings, account).zone
+        slot = Slot(due_at=now, nominal=now.astimezone(zone), key=manual_slot_key(now))
+        state = self._rotation(account)
+        exclude: frozenset[str] = frozenset()
+        if post_id is not None:
+            pool = candidates(self.settings, self.library, account, slot.nominal.date())
+            wanted = [key for key, t in pool.items() if post_id in (key, t.id)]
+            if not wanted:
+                raise AmplifierError(
+                    f"post {post_id!r} cannot go out on {name} today; eligible: "
+                    + (", ".join(sorted(pool)) or "(none)")
+                )
+            exclude = frozenset(pool) - set(wanted)
+        planned, new_state = plan_slot(
+            self.settings, self.library, account, slot, state, exclude=exclude
+        )
+        if isinstance(planned, NothingToPost):
+            raise AmplifierError(f"nothing to post on {name}: {planned.reason}")
+        with self._pass_lock:
+            self.heartbeat()
+            row = self._claim_and_deliver(
+                account, draft_for(account, slot, planned), new_state, now
+            )
+        if row is None:
+            raise AmplifierError(f"slot {slot.key} of {name} was claimed by another worker")
+        return row

@@ -1,0 +1,213 @@
+"""The worker's commands as an operator runs them, on the sample config in a fresh folder."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from amplifier.check import load
+from amplifier.cli import main
+from amplifier.planner import upcoming_slots
+from amplifier.store import DeliveryDraft, Store
+from amplifier.testing.fake_x import FakeX, make_fake_x
+
+BASE = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+ENV = (
+    "AMPLIFIER_CONFIG",
+    "AMPLIFIER_DATABASE_URL",
+    "DATABASE_URL",
+    "AMPLIFIER_DRY_RUN",
+    "FBT_X_CONSUMER_KEY",
+    "FBT_X_CONSUMER_SECRET",
+    "FBT_X_ACCESS_TOKEN",
+    "FBT_X_ACCESS_TOKEN_SECRET",
+    "FBT_MASTODON_ACCESS_TOKEN",
+    "FBT_BLUESKY_APP_PASSWORD",
+    "FBT_MASTODON_ES_ACCESS_TOKEN",
+)
+
+
+@pytest.fixture
+def project(tmp_path: Path, repo_root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh folder holding the sample config and posts, and no credentials."""
+    shutil.copy(repo_root / "config.example.toml", tmp_path / "config.example.toml")
+    shutil.copytree(repo_root / "posts", tmp_path / "posts")
+    monkeypatch.chdir(tmp_path)
+    for name in ENV:
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+def run(now: datetime, *argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(argv), out=out, clock=lambda: now)
+    return code, out.getvalue()
+
+
+def first_slot(account: str) -> datetime:
+    settings, _ = load(None, None)
+    return upcoming_slots(settings, settings.account(account), BASE, count=1, days=None)[0].due_at
+
+
+def test_run_once_prints_due_posts_once(project: Path) -> None:
+    """run --once with no credentials prints each due post (dry run); a second pass sends none."""
+    now = first_slot("fbt-x") + timedelta(minutes=1)
+    code, out = run(now, "run", "--once")
+    assert code == 0, out
+    assert "--- dry run #1: x account fbt-x ---" in out
+    assert re.search(r"^event=published account=fbt-x slot=2026-11-23T09:00 ", out, re.M)
+    assert (project / "amplifier.db").exists()
+    code, again = run(now + timedelta(seconds=30), "run", "--once")
+    assert code == 0
+    assert "fbt-x ---" not in again
+    code, history = run(now, "history", "--account", "fbt-x", "--status", "published")
+    assert len(history.strip().splitlines()) == 1
+    assert "2026-11-23 " in history and "published" in history
+
+
+def test_run_once_when_nothing_is_due(project: Path) -> None:
+    """Between slots, with every earlier slot recorded, run --once says nothing was due."""
+    now = first_slot("fbt-x") + timedelta(minutes=1)
+    run(now, "run", "--once")
+    code, out = run(now + timedelta(minutes=1), "run", "--once")
+    assert code == 0
+    assert "nothing was due at" in out
+
+
+def test_schedule_lists_upcoming_slots(project: Path) -> None:
+    """schedule -n 2 shows two slots per account, local time and UTC; unknown account: exit 1."""
+    code, out = run(BASE, "schedule", "-n", "2")
+    assert code == 0
+    assert "fbt-x (x) · us-daytime in America/Chicago" in out
+    assert "fbt-mastodon-es (mastodon) · spain-evening in Europe/Madrid" in out
+    assert len(re.findall(r"^  2026-11-2\d \d\d:\d\d (CST|CET)  \(", out, re.M)) == 8
+    code, out = run(BASE, "schedule", "--account", "nobody")
+    assert code == 1
+    assert "no enabled account 'nobody'" in out
+
+
+def test_pause_status_resume(project: Path) -> None:
+    """pause is stored: status shows it, due slots are skipped; resume lets the next slot out."""
+    code, out = run(BASE, "pause", "--reason", "press embargo")
+    assert code == 0 and "paused by" in out
+    code, status = run(BASE, "status")
+    assert re.search(
+        r"^paused: PAUSED by .*\(press embargo\) since 2026-11-23 06:00 UTC", status, re.M
+    )
+    now = first_slot("fbt-x") + timedelta(minutes=1)
+    code, out = run(now, "run", "--once")
+    assert "dry run #" not in out
+    code, skipped = run(now, "history", "--account", "fbt-x", "--status", "skipped")
+    assert "skipped" in skipped and "press embargo" in skipped
+    code, out = run(now, "resume")
+    assert code == 0
+    code, status = run(now, "status")
+    assert "paused: no" in status
+    assert "fbt-x (x)\n  last post:    none yet\n  next slot:    2026-11-23 13:" in status
+
+
+def test_status_after_posting(project: Path) -> None:
+    """status names the last post, the next slot, rate limits and what needs review."""
+    now = first_slot("fbt-x") + timedelta(minutes=1)
+    run(now, "run", "--once")
+    code, out = run(now, "status")
+    assert code == 0
+    block = out.split("fbt-x (x)\n", 1)[1].split("\nfbt-", 1)[0]
+    assert re.search(r"last post:    2026-11-23 0\d:\d\d CST  \S+", block)
+    assert "next slot:    2026-11-23 1" in block
+    assert "rate limits:  no window reported" in block
+    assert "needs review: 0" in block
+
+
+def test_review_lists_and_resolves_unknown(project: Path) -> None:
+    """review lists 'unknown' deliveries; review ID --published settles one, only once."""
+    run(BASE, "status")  # creates and migrates amplifier.db
+    store = Store(f"sqlite:///{project / 'amplifier.db'}")
+    draft = DeliveryDraft("fbt-x", "x", "2026-11-22T09:00", BASE, "p", "fbt", "Call today")
+    row = store.claim_slot(draft, worker_id="gone")
+    assert row is not None
+    store.mark_unknown(row.id, worker_id="gone", reason="may have been published")
+    store.close()
+    code, out = run(BASE, "review")
+    assert code == 0
+    assert f"#{row.id}" in out and "unknown" in out and "'Call today'" in out
+    code, out = run(BASE, "review", str(row.id))
+    assert code == 1 and "--published or --not-published" in out
+    code, out = run(BASE, "review", str(row.id), "--published", "--note", "seen on the profile")
+    assert code == 0 and "recorded as published" in out
+    code, out = run(BASE, "history", "--status", "published")
+    assert "resolved as published" in out and "seen on the profile" in out
+    code, out = run(BASE, "review", str(row.id), "--not-published")
+    assert code == 1 and "not awaiting review" in out
+    code, out = run(BASE, "review")
+    assert "nothing needs review" in out
+
+
+def test_post_now_publishes_chosen_post(project: Path) -> None:
+    """post-now ACCOUNT --post ID sends that post at once under a manual slot, recorded."""
+    now = datetime(2026, 11, 23, 16, 5, tzinfo=UTC)
+    code, out = run(now, "post-now", "fbt-mastodon", "--post", "asylum-is-a-right")
+    assert code == 0, out
+    assert "--- dry run #1: mastodon account fbt-mastodon ---" in out
+    assert "Seeking asylum is a right" in out
+    code, history = run(now, "history", "--account", "fbt-mastodon")
+    assert "published asylum-is-a-right" in " ".join(history.split())
+    code, out = run(now, "post-now", "nobody")
+    assert code == 1 and "no enabled account 'nobody'" in out
+
+
+X_CONFIG = """
+posts_dir = "posts"
+seed = "secrets-test"
+[campaigns.families-belong-together]
+[schedules.morning]
+timezone = "America/Chicago"
+times = ["09:00"]
+[[accounts]]
+name = "fbt-x"
+network = "x"
+campaigns = ["families-belong-together"]
+schedule = "morning"
+api_base = "{base}"
+[accounts.secrets_from_env]
+consumer_key = "FBT_X_CONSUMER_KEY"
+consumer_secret = "FBT_X_CONSUMER_SECRET"
+access_token = "FBT_X_ACCESS_TOKEN"
+access_token_secret = "FBT_X_ACCESS_TOKEN_SECRET"
+"""
+
+SECRETS = {
+    "FBT_X_CONSUMER_KEY": "ck-9f8e7d6c5b4a",
+    "FBT_X_CONSUMER_SECRET": "cs-0a1b2c3d4e5f6a7b8c9d",
+    "FBT_X_ACCESS_TOKEN": "1234567890-at0a1b2c3d4e5f",
+    "FBT_X_ACCESS_TOKEN_SECRET": "ats-ffeeddccbbaa99887766",
+}
+
+
+@pytest.fixture
+def fake_x() -> Iterator[FakeX]:
+    with make_fake_x() as server:
+        yield server
+
+
+def test_real_run_logs_no_secret(
+    project: Path, fake_x: FakeX, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run with credentials publishes for real (to a local fake X) and logs no secret value."""
+    (project / "config.toml").write_text(X_CONFIG.format(base=fake_x.base_url))
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    now = datetime(2026, 11, 23, 15, 1, tzinfo=UTC)  # 09:01 in Chicago
+    code, out = run(now, "run", "--once")
+    assert code == 0, out
+    assert len(fake_x.posts) == 1
+    assert re.search(r"^event=published account=fbt-x .* url=https://", out, re.M)
+    assert "dry run" not in out
+    for value in SECRETS.values():
+        assert value not in out
