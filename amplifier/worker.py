@@ -79,8 +79,10 @@ def network_factory(
         account_secrets = None if dry_run else secrets.get(account.name)
         sessions: SessionStore = MemorySessionStore()
         if account_secrets is not None and account.network == "bluesky":
-            password = account_secrets.get("app_password")
-            sessions = SealedSessions(store, account=account.name, secret=password)
+            # A session belongs to one server: sealing with the service URL too makes a stored
+            # session for another server fail to open, which costs one fresh login.
+            secret = f"{account.service}\0{account_secrets.get('app_password')}"
+            sessions = SealedSessions(store, account=account.name, secret=secret)
         return build_network(
             account, account_secrets, sessions=sessions, dry_run=dry_run, write=write
         )
