@@ -33,7 +33,9 @@ def build_scheduler(worker: Worker) -> Any:
         # persistent job store (APScheduler's FAQ: unsafe).
         jobstores={"default": MemoryJobStore()},
         # Heartbeat, housekeeping and a slot job may run side by side; passes serialise inside.
-        executors={"default": ThreadPoolExecutor(4)},
+        # The heartbeat has a thread of its own: nothing a pass does may delay it, or another
+        # worker would take this live worker's deliveries for orphans and send them again.
+        executors={"default": ThreadPoolExecutor(4), "heartbeat": ThreadPoolExecutor(1)},
         job_defaults={
             # The default of 1 s silently drops a job that starts late (a busy thread, a slow
             # start): allow the same grace window as the pass itself.
@@ -70,7 +72,7 @@ def build_scheduler(worker: Worker) -> Any:
 
     # Check in three times per stale limit, on its own job, whatever the passes are doing.
     beat = IntervalTrigger(seconds=max(1.0, rules.stale_worker_seconds / 3))
-    scheduler.add_job(worker.heartbeat, beat, id="heartbeat")
+    scheduler.add_job(worker.heartbeat, beat, id="heartbeat", executor="heartbeat")
     # The first housekeeping pass runs at once: settle crashes, catch up within grace.
     tick = IntervalTrigger(seconds=rules.tick_seconds)
     scheduler.add_job(fire, tick, id="housekeeping", next_run_time=datetime.now(UTC))
@@ -102,7 +104,7 @@ def run_forever(worker: Worker, *, install_signals: bool = True) -> None:
 
 def _guarded_pass(worker: Worker) -> None:
     try:
-        worker.run_pending()
+        worker.run_pending_if_idle()
     except Exception:
         # One bad pass (a database hiccup) must not kill the worker; the next tick retries.
         worker.logger.exception("event=pass-failed worker=%s", worker.worker_id)

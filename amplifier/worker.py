@@ -156,7 +156,8 @@ class Worker:
         self._networks: dict[str, Network] = {}
         self._recorded: dict[str, set[str]] = {}  # account -> slot keys known to have a row
         self._first_started: datetime | None = None
-        self._pass_lock = threading.Lock()  # slot jobs and the housekeeping job never overlap
+        # Slot jobs and the housekeeping job never overlap; re-entrant for run_pending_if_idle.
+        self._pass_lock = threading.RLock()
         self.context = DeliveryContext(
             store=store,
             worker_id=self.worker_id,
@@ -205,6 +206,19 @@ class Worker:
             return None
         when = since.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if since else "unknown time"
         return f"paused by {by or 'someone'} since {when}"
+
+    def run_pending_if_idle(self) -> list[Delivery] | None:
+        """A pass now, unless one is under way (None): that pass, or the next tick, covers it.
+
+        Scheduler jobs use this so none of them holds a thread waiting for the lock; a pool
+        full of waiting jobs would starve the heartbeat and make a live worker look dead.
+        """
+        if not self._pass_lock.acquire(blocking=False):
+            return None
+        try:
+            return self.run_pending()
+        finally:
+            self._pass_lock.release()
 
     def run_pending(self, now: datetime | None = None) -> list[Delivery]:
         """One full pass at ``now``; returns every row this pass created or changed."""
