@@ -8,12 +8,19 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date
+from itertools import combinations
 from pathlib import Path
 
-from amplifier.config import Settings, load_settings
-from amplifier.content import Library, load_library
-from amplifier.errors import ConfigError, Problem
+from amplifier.compliance import similarity, text_refusals
+from amplifier.config import Account, Settings, _KeyLocator, load_settings
+from amplifier.content import Library, Template, load_library
+from amplifier.errors import ConfigError, Problem, RenderError
 from amplifier.networks.base import NETWORK_NAMES, NetworkName
+from amplifier.planner import candidates
+from amplifier.render import render
+from amplifier.slots import parse_days
+from amplifier.spend import budgets, expected_cost, post_cost, template_cost, usd
 
 
 @dataclass(frozen=True)
@@ -44,7 +51,8 @@ def run_check(config: str | Path | None = None, posts: str | Path | None = None)
         settings, library = load(config, posts)
     except ConfigError as exc:
         return CheckReport(tuple(exc.problems), None, None)
-    ordered = sorted(library.problems, key=lambda p: (str(p.file), p.line or 0))
+    found = [*library.problems, *guard_warnings(settings, library)]
+    ordered = sorted(found, key=lambda p: (str(p.file), p.line or 0))
     return CheckReport(tuple(ordered), settings, library)
 
 
@@ -104,3 +112,182 @@ def summary_lines(report: CheckReport) -> list[str]:
         f"{verdict}: {len(library.files)} files checked, {errors} errors, {warnings} warnings"
     )
     return lines
+
+
+# -- the guards' warnings: what the worker would refuse, said before anything is published ------
+
+
+def guard_warnings(
+    settings: Settings, library: Library, today: date | None = None
+) -> list[Problem]:
+    """Warnings (never errors) about posts and schedules the guards would hold back."""
+    day = today or date.today()
+    rendered = {t.path: (t, _texts(settings, t)) for t in _templates(library)}
+    warnings = _post_warnings(settings, rendered) + _similar_posts(settings, rendered)
+    try:
+        locator = _KeyLocator(Path(settings.config_path).read_text(encoding="utf-8"))
+    except OSError:
+        locator = _KeyLocator("")
+    config = settings.config_path or "config"
+    for index, account in enumerate(settings.accounts):
+        if account.enabled:
+            line = locator.line(("accounts", index))
+            for message in _account_warnings(settings, library, rendered, account, day):
+                warnings.append(Problem(config, line, message, "warning"))
+    return warnings
+
+
+# Each valid post with its text per network: rendering is the slow part, so it is done once.
+Rendered = dict[Path, tuple[Template, dict[NetworkName, str]]]
+
+
+def _texts(settings: Settings, template: Template) -> dict[NetworkName, str]:
+    """The post's text on each of its networks, link placed, no hashtags added."""
+    texts: dict[NetworkName, str] = {}
+    for network in sorted(template.networks):
+        try:
+            texts[network] = render(
+                template.text_for(network),
+                network=network,
+                limits=settings.networks.limits(network),
+                link=template.link,
+                hashtags=(),
+            ).text
+        except RenderError:
+            continue  # reported as an error already
+    return texts
+
+
+def _templates(library: Library) -> list[Template]:
+    found = list(library.originals.values())
+    found += [t for versions in library.translations.values() for t in versions.values()]
+    return sorted(found, key=lambda t: str(t.path))
+
+
+def _post_warnings(settings: Settings, rendered: Rendered) -> list[Problem]:
+    warnings: list[Problem] = []
+    for template, texts in rendered.values():
+        for network, text in texts.items():
+            refusals = text_refusals(
+                text,
+                network,
+                allow_mentions=template.allow_mentions,
+                max_hashtags=settings.networks.limits(network).max_hashtags,
+                rules=settings.guards,
+            )
+            if refusals:
+                found = "; ".join(str(refusal) for refusal in refusals)
+                message = f"{found}; the worker never sends this post to {network}"
+                warnings.append(
+                    Problem(template.path, template.text_line(network), message, "warning")
+                )
+    return warnings
+
+
+def _similar_posts(settings: Settings, rendered: Rendered) -> list[Problem]:
+    """Pairs of posts in one language whose texts on a shared network are too alike."""
+    rules = settings.guards
+    warnings: list[Problem] = []
+    for (a, texts_a), (b, texts_b) in combinations(rendered.values(), 2):
+        if a.language != b.language or a.original_id == b.original_id:
+            continue
+        shared = sorted(set(texts_a) & set(texts_b))
+        scored = [(similarity(texts_a[n], texts_b[n]), n) for n in shared]
+        if not scored:
+            continue
+        score, network = max(scored)
+        if score < rules.similarity_threshold:
+            continue
+        message = (
+            f"text is substantially similar to {display_path(b.path)}:{b.text_line(network)} "
+            f"({b.id}): similarity {score:.2f} >= {rules.similarity_threshold:.2f} on {network}; "
+            "two accounts may not post both, and X calls this spam: make them say different "
+            "things, or keep one"
+        )
+        warnings.append(Problem(a.path, a.text_line(network), message, "warning"))
+    return warnings
+
+
+def _window_days(days: frozenset[int], window: int) -> int:
+    """The most posting days any run of ``window`` consecutive days can hold."""
+    full, rest = divmod(window, 7)
+    partial = max(sum(1 for i in range(rest) if (start + i) % 7 in days) for start in range(7))
+    return full * len(days) + partial
+
+
+def _account_warnings(
+    settings: Settings, library: Library, rendered: Rendered, account: Account, day: date
+) -> list[str]:
+    rules = settings.guards
+    schedule = settings.schedules[account.schedule]
+    per_day = len(set(schedule.times))
+    days = parse_days(schedule.days)
+    name = f"account {account.name} ({account.network})"
+    found: list[str] = []
+    if rules.daily_cap and per_day > rules.daily_cap:
+        found.append(
+            f"{name}: schedule {account.schedule!r} has {per_day} slots a day, over the daily "
+            f"cap of {rules.daily_cap} (guards.daily_cap); the extra slots are skipped"
+        )
+    if account.network == "x" and rules.x_legacy_free_tier:
+        if per_day > 17:
+            found.append(
+                f"{name}: {per_day} slots a day, X's legacy Free tier allows 17 posts per 24 h; "
+                "the extra slots are skipped"
+            )
+        if per_day * _window_days(days, 31) > 500:
+            found.append(
+                f"{name}: up to {per_day * _window_days(days, 31)} slots a month, X's legacy "
+                "Free tier allows 500; the last slots of a month are skipped"
+            )
+    pool = candidates(settings, library, account, day)
+    if rules.no_repeat_days and pool:
+        posting = min(per_day, rules.daily_cap or per_day)
+        window = posting * _window_days(days, rules.no_repeat_days)
+        if len(pool) < window:
+            found.append(
+                f"{name}: {len(pool)} eligible posts for up to {window} slots in "
+                f"{rules.no_repeat_days} days (guards.no_repeat_days); slots with no post left "
+                "are skipped: add posts or shorten the window"
+            )
+    if account.network == "mastodon" and account.visibility == "public":
+        found.append(
+            f"{name}: visibility is 'public'; bots post 'unlisted' by convention, so they "
+            "stay out of local and federated timelines"
+        )
+    if account.network == "x" and pool:
+        costs = [(_x_cost(settings, rendered, t), t.weight) for t in pool.values()]
+        found += _budget_warnings(settings, account, name, expected_cost(costs), per_day, days)
+    return found
+
+
+def _x_cost(settings: Settings, rendered: Rendered, template: Template) -> int:
+    text = rendered.get(template.path, (template, {}))[1].get("x")
+    if text is None:
+        return template_cost(template, "x", settings).micros
+    return post_cost("x", text, len(template.media), settings.guards.x_prices).micros
+
+
+def _budget_warnings(
+    settings: Settings,
+    account: Account,
+    name: str,
+    mix: int,
+    per_day: int,
+    days: frozenset[int],
+) -> list[str]:
+    limits = budgets(settings, account, lambda _: 0)
+    month = round(per_day * _window_days(days, 31) * mix, -4)  # an estimate: whole cents
+    if not limits:
+        return [
+            f"{name}: no monthly budget; X bills every post (about {usd(month)} a month for "
+            f"this schedule): set monthly_budget_usd on the account or "
+            "guards.x_monthly_budget_usd"
+        ]
+    return [
+        f"{name}: this schedule may cost up to {usd(month)} a month, over the "
+        f"{usd(budget.limit_micros)} monthly budget of {budget.scope}; once it is reached "
+        "the month's remaining slots are skipped"
+        for budget in limits
+        if month > budget.limit_micros
+    ]

@@ -12,15 +12,22 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
+
+from sqlalchemy.engine import make_url
 
 from amplifier import __version__
 from amplifier.accounts import describe, verify_accounts
 from amplifier.check import display_path, format_problem, load, run_check, summary_lines
-from amplifier.cli_worker import WORKER_COMMANDS
-from amplifier.config import load_settings
-from amplifier.errors import AmplifierError, ConfigError
+from amplifier.cli_worker import WORKER_COMMANDS, spend_line, store_spend
+from amplifier.compliance import text_refusals
+from amplifier.config import Account, Settings, load_settings
+from amplifier.content import Library
+from amplifier.errors import AmplifierError, ConfigError, StoreError
 from amplifier.planner import NothingToPost, PlannedPost, preview, upcoming_slots
+from amplifier.spend import post_cost, usd
+from amplifier.store import Store
 
 LOGGER = logging.getLogger("amplifier.cli")
 
@@ -258,9 +265,26 @@ def cmd_preview(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
         if not slots:
             print("  no slots ahead (campaign ended, or no days/times left)", file=out)
         for planned in preview(settings, library, account, slots):
-            print(_preview_block(planned), file=out)
+            print(_preview_block(planned, settings), file=out)
+        if account.network == "x":
+            print(f"  spend: {_spend_so_far(settings, library, account, now)}", file=out)
         print(file=out)
     return 0
+
+
+def _spend_so_far(settings: Settings, library: Library, account: Account, now: datetime) -> str:
+    """The account's month from the state database, read-only; preview works without one."""
+    url = make_url(settings.sqlalchemy_url)
+    if url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).exists()):
+        # Opening it would create it, and nothing can have been spent without it.
+        return spend_line(settings, library, account, now, lambda _name, _statuses: 0)
+    store = Store(settings.sqlalchemy_url)
+    try:
+        return spend_line(settings, library, account, now, store_spend(store, now))
+    except StoreError:
+        return "unknown: the state database cannot be read (run amplifier status)"
+    finally:
+        store.close()
 
 
 def cmd_accounts_verify(args: argparse.Namespace, out: TextIO) -> int:
@@ -275,7 +299,7 @@ def cmd_accounts_verify(args: argparse.Namespace, out: TextIO) -> int:
     return 0 if all(result.ok for result in results) else 1
 
 
-def _preview_block(planned: PlannedPost | NothingToPost) -> str:
+def _preview_block(planned: PlannedPost | NothingToPost, settings: Settings) -> str:
     when = planned.slot.due_at.astimezone(planned.slot.nominal.tzinfo).strftime(
         "%a %Y-%m-%d %H:%M %Z"
     )
@@ -286,7 +310,20 @@ def _preview_block(planned: PlannedPost | NothingToPost) -> str:
         f"  {when}  {planned.template.id} ({planned.template.language}) "
         f"{rendered.length}/{rendered.limit} · {display_path(planned.template.path)}"
     )
+    if rendered.network == "x":
+        images = len(planned.template.media)
+        cost = post_cost("x", rendered.text, images, settings.guards.x_prices)
+        header += f" · {usd(cost.micros, 3)}"
     body = "\n".join(f"      {line}".rstrip() for line in rendered.text.splitlines())
+    refusals = text_refusals(
+        rendered.text,
+        rendered.network,
+        allow_mentions=planned.template.allow_mentions,
+        max_hashtags=settings.networks.limits(rendered.network).max_hashtags,
+        rules=settings.guards,
+    )
+    for refusal in refusals:  # the worker sends the next post in rotation instead
+        body += f"\n      ! refused by the guards: {refusal}"
     return f"{header}\n{body}"
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, tzinfo
 from typing import Literal, TextIO
@@ -17,16 +17,28 @@ from zoneinfo import ZoneInfo
 
 from amplifier import logs
 from amplifier.check import load
-from amplifier.config import Settings, load_settings, resolve_secrets
+from amplifier.compliance import SENT
+from amplifier.config import Account, Settings, load_settings, resolve_secrets
+from amplifier.content import Library
 from amplifier.logs import log_event
 from amplifier.planner import upcoming_slots
 from amplifier.scheduler import run_forever
+from amplifier.spend import (
+    budgets,
+    month_bounds,
+    month_projection,
+    month_summary,
+    to_micros,
+    usd,
+)
 from amplifier.store import Delivery, Store
 from amplifier.worker import Worker, network_factory
 
 LOGGER = logging.getLogger("amplifier.cli")
 
 Clock = Callable[[], datetime]
+SPENT = ("published", "unknown")  # billed, or may have been
+PENDING = ("sending", "deferred")  # claimed, not sent yet
 
 
 def _operator() -> str:
@@ -114,10 +126,12 @@ def cmd_schedule(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
     return 0
 
 
-def _history_line(settings: Settings, row: Delivery) -> str:
+def _history_line(settings: Settings, row: Delivery, cost: int | None = None) -> str:
     detail = row.url or row.last_error or ""
     if row.status == "deferred":
         detail = f"retry at {_when(settings, row.account, row.retry_at)}: {detail}"
+    if cost is not None and row.status in SENT:
+        detail = f"{usd(cost, 3)}  {detail}"
     post = row.template_id or "-"
     width = max((len(account.name) for account in settings.accounts), default=0)
     return (
@@ -129,8 +143,9 @@ def _history_line(settings: Settings, row: Delivery) -> str:
 def cmd_history(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
     with _opened(args, clock) as (settings, store):
         rows = store.history(account=args.account, limit=args.limit, statuses=args.status)
+        costs = store.delivery_costs([row.id for row in rows])
         for row in rows:
-            print(_history_line(settings, row), file=out)
+            print(_history_line(settings, row, costs.get(row.id)), file=out)
         if not rows:
             print("no deliveries recorded yet", file=out)
     return 0
@@ -139,6 +154,7 @@ def cmd_history(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
 def cmd_status(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
     with _opened(args, clock) as (settings, store):
         now = clock()
+        _, library = load(args.config, args.posts)
         paused, by, since = store.paused()
         state = f"PAUSED by {by} since {since:%Y-%m-%d %H:%M} UTC" if paused and since else "no"
         print(f"paused: {state}", file=out)
@@ -170,7 +186,42 @@ def cmd_status(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
             review = store.history(account=account.name, limit=100, statuses=["unknown"])
             hint = "  (run amplifier review)" if review else ""
             print(f"  needs review: {len(review)}{hint}", file=out)
+            if account.network == "x":
+                line = spend_line(settings, library, account, now, store_spend(store, now))
+                print(f"  spend:        {line}", file=out)
+        deployment = settings.guards.x_monthly_budget_usd
+        if deployment is not None:
+            spent = store_spend(store, now)(None, SENT)
+            print(
+                f"all X accounts: {usd(spent)} spent or pending this month of the "
+                f"{usd(to_micros(deployment))} budget (guards.x_monthly_budget_usd)",
+                file=out,
+            )
     return 0
+
+
+SpendReader = Callable[[str | None, Collection[str]], int]
+
+
+def store_spend(store: Store, now: datetime) -> SpendReader:
+    """(account or None for all X accounts, statuses) -> this UTC month's X spend in micros."""
+    start, end = month_bounds(now)
+
+    def read(account: str | None, statuses: Collection[str]) -> int:
+        return store.spend_micros(start, end, statuses=statuses, account=account, network="x")
+
+    return read
+
+
+def spend_line(
+    settings: Settings, library: Library, account: Account, now: datetime, read: SpendReader
+) -> str:
+    """An X account's month: spent, pending, projected, against its budgets."""
+    spent = read(account.name, SPENT)
+    pending = read(account.name, PENDING)
+    projection = month_projection(settings, library, account, now, spent)
+    limits = budgets(settings, account, lambda name: read(name, SENT))
+    return month_summary(projection, pending, limits)
 
 
 def cmd_pause(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:

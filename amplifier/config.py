@@ -175,6 +175,8 @@ class Account(_Strict):
     handle: str | None = None  # Bluesky
     # X only: another API host (a proxy, or a local fake server in tests). Default api.twitter.com.
     api_base: str | None = Field(default=None, pattern=r"^https?://[^\s/]+")
+    # X only: most this account may spend in a calendar month (UTC), in US dollars.
+    monthly_budget_usd: float | None = Field(default=None, ge=0, le=1_000_000)
     secrets_from_env: dict[str, str] = Field(default_factory=dict)
 
 
@@ -201,6 +203,43 @@ class WorkerSettings(_Strict):
     mastodon_idempotency_minutes: int = Field(default=55, ge=0, le=59)
 
 
+class XPrices(_Strict):
+    """X's pay-per-use prices in US dollars (since 2026-02-06; see the platform notes)."""
+
+    post: float = Field(default=0.015, ge=0, le=100)  # a post without a link
+    post_with_url: float = Field(default=0.200, ge=0, le=100)  # instead of `post`
+    media_metadata: float = Field(default=0.005, ge=0, le=100)  # per image (its alt text)
+
+
+class GuardSettings(_Strict):
+    """The rules that keep accounts in good standing; see [guards] in config.example.toml.
+
+    A value of 0 turns a window or a cap off.
+    """
+
+    # Same or substantially similar text never goes to two accounts of these networks
+    # within this many days; similarity as amplifier.compliance defines it.
+    distinct_text_days: int = Field(default=7, ge=0, le=365)
+    distinct_text_networks: tuple[NetworkName, ...] = ("x",)
+    similarity_threshold: float = Field(default=0.8, ge=0.5, le=1.0)
+    # An account never sends the same post again within this many days.
+    no_repeat_days: int = Field(default=3, ge=0, le=365)
+    # An X account never sends a text it sent word for word within this many days: X refuses
+    # duplicate content (403) over a window it does not document.
+    x_duplicate_days: int = Field(default=14, ge=0, le=365)
+    # Posts per account per local day (the schedule's timezone).
+    daily_cap: int = Field(default=8, ge=0, le=1_000)
+    # X's self-serve rule: at most this many $cashtags in a post.
+    x_max_cashtags: int = Field(default=1, ge=0, le=10)
+    # @mentions only in posts whose file says `allow_mentions: true`.
+    mentions_need_allow: bool = True
+    # X's legacy Free tier: 17 posts per 24 h and 500 per month, per account.
+    x_legacy_free_tier: bool = False
+    # Most all X accounts together may spend in a calendar month (UTC), in US dollars.
+    x_monthly_budget_usd: float | None = Field(default=None, ge=0, le=1_000_000)
+    x_prices: XPrices = XPrices()
+
+
 class Settings(BaseSettings):
     """Everything amplifier is told. Build it with ``load_settings``."""
 
@@ -220,6 +259,7 @@ class Settings(BaseSettings):
     schedules: dict[str, Schedule] = Field(default_factory=dict)
     accounts: tuple[Account, ...] = ()
     worker: WorkerSettings = WorkerSettings()
+    guards: GuardSettings = GuardSettings()
 
     # Set by load_settings, not by the file: where the file was, so relative paths resolve.
     config_path: str = ""
@@ -458,6 +498,14 @@ def _cross_check(settings: Settings) -> list[tuple[Loc, str]]:
                     loc,
                     f"accounts[{index}] ({account.name}): a Bluesky account needs "
                     'handle = "name.bsky.social"',
+                )
+            )
+        if account.monthly_budget_usd is not None and account.network != "x":
+            problems.append(
+                (
+                    (*loc, "monthly_budget_usd"),
+                    f"accounts[{index}].monthly_budget_usd: only X bills per post; remove it "
+                    f"from this {account.network} account",
                 )
             )
         allowed = {key for option in REQUIRED_SECRETS[account.network] for key in option}

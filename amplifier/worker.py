@@ -30,6 +30,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
+from amplifier.compliance import (
+    SENT,
+    Decision,
+    by_rule,
+    decide,
+    guard_context,
+    others_since,
+    own_since,
+)
 from amplifier.config import Account, Settings, resolve_secrets
 from amplifier.content import Library
 from amplifier.delivery import DeliveryContext, DeliveryPolicy, Sleep
@@ -48,6 +57,7 @@ from amplifier.planner import (
 )
 from amplifier.recovery import RecoveryRules, Settler
 from amplifier.slots import Slot, next_slots, slots_between
+from amplifier.spend import Cost, budgets, month_bounds
 from amplifier.store import Delivery, DeliveryDraft, SealedSessions, Store
 
 LOGGER = logging.getLogger(__name__)
@@ -285,7 +295,51 @@ class Worker:
         if paused is not None:
             log_event(self.logger, "skipped", **where, reason=paused)
             return self.store.record_skipped(draft, paused)
-        return self._claim_and_deliver(account, draft, new_state, now)
+        decision = self._guard(account, slot, (planned, new_state), state)
+        if decision.planned is None or decision.state is None:
+            reason = decision.skip_reason or "refused by the guards"
+            log_event(self.logger, "skipped", **where, rule=decision.rule, reason=reason)
+            return self.store.record_skipped(draft, reason)
+        draft = draft_for(account, slot, decision.planned)
+        return self._claim_and_deliver(account, draft, decision.state, now, decision.cost)
+
+    def _guard(
+        self,
+        account: Account,
+        slot: Slot,
+        first: tuple[PlannedPost | NothingToPost, AccountState],
+        state: AccountState,
+        exclude: frozenset[str] = frozenset(),
+    ) -> Decision[AccountState]:
+        """The guard step: the compliance rules over what the store knows, each refusal logged."""
+        rules, store = self.settings.guards, self.store
+        own = store.deliveries_since(own_since(slot, rules), account=account.name, statuses=SENT)
+        others: list[Delivery] = []
+        if rules.distinct_text_days and account.network in rules.distinct_text_networks:
+            since = others_since(slot, rules)
+            others = store.deliveries_since(since, network=account.network, statuses=SENT)
+        start, end = month_bounds(slot.due_at)
+
+        def spent(name: str | None) -> int:
+            return store.spend_micros(start, end, statuses=SENT, account=name, network="x")
+
+        limits = budgets(self.settings, account, spent)
+        context = guard_context(account, own, others, limits, self.library)
+        decision = decide(
+            first,
+            lambda refused: plan_slot(
+                self.settings, self.library, account, slot, state, exclude=exclude | refused
+            ),
+            account,
+            slot,
+            context,
+            self.settings,
+        )
+        for rule, group in by_rule(decision.refused).items():  # one line per rule
+            posts = ",".join(refusal.post for refusal in group if refusal.post) or None
+            where = {"account": account.name, "slot": slot.key, "rule": rule}
+            log_event(self.logger, "guard", **where, posts=posts, reason=group[0].detail)
+        return decision
 
     def _rotation(self, account: Account) -> AccountState:
         stored = self.store.load_rotation(account.name)
@@ -302,10 +356,18 @@ class Worker:
             return AccountState()
 
     def _claim_and_deliver(
-        self, account: Account, draft: DeliveryDraft, state: AccountState, now: datetime
+        self,
+        account: Account,
+        draft: DeliveryDraft,
+        state: AccountState,
+        now: datetime,
+        cost: Cost | None = None,
     ) -> Delivery | None:
         row = self.store.claim_slot(
-            draft, worker_id=self.worker_id, rotation=(account.name, state.to_dict())
+            draft,
+            worker_id=self.worker_id,
+            rotation=(account.name, state.to_dict()),
+            cost_micros=cost.micros if cost is not None and cost.micros else None,
         )
         if row is None:
             log_event(self.logger, "claimed-elsewhere", account=account.name, slot=draft.slot_key)
@@ -317,6 +379,7 @@ class Worker:
             slot=draft.slot_key,
             post=draft.template_id,
             id=row.id,
+            cost=cost.describe() if cost is not None and cost.micros else None,
         )
         blocked = self.store.blocked_until(account.name, now)
         if blocked is not None:
@@ -381,9 +444,11 @@ class Worker:
             raise AmplifierError(f"nothing to post on {name}: {planned.reason}")
         with self._pass_lock:
             self.heartbeat()
-            row = self._claim_and_deliver(
-                account, draft_for(account, slot, planned), new_state, now
-            )
+            decision = self._guard(account, slot, (planned, new_state), state, exclude)
+            if decision.planned is None or decision.state is None:
+                raise AmplifierError(f"not posted on {name}: {decision.skip_reason}")
+            draft = draft_for(account, slot, decision.planned)
+            row = self._claim_and_deliver(account, draft, decision.state, now, decision.cost)
         if row is None:
             raise AmplifierError(f"slot {slot.key} of {name} was claimed by another worker")
         return row

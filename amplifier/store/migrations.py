@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Connection,
     Dialect,
@@ -141,10 +142,28 @@ def _flags_and_workers(conn: Connection) -> None:
     )
 
 
+def _delivery_costs(conn: Connection) -> None:
+    """What each X delivery costs (micro-dollars), written with its claim; the month's spend."""
+    _, ts = _types(conn)
+    _run(
+        conn,
+        f"""CREATE TABLE delivery_costs (
+            delivery_id BIGINT PRIMARY KEY REFERENCES deliveries (id) ON DELETE CASCADE,
+            account TEXT NOT NULL,
+            network TEXT NOT NULL,
+            due_at {ts} NOT NULL,
+            cost_micros BIGINT NOT NULL,
+            created_at {ts} NOT NULL
+        )""",
+        "CREATE INDEX ix_delivery_costs_due_at ON delivery_costs (due_at)",
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _initial),
     Migration("0002_rate_limits", _rate_limits),
     Migration("0003_flags_and_workers", _flags_and_workers),
+    Migration("0004_delivery_costs", _delivery_costs),
 )
 
 
@@ -245,6 +264,17 @@ workers = Table(
     metadata,
     Column("worker_id", Text, primary_key=True),
     Column("seen_at", UTCDateTime, nullable=False),
+)
+
+delivery_costs = Table(
+    "delivery_costs",
+    metadata,
+    Column("delivery_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("account", Text, nullable=False),
+    Column("network", Text, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("cost_micros", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )
 
 # -- applying the steps ------------------------------------------------------------------------

@@ -41,6 +41,7 @@ from amplifier.store import migrations
 from amplifier.store.engine import mask_url, normalise_url, sqlite_engine
 from amplifier.store.migrations import (
     deliveries,
+    delivery_costs,
     flags,
     rate_limits,
     rotation_state,
@@ -160,6 +161,7 @@ class Store:
         values: Mapping[str, object],
         now: datetime,
         rotation: tuple[str, Mapping[str, object]] | None = None,
+        cost_micros: int | None = None,
     ) -> Delivery | None:
         row_values = {**self._draft_values(draft, now), **values}
         with self._guard(f"recording {values['status']} {draft.account} {draft.slot_key}"):
@@ -171,6 +173,16 @@ class Store:
                     if rotation is not None:
                         # Same transaction: a claim that loses the race leaves rotation as it was.
                         self._save_rotation(conn, rotation[0], rotation[1], now)
+                    if cost_micros is not None:
+                        cost = {
+                            "delivery_id": row.id,
+                            "account": draft.account,
+                            "network": draft.network,
+                            "due_at": row_values["due_at"],
+                            "cost_micros": cost_micros,
+                            "created_at": now,
+                        }
+                        conn.execute(insert(delivery_costs).values(**cost))
                 return row_to_delivery(row)
             except IntegrityError:
                 pass  # settled below, outside the failed transaction
@@ -184,15 +196,16 @@ class Store:
         *,
         worker_id: str,
         rotation: tuple[str, Mapping[str, object]] | None = None,
+        cost_micros: int | None = None,
     ) -> Delivery | None:
         """Record the slot as 'sending' by this worker; None if the slot already has a row.
 
         ``rotation=(account, state)`` is saved in the same transaction, so only the winner of
-        a race advances the rotation.
+        a race advances the rotation; so is ``cost_micros``, what the post costs (X).
         """
         now = self._now()
         values = {"status": "sending", "claimed_by": worker_id, "claimed_at": now}
-        return self._insert_delivery(draft, values, now, rotation)
+        return self._insert_delivery(draft, values, now, rotation, cost_micros)
 
     def record_missed(self, draft: DeliveryDraft, reason: str) -> Delivery | None:
         """Record a slot that passed while no worker ran; None if the slot already has a row."""
@@ -392,6 +405,65 @@ class Store:
         )
         with self._read("recent_texts") as conn:
             return [(row.account, row.text) for row in conn.execute(query)]
+
+    def deliveries_since(
+        self,
+        since: datetime,
+        *,
+        account: str | None = None,
+        network: str | None = None,
+        statuses: Collection[str] | None = None,
+    ) -> list[Delivery]:
+        """Rows due at or after ``since``, oldest first, optionally narrowed (for the guards)."""
+        where: ColumnElement[bool] = deliveries.c.due_at >= _aware("since", since)
+        if account is not None:
+            where = where & (deliveries.c.account == account)
+        if network is not None:
+            where = where & (deliveries.c.network == network)
+        if statuses is not None:
+            where = where & deliveries.c.status.in_(list(statuses))
+        return self._select("deliveries_since", where, deliveries.c.due_at, deliveries.c.id)
+
+    # -- costs ---------------------------------------------------------------------------------
+
+    def spend_micros(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        statuses: Collection[str],
+        account: str | None = None,
+        network: str | None = None,
+    ) -> int:
+        """Total cost of the rows due in [start, end) whose status is one of ``statuses``."""
+        where = (
+            (delivery_costs.c.due_at >= _aware("start", start))
+            & (delivery_costs.c.due_at < _aware("end", end))
+            & deliveries.c.status.in_(list(statuses))
+        )
+        if account is not None:
+            where = where & (delivery_costs.c.account == account)
+        if network is not None:
+            where = where & (delivery_costs.c.network == network)
+        query = (
+            select(func.coalesce(func.sum(delivery_costs.c.cost_micros), 0))
+            .select_from(
+                delivery_costs.join(deliveries, deliveries.c.id == delivery_costs.c.delivery_id)
+            )
+            .where(where)
+        )
+        with self._read("spend_micros") as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def delivery_costs(self, delivery_ids: Collection[int]) -> dict[int, int]:
+        """Recorded cost of each of these deliveries that has one, by delivery id."""
+        if not delivery_ids:
+            return {}
+        query = select(delivery_costs.c.delivery_id, delivery_costs.c.cost_micros).where(
+            delivery_costs.c.delivery_id.in_(list(delivery_ids))
+        )
+        with self._read("delivery_costs") as conn:
+            return {int(row.delivery_id): int(row.cost_micros) for row in conn.execute(query)}
 
     # -- rotation state ----------------------------------------------------------------------------
 
