@@ -174,6 +174,23 @@ class _GuardedNetwork:
             if found is not None:
                 self.found_existing = True
                 return found
+        # Every attempt, first or retry, of a fresh slot or a dead worker's row: never send
+        # while the account's stored rate-limit window is shut (another worker may have hit it).
+        blocked = self._store.blocked_until(self.account, self._clock())
+        if blocked is not None:
+            windows = [
+                w.window
+                for w in self._store.rate_limits(self.account)
+                if w.remaining == 0 and w.reset_at == blocked
+            ]
+            raise RateLimited(
+                f"{self.network} rate limit window {', '.join(windows) or 'unknown'} is shut "
+                f"until {blocked.isoformat(timespec='seconds')}; not sent",
+                retry_at=blocked,
+                window=windows[0] if windows else "unknown",
+                account=self.account,
+                network=self.network,
+            )
         started = self._clock()
         row = self._store.begin_attempt(self.row.id, worker_id=self._worker_id)
         if row is None:
@@ -244,11 +261,11 @@ def deliver(
         return recorder.defer(clock(), "worker stopped before this attempt; retried next start")
     except RateLimited as error:
         until = error.retry_at.astimezone(UTC).isoformat(timespec="seconds")
-        row = recorder.defer(error.retry_at, f"rate limited ({error.window}) until {until}")
-        # Other slots of the account wait for the reset too (store.blocked_until).
+        # The window first: other slots of the account (and other workers) wait for the reset
+        # from this moment, even if this process dies before the row is deferred.
         window = RateLimitWindow(error.window, None, 0, error.retry_at)
         store.save_rate_limits(delivery.account, [window])
-        return row
+        return recorder.defer(error.retry_at, f"rate limited ({error.window}) until {until}")
     except TransientError as error:
         attempts = guarded.row.attempts
         if attempts >= policy.max_attempts_total:

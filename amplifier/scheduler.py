@@ -17,6 +17,9 @@ from typing import Any
 from amplifier.logs import log_event
 from amplifier.worker import Worker
 
+# Heroku sends SIGKILL 30 s after SIGTERM; a pass must record its delivery well before that.
+SHUTDOWN_WAIT_SECONDS = 20.0
+
 
 def build_scheduler(worker: Worker) -> Any:
     """An APScheduler 3 BackgroundScheduler with the worker's jobs added, not yet started."""
@@ -94,9 +97,12 @@ def run_forever(worker: Worker, *, install_signals: bool = True) -> None:
         log_event(worker.logger, "stopping", worker=worker.worker_id)
     finally:
         worker.stop.set()
-        # wait=True: the pass in flight sees the stop event, records its delivery and returns.
+        # shutdown(wait=True) would hold the job store's lock while waiting for jobs, and a job
+        # re-arming its slot needs that lock: a deadlock. Stop the scheduler without waiting,
+        # then wait (bounded) for the pass in flight, which sees the stop event and records.
         if scheduler is not None and scheduler.running:
-            scheduler.shutdown(wait=True)
+            scheduler.shutdown(wait=False)
+        worker.wait_for_pass(timeout=SHUTDOWN_WAIT_SECONDS)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         worker.close()

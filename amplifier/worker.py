@@ -217,6 +217,14 @@ class Worker:
         when = since.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if since else "unknown time"
         return f"paused by {by or 'someone'} since {when}"
 
+    def wait_for_pass(self, timeout: float) -> bool:
+        """Wait until no pass is running (True), or give up after ``timeout`` seconds."""
+        if not self._pass_lock.acquire(timeout=timeout):
+            log_event(self.logger, "stop-timeout", logging.WARNING, worker=self.worker_id)
+            return False
+        self._pass_lock.release()
+        return True
+
     def run_pending_if_idle(self) -> list[Delivery] | None:
         """A pass now, unless one is under way (None): that pass, or the next tick, covers it.
 
