@@ -1,0 +1,1 @@
+"""Process-level tests: real `amplifier run` workers against fake network servers."""
