@@ -76,7 +76,6 @@ from functools import lru_cache
 from typing import Generic, Literal, TypeVar
 
 import regex
-import twitter_text
 
 from amplifier.config import Account, GuardSettings, Settings
 from amplifier.content import Library
@@ -85,6 +84,7 @@ from amplifier.render import hashtags_in
 from amplifier.slots import Slot
 from amplifier.spend import Budget, Cost, budget_problem, month_bounds, post_cost
 from amplifier.store.types import Delivery
+from amplifier.twittertext import extract_urls
 
 S = TypeVar("S")
 Scope = Literal["post", "account"]
@@ -114,7 +114,7 @@ _NOT_WORD = regex.compile(r"[^\p{L}\p{M}\p{Nd}]+")
 def normalise(text: str) -> tuple[str, ...]:
     """The words similarity compares: no links, mentions, hashtags, cashtags or punctuation."""
     folded = unicodedata.normalize("NFKC", text).casefold()
-    for url in sorted(twitter_text.extract_urls(folded), key=len, reverse=True):
+    for url in sorted(extract_urls(folded), key=len, reverse=True):
         folded = folded.replace(url, " ")
     folded = _URL.sub(" ", folded)
     folded = MENTION.sub(" ", folded)

@@ -22,16 +22,18 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import regex
-import twitter_text
-from twitter_text.config import config as twitter_config
-from twitter_text.has_invalid_characters import has_invalid_characters
-from twitter_text.regexp.latin_accent_chars import latin_accent_chars
-from twitter_text.regexp.valid_domain import valid_domain
-from twitter_text.regexp.valid_tco_url import valid_tco_url
-from twitter_text.regexp.valid_url_balanced_parens import valid_url_balanced_parens
-from twitter_text.regexp.valid_url_preceding_chars import valid_url_preceding_chars
 
 from amplifier.errors import RenderError
+from amplifier.twittertext import config as twitter_config
+from amplifier.twittertext import (
+    has_invalid_characters,
+    latin_accent_chars,
+    parse_tweet,
+    valid_domain,
+    valid_tco_url,
+    valid_url_balanced_parens,
+    valid_url_preceding_chars,
+)
 
 if TYPE_CHECKING:
     from amplifier.networks.base import NetworkName
@@ -68,7 +70,7 @@ def _x_options(url_length: int) -> dict[str, Any]:
 
 def x_count(text: str, url_length: int = 23) -> XCount:
     """Weighted length and validity under twitter-text config v3."""
-    parsed = twitter_text.parse_tweet(text, _x_options(url_length))
+    parsed = parse_tweet(text, _x_options(url_length))
     return XCount(weighted_length=int(parsed.weightedLength), valid=bool(parsed.valid))
 
 

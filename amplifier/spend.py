@@ -18,8 +18,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import twitter_text
-
 from amplifier.config import Account, Settings, XPrices
 from amplifier.content import Library, Template
 from amplifier.errors import RenderError
@@ -27,6 +25,7 @@ from amplifier.networks.base import NetworkName
 from amplifier.planner import candidates, seed_key, slot_spec
 from amplifier.render import render
 from amplifier.slots import slots_between
+from amplifier.twittertext import extract_urls
 
 MICROS = 1_000_000
 
@@ -46,7 +45,7 @@ def usd(micros: int, places: int = 2) -> str:
 
 def has_url(text: str) -> bool:
     """Whether X would find a link in this text (and bill the post as one with a URL)."""
-    return bool(twitter_text.extract_urls(text))
+    return bool(extract_urls(text))
 
 
 @dataclass(frozen=True)

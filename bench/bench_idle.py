@@ -53,7 +53,7 @@ BREAKDOWN = (
     "sqlalchemy",
     "pydantic_settings",
     "apscheduler.schedulers.background",
-    "twitter_text",
+    "amplifier.twittertext",
     "amplifier.cli",
 )
 

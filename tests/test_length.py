@@ -10,6 +10,8 @@ the two with emoji (V2_ONLY) are checked to reappear in the v3 section with v3 c
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -164,3 +166,21 @@ def test_measure_dispatches_per_network() -> None:
     text = "日本語 https://example.org/" + "p" * 40
     lengths = {name: measure(text, name, limits) for name, limits in DEFAULT_LIMITS.items()}
     assert lengths == {"x": 6 + 1 + 23, "mastodon": 3 + 1 + 23, "bluesky": 3 + 1 + 60}
+
+
+def test_twitter_text_loads_without_pkg_resources() -> None:
+    """A fresh interpreter measuring X text never imports pkg_resources (~6 MiB per worker),
+    still weighs emoji as twitter-text does, and can import the real pkg_resources afterwards."""
+    probe = (
+        "import sys\n"
+        "from amplifier.length import x_length\n"
+        "assert 'pkg_resources' not in sys.modules, 'pkg_resources was imported'\n"
+        "print(x_length('\\U0001F44D\\U0001F3FD ok'))\n"
+        "import pkg_resources\n"
+        "print(hasattr(pkg_resources, 'working_set'))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["5", "True"]
