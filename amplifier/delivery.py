@@ -292,10 +292,7 @@ def deliver(
         return recorder.published(None, CONFIRMED_BY_DUPLICATE)
     assert result.receipt is not None  # publish_with_retries returns one unless confirmed
     note = CONFIRMED_BY_LOOKUP if guarded.found_existing else None
-    row = recorder.published(result.receipt, note)  # recorded first: it is what matters most
-    if result.receipt.rate_limits:
-        store.save_rate_limits(delivery.account, result.receipt.rate_limits)
-    return row
+    return recorder.published(result.receipt, note)  # with the answer's rate-limit windows
 
 
 @dataclass(frozen=True)
@@ -366,8 +363,14 @@ class _Recorder:
     def published(self, receipt: Receipt | None, note: str | None) -> Delivery:
         remote_id = receipt.remote_id if receipt else None
         url = receipt.url if receipt else None
+        windows = receipt.rate_limits if receipt else ()
         done = self.store.mark_published(
-            self.row.id, worker_id=self.worker_id, remote_id=remote_id, url=url, note=note
+            self.row.id,
+            worker_id=self.worker_id,
+            remote_id=remote_id,
+            url=url,
+            note=note,
+            rate_limits=(self.row.account, windows) if windows else None,
         )
         if done:
             log_event(

@@ -170,6 +170,27 @@ def test_mark_published_records_receipt(store: Store, clock: FakeClock) -> None:
     assert row.updated_at == clock.now
 
 
+def test_mark_published_saves_the_answers_rate_limits(store: Store, clock: FakeClock) -> None:
+    """Windows given with the receipt are saved with it, and kept even when the row is no
+    longer ours: they describe the platform, whoever recorded the post."""
+    delivery = claimed(store)
+    reset = clock.now + timedelta(minutes=5)
+    window = RateLimitWindow("5m", 300, 0, reset)
+    assert store.mark_published(
+        delivery.id, worker_id="w1", remote_id="1", url=None, rate_limits=("acct", [window])
+    )
+    assert store.rate_limits("acct") == [window]
+    assert store.blocked_until("acct", clock.now) == reset
+    other = claimed(store, slot_key="2025-03-01T13:00")
+    later = RateLimitWindow("5m", 300, 299, reset + timedelta(minutes=5))
+    refused = store.mark_published(
+        other.id, worker_id="not-the-owner", remote_id="2", url=None, rate_limits=("acct", [later])
+    )
+    assert refused is False
+    assert store.rate_limits("acct") == [later]
+    assert store.blocked_until("acct", clock.now) is None
+
+
 MARKS: dict[str, Callable[[Store, int, str], bool]] = {
     "published": lambda s, i, w: s.mark_published(i, worker_id=w, remote_id="r", url=None),
     "deferred": lambda s, i, w: s.mark_deferred(
