@@ -201,6 +201,8 @@ class WorkerSettings(_Strict):
     retry: WorkerRetrySettings = WorkerRetrySettings()
     # Mastodon keeps an Idempotency-Key for one hour; stay inside it with a margin.
     mastodon_idempotency_minutes: int = Field(default=55, ge=0, le=59)
+    # Accounts published side by side in one pass (each account's own posts stay in order).
+    parallel_accounts: int = Field(default=4, ge=1, le=64)
 
 
 class XPrices(_Strict):

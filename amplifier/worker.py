@@ -27,6 +27,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
@@ -248,16 +249,55 @@ class Worker:
             if paused is None:  # while paused nothing goes out, not even a retry
                 done += self.settler.settle_orphans(now)
                 done += self.settler.retry_deferred(now)
-            for account in self.accounts:
-                if self.stop.is_set():
-                    break
-                try:
-                    done += self._account_pass(account, now, paused)
-                except Exception:
-                    # One account's trouble (a database hiccup) must not starve the others; a
-                    # row it left 'sending' is settled at the start of the next pass.
-                    self.logger.exception("event=pass-failed account=%s", account.name)
+            turns = self._turns()
+            width = min(self.settings.worker.parallel_accounts, len(turns))
+            if not self.store.threads_share_it:
+                width = 1
+            if width <= 1:
+                for turn in turns:
+                    done += self._take_turn(turn, now, paused)
+                return done
+            # Threads only wait on the network: one slow server no longer holds up the rest.
+            with ThreadPoolExecutor(width, thread_name_prefix="amplifier-pass") as pool:
+                for rows in pool.map(lambda turn: self._take_turn(turn, now, paused), turns):
+                    done += rows
             return done
+
+    def _turns(self) -> list[list[Account]]:
+        """The accounts in groups that run one after another; groups may run side by side.
+
+        Accounts whose guards read each other's posts take turns in one group, so each sees
+        what the others just sent: the networks under the distinct-text rule, and X (its
+        deployment-wide budget). Every other account is a group of its own.
+        """
+        rules = self.settings.guards
+        shared = {"x"} | (set(rules.distinct_text_networks) if rules.distinct_text_days else set())
+        by_network: dict[str, list[Account]] = {}
+        turns: list[list[Account]] = []
+        for account in self.accounts:
+            if account.network in shared:
+                if account.network not in by_network:
+                    by_network[account.network] = []
+                    turns.append(by_network[account.network])
+                by_network[account.network].append(account)
+            else:
+                turns.append([account])
+        return turns
+
+    def _take_turn(
+        self, accounts: list[Account], now: datetime, paused: str | None
+    ) -> list[Delivery]:
+        done: list[Delivery] = []
+        for account in accounts:
+            if self.stop.is_set():
+                break
+            try:
+                done += self._account_pass(account, now, paused)
+            except Exception:
+                # One account's trouble (a database hiccup) must not starve the others; a
+                # row it left 'sending' is settled at the start of the next pass.
+                self.logger.exception("event=pass-failed account=%s", account.name)
+        return done
 
     def _account_pass(self, account: Account, now: datetime, paused: str | None) -> list[Delivery]:
         spec = slot_spec(self.settings, account)

@@ -337,8 +337,10 @@ def test_transient_then_success_and_permanent_failure(harness: Harness) -> None:
     assert "Validation failed" in (masto_row.last_error or "")
 
 
-def test_stop_during_retry_hands_the_post_back(harness: Harness) -> None:
-    """SIGTERM while a retry waits: recorded deferred at once; the next worker sends it once."""
+def test_stop_during_retry_hands_the_post_back(tmp_path: Path) -> None:
+    """SIGTERM while a retry waits: recorded deferred at once, no later slot is taken; the
+    next worker sends both once. (One account at a time, so "later" is well defined.)"""
+    harness = Harness(tmp_path, CONFIG.replace("[worker]\n", "[worker]\nparallel_accounts = 1\n"))
     stop = threading.Event()
     stopping = harness.worker("old", sleep=lambda seconds: stop.set(), stop=stop)
     harness.nets["t-x"].enqueue(TransientError("503 from x"))
@@ -514,3 +516,46 @@ def test_timeout_then_429_then_duplicate_is_published_once(harness: Harness) -> 
     assert row is not None and row.status == "published"
     assert "duplicate" in (row.last_error or "")
     assert len(harness.nets["t-x"].sent) == 1
+
+
+def test_a_slow_account_does_not_hold_up_the_others(harness: Harness) -> None:
+    """Accounts are published side by side: X's post waits until Mastodon's has gone out,
+    which a strictly serial pass could never do; both are recorded once."""
+    mastodon_sent = threading.Event()
+    harness.nets["t-masto"].enqueue(
+        lambda post: (mastodon_sent.set(), Receipt("m1", "https://masto.invalid/m1"))[1]
+    )
+
+    def slow_x(post: OutgoingPost) -> Receipt:
+        if not mastodon_sent.wait(timeout=10):
+            raise AssertionError("Mastodon waited for X: the pass was serial")
+        return Receipt("x1", "https://x.invalid/x1")
+
+    harness.nets["t-x"].enqueue(slow_x)
+    done = harness.at(harness.worker(), "2026-11-23", "09:00")
+    assert sorted((row.account, row.status) for row in done) == [
+        ("t-masto", "published"),
+        ("t-x", "published"),
+    ]
+    assert len(harness.nets["t-x"].sent) == len(harness.nets["t-masto"].sent) == 1
+
+
+def test_accounts_whose_guards_read_each_other_take_turns(tmp_path: Path) -> None:
+    """X accounts (distinct text, shared budget) run in one group, in config order; a
+    Mastodon account runs beside them; an in-memory database keeps the pass in one thread."""
+    second_x = (
+        '\n[[accounts]]\nname = "t-x2"\nnetwork = "x"\ncampaigns = ["fbt"]\nschedule = "ny"\n'
+    )
+    harness = Harness(tmp_path, CONFIG + second_x)
+    worker = harness.worker()
+    assert [[a.name for a in turn] for turn in worker._turns()] == [["t-x", "t-x2"], ["t-masto"]]
+    done = {row.account: row for row in harness.at(worker, "2026-11-23", "09:00")}
+    assert done["t-x"].status == done["t-masto"].status == "published"
+    # The test posts differ by a number only: t-x2, coming second, saw t-x's post and refused
+    # them all as too similar. Side by side, neither would have seen the other's.
+    assert done["t-x2"].status == "skipped"
+    assert "distinct-text" in (done["t-x2"].last_error or "")
+    assert "t-x's" in (done["t-x2"].last_error or "")
+    assert harness.nets["t-x2"].attempts == []
+    assert Store("sqlite://").threads_share_it is False
+    assert harness.store.threads_share_it is True

@@ -107,7 +107,13 @@ class WorkerProcess:
         self.popen.wait(timeout=10)
 
     def stop(self, timeout: float = 10.0) -> tuple[int | None, float]:
-        """SIGTERM; (exit code, or None if still running after ``timeout``; seconds taken)."""
+        """SIGTERM; (exit code, or None if still running after ``timeout``; seconds taken).
+
+        Waits (up to 30 s) for the worker's ``event=started`` line first: a SIGTERM during
+        Python's own start-up, before the worker's handler exists, ends it with -15, which
+        says nothing about how the worker stops.
+        """
+        poll_until(lambda: not self.alive or bool(self.events("started")), timeout=30)
         began = time.monotonic()
         if self.alive:
             self.popen.send_signal(signal.SIGTERM)
