@@ -220,10 +220,18 @@ def store_calls(base: Path, count: int) -> list[list[str]]:
             row: Any = timed_call("claim_slot (insert row + rotation state)", claim)
             ident = row.id
             timed_call("begin_attempt", partial(store.begin_attempt, ident, worker_id="w"))
-            mark = partial(store.mark_published, ident, worker_id="w", remote_id="1", url=None)
-            timed_call("mark_published", mark)
+            blocked = partial(store.blocked_until, "calls", datetime.now(UTC))
+            timed_call("blocked_until (before each attempt)", blocked)
+            mark = partial(
+                store.mark_published,
+                ident,
+                worker_id="w",
+                remote_id="1",
+                url=None,
+                rate_limits=("calls", [window]),
+            )
+            timed_call("mark_published (+ the answer's rate limits)", mark)
             timed_call("get_by_id (re-read after recording)", partial(store.get_by_id, ident))
-            timed_call("save_rate_limits", partial(store.save_rate_limits, "calls", [window]))
     finally:
         store.close()
     rows = [[name, seconds(median(times[1:]))] for name, times in spent.items()]
