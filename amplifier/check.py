@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
-from itertools import combinations
 from pathlib import Path
 
-from amplifier.compliance import similarity, text_refusals
+from amplifier.compliance import similar_pairs, text_refusals
 from amplifier.config import Account, Settings, _KeyLocator, load_settings
 from amplifier.content import Library, Template, load_library
 from amplifier.errors import ConfigError, Problem, RenderError
@@ -186,21 +185,27 @@ def _post_warnings(settings: Settings, rendered: Rendered) -> list[Problem]:
 
 def _similar_posts(settings: Settings, rendered: Rendered) -> list[Problem]:
     """Pairs of posts in one language whose texts on a shared network are too alike."""
-    rules = settings.guards
+    threshold = settings.guards.similarity_threshold
+    by_group: dict[tuple[str, NetworkName], list[tuple[Template, str]]] = {}
+    for template, texts in rendered.values():
+        for network, text in texts.items():
+            by_group.setdefault((template.language, network), []).append((template, text))
+    position = {path: index for index, path in enumerate(rendered)}
+    best: dict[tuple[Path, Path], tuple[float, NetworkName, Template, Template]] = {}
+    for (_, network), members in by_group.items():
+        for i, j, score in similar_pairs([text for _, text in members], threshold):
+            a, b = sorted((members[i][0], members[j][0]), key=lambda t: position[t.path])
+            if a.original_id == b.original_id:
+                continue
+            key = (a.path, b.path)
+            if key not in best or (score, network) > best[key][:2]:
+                best[key] = (score, network, a, b)
     warnings: list[Problem] = []
-    for (a, texts_a), (b, texts_b) in combinations(rendered.values(), 2):
-        if a.language != b.language or a.original_id == b.original_id:
-            continue
-        shared = sorted(set(texts_a) & set(texts_b))
-        scored = [(similarity(texts_a[n], texts_b[n]), n) for n in shared]
-        if not scored:
-            continue
-        score, network = max(scored)
-        if score < rules.similarity_threshold:
-            continue
+    for key in sorted(best, key=lambda pair: (position[pair[0]], position[pair[1]])):
+        score, network, a, b = best[key]
         message = (
             f"text is substantially similar to {display_path(b.path)}:{b.text_line(network)} "
-            f"({b.id}): similarity {score:.2f} >= {rules.similarity_threshold:.2f} on {network}; "
+            f"({b.id}): similarity {score:.2f} >= {threshold:.2f} on {network}; "
             "two accounts may not post both, and X calls this spam: make them say different "
             "things, or keep one"
         )

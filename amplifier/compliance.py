@@ -67,13 +67,16 @@ pairs on each side of the line.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Generic, Literal, TypeVar
+from itertools import combinations
+from typing import Any, Generic, Literal, TypeVar
 
 import regex
 
@@ -123,21 +126,104 @@ def normalise(text: str) -> tuple[str, ...]:
     return tuple(_NOT_WORD.sub(" ", folded).split())
 
 
-def _shingles(words: tuple[str, ...]) -> set[tuple[str, ...]]:
+def _shingles(words: tuple[str, ...]) -> frozenset[tuple[str, ...]]:
     if len(words) < 2:
-        return {words}
-    return {words[i : i + 2] for i in range(len(words) - 1)}
+        return frozenset({words})
+    return frozenset(words[i : i + 2] for i in range(len(words) - 1))
+
+
+@dataclass(frozen=True)
+class Comparable:
+    """A text as ``similarity`` sees it, normalised once."""
+
+    text: str
+    words: tuple[str, ...]
+    shingles: frozenset[tuple[str, ...]]
+
+    @classmethod
+    def of(cls, text: str) -> Comparable:
+        words = normalise(text)
+        return cls(text, words, _shingles(words) if words else frozenset())
+
+    def counted_words(self) -> frozenset[tuple[str, int]]:
+        """The words as a set of (word, n-th occurrence): a multiset as a plain set."""
+        seen: dict[str, int] = {}
+        tokens = []
+        for word in self.words:
+            seen[word] = seen.get(word, 0) + 1
+            tokens.append((word, seen[word]))
+        return frozenset(tokens)
 
 
 def similarity(a: str, b: str) -> float:
     """How alike two texts are, 0.0 to 1.0, as the module docstring defines it."""
-    wa, wb = normalise(a), normalise(b)
-    if not wa or not wb:
-        return 1.0 if a.strip().casefold() == b.strip().casefold() else 0.0
-    order = difflib.SequenceMatcher(None, wa, wb, autojunk=False).ratio()
-    sa, sb = _shingles(wa), _shingles(wb)
-    shingles = len(sa & sb) / len(sa | sb)
+    return _similarity(Comparable.of(a), Comparable.of(b))
+
+
+def _similarity(a: Comparable, b: Comparable) -> float:
+    if not a.words or not b.words:
+        return 1.0 if a.text.strip().casefold() == b.text.strip().casefold() else 0.0
+    order = difflib.SequenceMatcher(None, a.words, b.words, autojunk=False).ratio()
+    shingles = len(a.shingles & b.shingles) / len(a.shingles | b.shingles)
     return max(order, shingles)
+
+
+def similar_pairs(texts: Sequence[str], threshold: float) -> list[tuple[int, int, float]]:
+    """Every pair ``(i, j, score)``, i < j, of ``texts`` with ``similarity >= threshold``.
+
+    Exact, and far from comparing every pair (10,000 posts are 50 million pairs). Both halves
+    of the score are overlaps: ``order`` is at most the Dice index of the word multisets, so
+    order >= t needs a shared-word count of at least t*|x|/(2-t); shingles >= t needs at
+    least t*|x| shared shingles. Whenever two sets must share k of their tokens, each set's
+    first |x|-k+1 tokens, in one global order, hold a token of the other's first tokens
+    (prefix filtering). Rare tokens go first, so only texts sharing a rare word or word pair
+    are ever compared; those candidates get the full score.
+    """
+    items = [Comparable.of(text) for text in texts]
+    candidates: set[tuple[int, int]] = set()
+    wordless: dict[str, list[int]] = {}  # no words: similar only when equal, casefolded
+    for index, item in enumerate(items):
+        if not item.words:
+            wordless.setdefault(item.text.strip().casefold(), []).append(index)
+    for group in wordless.values():
+        candidates.update(combinations(group, 2))
+    counted = [item.counted_words() for item in items]
+    candidates |= _prefix_candidates(counted, threshold / (2 - threshold))
+    candidates |= _prefix_candidates([item.shingles for item in items], threshold)
+    found = []
+    for i, j in sorted(candidates):
+        a, b = items[i], items[j]
+        if not a.words or not b.words:
+            score = _similarity(a, b)
+        else:
+            # Set arithmetic first: the shingle score exactly, and a ceiling on the order
+            # score (the word-multiset Dice index). SequenceMatcher only when it can matter.
+            shingles = len(a.shingles & b.shingles) / len(a.shingles | b.shingles)
+            ceiling = 2 * len(counted[i] & counted[j]) / (len(a.words) + len(b.words))
+            if max(shingles, ceiling) < threshold:
+                continue
+            score = shingles if ceiling <= shingles else _similarity(a, b)
+        if score >= threshold:
+            found.append((i, j, score))
+    return found
+
+
+def _prefix_candidates(token_sets: Sequence[frozenset[Any]], share: float) -> set[tuple[int, int]]:
+    """Pairs whose sets could share ``share`` x their size of tokens (see similar_pairs)."""
+    frequency: Counter[Any] = Counter(token for tokens in token_sets for token in tokens)
+    postings: dict[Any, list[int]] = {}
+    for index, tokens in enumerate(token_sets):
+        if not tokens:
+            continue
+        # The 1e-9 keeps float error (0.8 * 6 / 1.2 = 4.000...01) from shortening a prefix.
+        needed = max(1, math.ceil(share * len(tokens) - 1e-9))
+        ordered = sorted(tokens, key=lambda token: (frequency[token], repr(token)))
+        for token in ordered[: len(tokens) - needed + 1]:
+            postings.setdefault(token, []).append(index)
+    pairs: set[tuple[int, int]] = set()
+    for members in postings.values():
+        pairs.update(combinations(members, 2))
+    return pairs
 
 
 def hashtag_count(text: str) -> int:

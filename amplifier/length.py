@@ -68,6 +68,7 @@ def _x_options(url_length: int) -> dict[str, Any]:
     return {**twitter_config["defaults"], "transformed_url_length": url_length}
 
 
+@lru_cache(maxsize=1024)  # check measures each text, then renders it: the same text twice
 def x_count(text: str, url_length: int = 23) -> XCount:
     """Weighted length and validity under twitter-text config v3."""
     parsed = parse_tweet(text, _x_options(url_length))
@@ -197,6 +198,7 @@ def mastodon_countable_text(text: str, url_length: int = 23) -> str:
     return "".join(pieces)
 
 
+@lru_cache(maxsize=1024)
 def mastodon_length(text: str, url_length: int = 23) -> int:
     """Mastodon's StatusLengthValidator count for a status body (content warning excluded)."""
     return graphemes(mastodon_countable_text(text, url_length))

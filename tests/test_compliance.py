@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
+from itertools import combinations
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,6 +23,7 @@ from amplifier.compliance import (
     normalise,
     own_since,
     post_refusal,
+    similar_pairs,
     similarity,
     summarise,
     text_refusals,
@@ -297,3 +300,44 @@ def test_summarise_counts_each_rule_once_with_an_example() -> None:
         "every eligible post refused by the guards: no-repeat x2 (e.g. 'a' went out 5 h ago); "
         "distinct-text x1 (e.g. 'b' is 0.91 similar)"
     )
+
+
+def _variants(rng: random.Random, text: str) -> list[str]:
+    """Edits of a text on both sides of any threshold: words changed, dropped, moved."""
+    words = text.split()
+    out = []
+    for edits in (1, 2, 4, 8):
+        changed = list(words)
+        for _ in range(edits):
+            spot = rng.randrange(len(changed))
+            kind = rng.choice(("swap", "drop", "move", "new"))
+            if kind == "swap":
+                other = rng.randrange(len(changed))
+                changed[spot], changed[other] = changed[other], changed[spot]
+            elif kind == "drop" and len(changed) > 2:
+                changed.pop(spot)
+            elif kind == "move":
+                changed.insert(rng.randrange(len(changed)), changed.pop(spot))
+            else:
+                changed[spot] = f"word{rng.randrange(50)}"
+        out.append(" ".join(changed))
+    return out
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.8, 0.95, 1.0])
+def test_similar_pairs_equals_comparing_every_pair(threshold: float) -> None:
+    """The indexed search finds exactly the pairs (and scores) that comparing every pair of
+    the sample posts, their edited variants, repeated words and link-only texts finds."""
+    rng = random.Random(7)
+    posts = sorted(Path(__file__).parent.parent.joinpath("posts").glob("*.md"))
+    texts = [path.read_text(encoding="utf-8").split("---", 2)[2].strip() for path in posts[:40]]
+    texts += [variant for text in texts[:15] for variant in _variants(rng, text)]
+    texts += ["the the the the", "the the the", "one", "one", "https://a.example #Tag"]
+    texts += ["https://a.example #tag", "https://b.example", "#Only #Tags"]
+    every_pair = [
+        (i, j, score)
+        for i, j in combinations(range(len(texts)), 2)
+        if (score := similarity(texts[i], texts[j])) >= threshold
+    ]
+    assert similar_pairs(texts, threshold) == every_pair
+    assert len(every_pair) >= (3 if threshold < 1.0 else 2)  # the test has pairs to find
