@@ -102,10 +102,10 @@ def run_forever(worker: Worker, *, install_signals: bool = True) -> None:
         # then wait (bounded) for the pass in flight, which sees the stop event and records.
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)
-        worker.wait_for_pass(timeout=SHUTDOWN_WAIT_SECONDS)
+        settled = worker.wait_for_pass(timeout=SHUTDOWN_WAIT_SECONDS)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-        worker.close()
+        worker.close(settled=settled)
 
 
 def _guarded_pass(worker: Worker) -> None:

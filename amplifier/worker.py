@@ -26,6 +26,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -206,10 +207,15 @@ class Worker:
     def heartbeat(self) -> None:
         self.store.heartbeat(self.worker_id)
 
-    def close(self) -> None:
-        """Clean exit: tell other workers we are gone (our rows are all recorded by now)."""
-        self.store.forget_worker(self.worker_id)
-        log_event(self.logger, "stopped", worker=self.worker_id)
+    def close(self, *, settled: bool = True) -> None:
+        """Clean exit: tell other workers we are gone, once every row we hold is recorded.
+
+        ``settled=False`` (a pass still in flight): the heartbeat is left to go stale instead,
+        so no other worker settles our post before its request has had its read timeout.
+        """
+        if settled:
+            self.store.forget_worker(self.worker_id)
+        log_event(self.logger, "stopped", worker=self.worker_id, settled=settled)
 
     def pause_reason(self) -> str | None:
         paused, by, since = self.store.paused()
@@ -219,10 +225,17 @@ class Worker:
         return f"paused by {by or 'someone'} since {when}"
 
     def wait_for_pass(self, timeout: float) -> bool:
-        """Wait until no pass is running (True), or give up after ``timeout`` seconds."""
-        if not self._pass_lock.acquire(timeout=timeout):
-            log_event(self.logger, "stop-timeout", logging.WARNING, worker=self.worker_id)
-            return False
+        """Wait until no pass is running (True), or give up after ``timeout`` seconds.
+
+        Checks in while it waits: the scheduler, heartbeat job included, is already stopped,
+        and a silent worker's rows would be taken over while its post is still in flight.
+        """
+        deadline = time.monotonic() + timeout
+        while not self._pass_lock.acquire(timeout=min(5.0, max(0.0, deadline - time.monotonic()))):
+            if time.monotonic() >= deadline:
+                log_event(self.logger, "stop-timeout", logging.WARNING, worker=self.worker_id)
+                return False
+            self.heartbeat()
         self._pass_lock.release()
         return True
 
