@@ -1,0 +1,1 @@
+"""Integration tests: amplifier's adapters against real servers we did not write."""
