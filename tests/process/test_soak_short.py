@@ -60,12 +60,15 @@ def test_no_secret_in_any_log_line(report: SoakReport) -> None:
     assert report.leaks == []
 
 
-@pytest.mark.xfail(
-    reason="residual, timing-dependent: a worker SIGKILLed after a 429 reached it but before "
-    "it stored the window, or two workers racing within milliseconds; the deterministic "
-    "paths are fixed and replayed in tests/test_rate_limit_windows.py",
-    strict=False,
-)
+# One early request can come from physics, not code: a worker SIGKILLed after a 429 reached it
+# but before it stored the window takes the reset time with it. More than one means a path
+# that ignores a stored window (each such path is replayed in tests/test_rate_limit_windows.py);
+# the 100-kill soaks (bench/SOAK.md) measured 0 on SQLite and on PostgreSQL.
+UNAVOIDABLE_EARLY_REQUESTS = 1
+
+
 def test_no_request_before_a_rate_limit_reset(report: SoakReport) -> None:
-    """No publish request for an account arrives after a 429 and before its announced reset."""
-    assert [request.describe() for request in report.early] == []
+    """No publish request for an account arrives after a 429 and before its announced reset,
+    beyond the one a kill between the 429 and its recording can cause."""
+    early = [request.describe() for request in report.early]
+    assert len(early) <= UNAVOIDABLE_EARLY_REQUESTS, early
