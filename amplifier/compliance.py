@@ -172,12 +172,10 @@ def similar_pairs(texts: Sequence[str], threshold: float) -> list[tuple[int, int
     """Every pair ``(i, j, score)``, i < j, of ``texts`` with ``similarity >= threshold``.
 
     Exact, and far from comparing every pair (10,000 posts are 50 million pairs). Both halves
-    of the score are overlaps: ``order`` is at most the Dice index of the word multisets, so
-    order >= t needs a shared-word count of at least t*|x|/(2-t); shingles >= t needs at
-    least t*|x| shared shingles. Whenever two sets must share k of their tokens, each set's
-    first |x|-k+1 tokens, in one global order, hold a token of the other's first tokens
-    (prefix filtering). Rare tokens go first, so only texts sharing a rare word or word pair
-    are ever compared; those candidates get the full score.
+    of the score are overlaps of token sets: ``order`` is at most the Dice index of the word
+    multisets, so order >= t needs ceil(t*(n+m)/2) shared words; shingles >= t needs
+    ceil(t/(1+t)*(n+m)) shared shingles. ``_overlap_candidates`` finds the pairs that can
+    share that many (a set-similarity join); only those get the full score.
     """
     items = [Comparable.of(text) for text in texts]
     candidates: set[tuple[int, int]] = set()
@@ -188,8 +186,9 @@ def similar_pairs(texts: Sequence[str], threshold: float) -> list[tuple[int, int
     for group in wordless.values():
         candidates.update(combinations(group, 2))
     counted = [item.counted_words() for item in items]
-    candidates |= _prefix_candidates(counted, threshold / (2 - threshold))
-    candidates |= _prefix_candidates([item.shingles for item in items], threshold)
+    candidates |= _overlap_candidates(counted, threshold / (2 - threshold), threshold / 2)
+    shingle_share = threshold / (1 + threshold)
+    candidates |= _overlap_candidates([item.shingles for item in items], threshold, shingle_share)
     found = []
     for i, j in sorted(candidates):
         a, b = items[i], items[j]
@@ -208,21 +207,54 @@ def similar_pairs(texts: Sequence[str], threshold: float) -> list[tuple[int, int
     return found
 
 
-def _prefix_candidates(token_sets: Sequence[frozenset[Any]], share: float) -> set[tuple[int, int]]:
-    """Pairs whose sets could share ``share`` x their size of tokens (see similar_pairs)."""
+def _at_least(value: float) -> int:
+    """ceil, minus float error (0.8 * 6 / 1.2 = 4.000...01 must give 4)."""
+    return math.ceil(value - 1e-9)
+
+
+def _overlap_candidates(
+    token_sets: Sequence[frozenset[Any]], share: float, pair_share: float
+) -> set[tuple[int, int]]:
+    """Pairs of sets that may share ``pair_share * (n + m)`` tokens; never misses one.
+
+    A set-similarity join (prefix and positional filtering, as in PPJoin). Tokens are ranked
+    rarest first. A pair sharing k >= share * n tokens shares a token within the first
+    n - k + 1 of each set, so only those prefixes are indexed and probed. Sets are probed in
+    order of size against the smaller ones already indexed; a pair is dropped as soon as the
+    tokens left after a match cannot bring the overlap to what the pair needs.
+    """
     frequency: Counter[Any] = Counter(token for tokens in token_sets for token in tokens)
-    postings: dict[Any, list[int]] = {}
-    for index, tokens in enumerate(token_sets):
-        if not tokens:
-            continue
-        # The 1e-9 keeps float error (0.8 * 6 / 1.2 = 4.000...01) from shortening a prefix.
-        needed = max(1, math.ceil(share * len(tokens) - 1e-9))
-        ordered = sorted(tokens, key=lambda token: (frequency[token], repr(token)))
-        for token in ordered[: len(tokens) - needed + 1]:
-            postings.setdefault(token, []).append(index)
+    ranked = sorted(frequency, key=lambda token: (frequency[token], repr(token)))
+    rank = {token: number for number, token in enumerate(ranked)}
+    ordered = [sorted(rank[token] for token in tokens) for tokens in token_sets]
+    index: dict[int, list[tuple[int, int]]] = {}  # token -> (set, position) of each prefix
     pairs: set[tuple[int, int]] = set()
-    for members in postings.values():
-        pairs.update(combinations(members, 2))
+    for i in sorted((i for i, x in enumerate(ordered) if x), key=lambda i: len(ordered[i])):
+        x = ordered[i]
+        n = len(x)
+        prefix = n - _at_least(share * n) + 1
+        smallest = _at_least(share * n)  # a smaller set cannot hold the overlap needed
+        shared: dict[int, tuple[int, int]] = {}  # set -> (tokens shared so far, last position)
+        dropped: set[int] = set()
+        for p in range(prefix):
+            for j, q in index.get(x[p], ()):
+                m = len(ordered[j])
+                if m < smallest or j in dropped:
+                    continue
+                seen = shared[j][0] + 1 if j in shared else 1
+                if seen + min(n - p - 1, m - q - 1) < _at_least(pair_share * (n + m)):
+                    dropped.add(j)
+                    shared.pop(j, None)
+                else:
+                    shared[j] = (seen, q)
+        for j, (seen, q) in shared.items():
+            # Every shared token ranked before x's last prefix token has been seen; what is
+            # left can add at most the tokens after the prefix in x and after q in the other.
+            m = len(ordered[j])
+            if seen + min(n - prefix, m - q - 1) >= _at_least(pair_share * (n + m)):
+                pairs.add((min(i, j), max(i, j)))
+        for p in range(prefix):
+            index.setdefault(x[p], []).append((i, p))
     return pairs
 
 
