@@ -44,7 +44,7 @@ from amplifier.compliance import (
 from amplifier.config import Account, Settings, resolve_secrets
 from amplifier.content import Library
 from amplifier.delivery import DeliveryContext, DeliveryPolicy, Sleep
-from amplifier.errors import AmplifierError
+from amplifier.errors import AmplifierError, StoreError
 from amplifier.logs import log_event
 from amplifier.networks.base import MemorySessionStore, Network, SessionStore
 from amplifier.networks.registry import build_network
@@ -235,7 +235,10 @@ class Worker:
             if time.monotonic() >= deadline:
                 log_event(self.logger, "stop-timeout", logging.WARNING, worker=self.worker_id)
                 return False
-            self.heartbeat()
+            try:
+                self.heartbeat()
+            except StoreError as error:  # the shutdown goes on; the pass meets the same error
+                log_event(self.logger, "heartbeat-failed", logging.WARNING, reason=str(error))
         self._pass_lock.release()
         return True
 
