@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
+from itertools import combinations
 from pathlib import Path
 
 from amplifier.compliance import similar_pairs, text_refusals
@@ -186,20 +187,35 @@ def _post_warnings(settings: Settings, rendered: Rendered) -> list[Problem]:
 def _similar_posts(settings: Settings, rendered: Rendered) -> list[Problem]:
     """Pairs of posts in one language whose texts on a shared network are too alike."""
     threshold = settings.guards.similarity_threshold
-    by_group: dict[tuple[str, NetworkName], list[tuple[Template, str]]] = {}
+    # Per language, each distinct text once (a post's texts on its networks are often the
+    # same), with the (network, template) pairs that carry it.
+    by_language: dict[str, dict[str, list[tuple[NetworkName, Template]]]] = {}
     for template, texts in rendered.values():
         for network, text in texts.items():
-            by_group.setdefault((template.language, network), []).append((template, text))
+            carriers = by_language.setdefault(template.language, {}).setdefault(text, [])
+            carriers.append((network, template))
     position = {path: index for index, path in enumerate(rendered)}
     best: dict[tuple[Path, Path], tuple[float, NetworkName, Template, Template]] = {}
-    for (_, network), members in by_group.items():
-        for i, j, score in similar_pairs([text for _, text in members], threshold):
-            a, b = sorted((members[i][0], members[j][0]), key=lambda t: position[t.path])
-            if a.original_id == b.original_id:
-                continue
-            key = (a.path, b.path)
-            if key not in best or (score, network) > best[key][:2]:
-                best[key] = (score, network, a, b)
+
+    def consider(score: float, network: NetworkName, first: Template, second: Template) -> None:
+        a, b = sorted((first, second), key=lambda t: position[t.path])
+        if a.original_id == b.original_id:
+            return
+        key = (a.path, b.path)
+        if key not in best or (score, network) > best[key][:2]:
+            best[key] = (score, network, a, b)
+
+    for by_text in by_language.values():
+        distinct = list(by_text)
+        for carriers in by_text.values():  # one text on one network, in several posts
+            for (network, first), (other, second) in combinations(carriers, 2):
+                if network == other:
+                    consider(1.0, network, first, second)
+        for i, j, score in similar_pairs(distinct, threshold):
+            for network, first in by_text[distinct[i]]:
+                for other, second in by_text[distinct[j]]:
+                    if network == other:
+                        consider(score, network, first, second)
     warnings: list[Problem] = []
     for key in sorted(best, key=lambda pair: (position[pair[0]], position[pair[1]])):
         score, network, a, b = best[key]

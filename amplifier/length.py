@@ -26,7 +26,7 @@ import regex
 from amplifier.errors import RenderError
 from amplifier.twittertext import config as twitter_config
 from amplifier.twittertext import (
-    has_invalid_characters,
+    invalid_chars,
     latin_accent_chars,
     parse_tweet,
     valid_domain,
@@ -34,6 +34,7 @@ from amplifier.twittertext import (
     valid_url_balanced_parens,
     valid_url_preceding_chars,
 )
+from amplifier.xweight import weighed_without_emoji
 
 if TYPE_CHECKING:
     from amplifier.networks.base import NetworkName
@@ -44,6 +45,10 @@ GRAPHEME = regex.compile(r"\X")
 
 def graphemes(text: str) -> int:
     """Number of extended grapheme clusters: what a person sees as one character."""
+    if not text or max(text) < "\u0100":
+        # Latin-1 has no combining, joining or prepended characters: every character is a
+        # cluster of its own except CR LF (UAX #29 GB3), and no regex is needed.
+        return len(text) - text.count("\r\n")
     return len(GRAPHEME.findall(text))
 
 
@@ -71,7 +76,11 @@ def _x_options(url_length: int) -> dict[str, Any]:
 @lru_cache(maxsize=1024)  # check measures each text, then renders it: the same text twice
 def x_count(text: str, url_length: int = 23) -> XCount:
     """Weighted length and validity under twitter-text config v3."""
-    parsed = parse_tweet(text, _x_options(url_length))
+    options = _x_options(url_length)
+    counted = weighed_without_emoji(text, options)  # exact, and ~20x faster, when it answers
+    if counted is not None:
+        return XCount(weighted_length=counted[0], valid=counted[1])
+    parsed = parse_tweet(text, options)
     return XCount(weighted_length=int(parsed.weightedLength), valid=bool(parsed.valid))
 
 
@@ -83,7 +92,7 @@ def x_length(text: str, url_length: int = 23) -> int:
 def x_invalid_characters(text: str) -> list[str]:
     """Characters X refuses outright (U+FFFE, U+FEFF, U+FFFF), as U+XXXX names."""
     normalized = unicodedata.normalize("NFC", text)
-    return sorted({f"U+{ord(ch):04X}" for ch in normalized if has_invalid_characters(ch)})
+    return sorted({f"U+{ord(ch):04X}" for ch in invalid_chars.findall(normalized)})
 
 
 # --- Mastodon ----------------------------------------------------------------------------
@@ -143,7 +152,7 @@ def _valid_domain_length(url_length: int, domain: str, has_protocol: bool) -> bo
 
 def _mastodon_urls(text: str) -> list[tuple[int, int, str]]:
     """URLs as Extractor.extract_urls_with_indices(extract_url_without_protocol: false)."""
-    if ":" not in text:
+    if "://" not in text:  # only URLs with a protocol count, and every protocol ends so
         return []
     found: list[tuple[int, int, str]] = []
     for match in MASTODON_URL.finditer(text):

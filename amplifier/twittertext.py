@@ -42,7 +42,10 @@ _import_without_pkg_resources()
 # The stand-in has done its work; these imports find twitter_text already loaded.
 from twitter_text import extract_urls, parse_tweet  # noqa: E402
 from twitter_text.config import config  # noqa: E402
+from twitter_text.extract_urls import extract_urls_with_indices  # noqa: E402
 from twitter_text.has_invalid_characters import has_invalid_characters  # noqa: E402
+from twitter_text.regexp.emoji import emoji  # noqa: E402
+from twitter_text.regexp.invalid_chars import invalid_chars  # noqa: E402
 from twitter_text.regexp.latin_accent_chars import latin_accent_chars  # noqa: E402
 from twitter_text.regexp.valid_domain import valid_domain  # noqa: E402
 from twitter_text.regexp.valid_tco_url import valid_tco_url  # noqa: E402
@@ -51,8 +54,11 @@ from twitter_text.regexp.valid_url_preceding_chars import valid_url_preceding_ch
 
 __all__ = [
     "config",
+    "emoji",
     "extract_urls",
+    "extract_urls_with_indices",
     "has_invalid_characters",
+    "invalid_chars",
     "latin_accent_chars",
     "parse_tweet",
     "valid_domain",

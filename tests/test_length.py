@@ -184,3 +184,120 @@ def test_twitter_text_loads_without_pkg_resources() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["5", "True"]
+
+
+# Pieces random texts are built from: ASCII words, digits and keycap-prone '#', Latin accents,
+# CJK, Cyrillic, the light ranges' edges (U+2000..U+2037), emoji (plain, keycap, ZWJ, flag,
+# skin tone, VS-16), characters X refuses, line endings in all three forms, and URLs.
+_PIECES = (
+    "word",
+    "Familias",
+    "#FamiliesBelongTogether",
+    "#1",
+    "2026",
+    "*",
+    " ",
+    "  ",
+    ".",
+    ",",
+    "niños",
+    "Ñandú",
+    "café",
+    "日本語",
+    "한국어",
+    "привет",
+    "\u2000",
+    "\u200d",
+    "\u2010",
+    "\u201f",
+    "\u2032",
+    "\u2037",
+    "\u2038",
+    "\u10ff",
+    "\u1100",
+    "\U0001f600",
+    "#\ufe0f\u20e3",
+    "1\u20e3",
+    "\U0001f468\u200d\U0001f469\u200d\U0001f467",
+    "\U0001f1fa\U0001f1f8",
+    "\U0001f44d\U0001f3fd",
+    "\u2764\ufe0f",
+    "\u00a9",
+    "\u00ae",
+    "\ufeff",
+    "\ufffe",
+    "\r\n",
+    "\r",
+    "\n",
+    "https://example.org/reunify?x=1",
+    "example.com",
+    "http://t.co/abc",
+    "www.aclu.org/families",
+    "e\u0301",
+)
+
+
+def _random_texts(count: int, seed: int) -> list[str]:
+    import random
+
+    rng = random.Random(seed)
+    return ["".join(rng.choice(_PIECES) for _ in range(rng.randint(1, 40))) for _ in range(count)]
+
+
+def test_emoji_free_fast_path_agrees_with_parse_tweet() -> None:
+    """Where the count without twitter-text's emoji scan answers, it is parse_tweet's answer
+    (conformance texts and 5,000 random ones); and it answers for most emoji-free texts."""
+    from amplifier.twittertext import config as twitter_config
+    from amplifier.twittertext import parse_tweet
+    from amplifier.xweight import emoji_markers, weighed_without_emoji
+
+    assert emoji_markers() is not None, "the emoji pattern's shape is no longer understood"
+    texts = [case["text"] for section in SECTIONS.values() for case in section if "text" in case]
+    texts += _random_texts(5000, seed=7)
+    answered = 0
+    for url_length in (23, 30):
+        options = {**twitter_config["defaults"], "transformed_url_length": url_length}
+        for text in texts:
+            fast = weighed_without_emoji(text, options)
+            if fast is None:
+                continue
+            answered += 1
+            parsed = parse_tweet(text, options)
+            assert fast == (parsed.weightedLength, parsed.valid), repr(text)
+    assert answered > 500
+    plain = [t for t in _random_texts(500, seed=8) if t.isascii()]
+    assert plain and all(
+        weighed_without_emoji(t, twitter_config["defaults"]) is not None for t in plain
+    )
+
+
+def test_fast_path_steps_aside_for_emoji_and_refused_characters() -> None:
+    """A text holding an emoji (even a keycap made of '#' and U+20E3) or U+FEFF goes to
+    parse_tweet."""
+    from amplifier.twittertext import config as twitter_config
+    from amplifier.xweight import weighed_without_emoji
+
+    options = twitter_config["defaults"]
+    for text in ("ok \U0001f600", "#\ufe0f\u20e3 tag", "1\u20e3", "a\ufeffb", "\u00a9 2026"):
+        assert weighed_without_emoji(text, options) is None, repr(text)
+    assert weighed_without_emoji("#Tag 1 2 3 https://example.org", options) == (34, True)
+
+
+def test_latin1_grapheme_shortcut_agrees_with_the_unicode_rules() -> None:
+    """Below U+0100 the count without the regex is the regex's count: every pair of
+    characters, and random strings with CR, LF and CR LF."""
+    import random
+
+    from amplifier.length import GRAPHEME, graphemes
+
+    latin1 = [chr(point) for point in range(0x100)]
+    for first in latin1:
+        for second in latin1:
+            pair = first + second
+            assert graphemes(pair) == len(GRAPHEME.findall(pair)), repr(pair)
+    rng = random.Random(3)
+    alphabet = ["\r", "\n", "\r\n", "a", "ñ", "\u00ad", "\x00", " ", "é"]
+    for _ in range(2000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        assert graphemes(text) == len(GRAPHEME.findall(text)), repr(text)
+    assert graphemes("e\u0301") == 1  # a combining accent still takes the regex
