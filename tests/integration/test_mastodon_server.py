@@ -14,13 +14,11 @@ import io
 import os
 import shutil
 import socket
-import struct
 import subprocess
 import sys
 import threading
 import time
 import uuid
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,6 +33,8 @@ from amplifier.errors import AuthFailed, PostRejected, RateLimited, TransientErr
 from amplifier.networks.base import HttpSettings, MediaItem, OutgoingPost
 from amplifier.networks.mastodon import BOT_NOTE, MastodonNetwork
 from amplifier.retry import RetryPolicy, publish_with_retries
+
+from .images import png
 
 ACCOUNT = "fbt-mastodon"
 BOT_TOKEN = "mock-token-fbt-bot"
@@ -223,26 +223,6 @@ def adapter(
 
 def post(text: str, **extra: Any) -> OutgoingPost:
     return OutgoingPost(ACCOUNT, text, f"key-{uuid.uuid4()}", **extra)
-
-
-def png(width: int, height: int) -> bytes:
-    """A valid RGB PNG, no imaging library needed."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    rows = b"".join(
-        b"\0" + b"".join(bytes([x * 20 % 256, y * 20 % 256, 90]) for x in range(width))
-        for y in range(height)
-    )
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
 
 
 # -- the tests ------------------------------------------------------------------------------

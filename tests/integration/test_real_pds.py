@@ -6,9 +6,7 @@ ratelimit-* headers of its createSession, and its own request log.
 
 from __future__ import annotations
 
-import struct
 import uuid
-import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +20,7 @@ from amplifier.networks.base import HttpSettings, MediaItem, MemorySessionStore,
 from amplifier.networks.bluesky import BlueskyNetwork
 
 from .conftest import LocalPds, PdsAccount
+from .images import png
 
 ACCOUNT = "fbt-bsky"
 CREATE_SESSION = "/xrpc/com.atproto.server.createSession"
@@ -93,26 +92,6 @@ def facet_slices(text: str, facets: list[dict[str, Any]]) -> list[tuple[str, dic
         for f in ordered
         if len(f["features"]) == 1
     ]
-
-
-def png(width: int, height: int) -> bytes:
-    """A valid RGB PNG (the PDS sniffs uploaded blobs), no imaging library needed."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    rows = b"".join(
-        b"\0" + b"".join(bytes([x * 16 % 256, y * 16 % 256, 120]) for x in range(width))
-        for y in range(height)
-    )  # each row: filter byte 0, then RGB pixels
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
 
 
 # -- the tests ------------------------------------------------------------------------------
