@@ -43,7 +43,6 @@ _import_without_pkg_resources()
 from twitter_text import extract_urls, parse_tweet  # noqa: E402
 from twitter_text.config import config  # noqa: E402
 from twitter_text.extract_urls import extract_urls_with_indices  # noqa: E402
-from twitter_text.has_invalid_characters import has_invalid_characters  # noqa: E402
 from twitter_text.regexp.emoji import emoji  # noqa: E402
 from twitter_text.regexp.invalid_chars import invalid_chars  # noqa: E402
 from twitter_text.regexp.latin_accent_chars import latin_accent_chars  # noqa: E402
@@ -57,7 +56,6 @@ __all__ = [
     "emoji",
     "extract_urls",
     "extract_urls_with_indices",
-    "has_invalid_characters",
     "invalid_chars",
     "latin_accent_chars",
     "parse_tweet",
