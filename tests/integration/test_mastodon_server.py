@@ -82,6 +82,16 @@ class MastodonServer:
         answer = httpx.post(self.url + "/api/v1/_mock/faults", json=rule, timeout=10.0)
         assert answer.status_code == 200, answer.text
 
+    def fail_status_posts(self, effect: dict[str, Any], count: int) -> None:
+        """The next ``count`` POST /api/v1/statuses get ``effect`` instead of a status."""
+        self.add_fault(
+            {
+                "match": {"methods": ["POST"], "path": "/api/v1/statuses"},
+                "effect": effect,
+                "count": count,
+            }
+        )
+
     def clear_faults(self) -> None:
         answer = httpx.delete(self.url + "/api/v1/_mock/faults", timeout=10.0)
         assert answer.status_code == 200, answer.text
@@ -281,13 +291,7 @@ def test_answer_lost_after_the_status_landed_then_retry_posts_once(
 
 
 def test_server_errors_then_success_posts_once(server: MastodonServer) -> None:
-    server.add_fault(
-        {
-            "match": {"methods": ["POST"], "path": "/api/v1/statuses"},
-            "effect": {"type": "status", "status": 503},
-            "count": 2,
-        }
-    )
+    server.fail_status_posts({"type": "status", "status": 503}, count=2)
     marker = uuid.uuid4().hex[:10]
 
     text = f"Keep families together {marker}"
@@ -298,13 +302,7 @@ def test_server_errors_then_success_posts_once(server: MastodonServer) -> None:
 
 
 def test_server_error_alone_is_transient(server: MastodonServer) -> None:
-    server.add_fault(
-        {
-            "match": {"methods": ["POST"], "path": "/api/v1/statuses"},
-            "effect": {"type": "status", "status": 502},
-            "count": 1,
-        }
-    )
+    server.fail_status_posts({"type": "status", "status": 502}, count=1)
     marker = uuid.uuid4().hex[:10]
     with pytest.raises(TransientError):
         adapter(server).publish(post(f"Bad gateway {marker}"))
@@ -316,15 +314,9 @@ def test_429_is_handed_back_with_the_reset_time(server: MastodonServer, reset_fo
     """Mastodon sends X-RateLimit-Reset as ISO 8601; some compatible servers as epoch seconds."""
     reset = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=7)
     value = reset.isoformat() if reset_form == "iso" else str(int(reset.timestamp()))
-    server.add_fault(
-        {
-            "match": {"methods": ["POST"], "path": "/api/v1/statuses"},
-            "effect": {
-                "type": "ratelimit",
-                "headers": {"X-RateLimit-Reset": value, "X-RateLimit-Limit": "300"},
-            },
-            "count": 1,
-        }
+    server.fail_status_posts(
+        {"type": "ratelimit", "headers": {"X-RateLimit-Reset": value, "X-RateLimit-Limit": "300"}},
+        count=1,
     )
     marker = uuid.uuid4().hex[:10]
 
