@@ -13,13 +13,12 @@ from itertools import combinations
 from pathlib import Path
 
 from amplifier.compliance import similar_pairs, text_refusals
-from amplifier.config import Account, Settings, _KeyLocator, load_settings
+from amplifier.config import Account, KeyLocator, Settings, load_settings, parse_days
 from amplifier.content import Library, Template, load_library
 from amplifier.errors import ConfigError, Problem, RenderError
 from amplifier.networks.base import NETWORK_NAMES, NetworkName
 from amplifier.planner import candidates
 from amplifier.render import render
-from amplifier.slots import parse_days
 from amplifier.spend import budgets, expected_cost, post_cost, template_cost, usd
 
 
@@ -125,9 +124,9 @@ def guard_warnings(
     rendered = {t.path: (t, _texts(settings, t)) for t in _templates(library)}
     warnings = _post_warnings(settings, rendered) + _similar_posts(settings, rendered)
     try:
-        locator = _KeyLocator(Path(settings.config_path).read_text(encoding="utf-8"))
+        locator = KeyLocator(Path(settings.config_path).read_text(encoding="utf-8"))
     except OSError:
-        locator = _KeyLocator("")
+        locator = KeyLocator("")
     config = settings.config_path or "config"
     for index, account in enumerate(settings.accounts):
         if account.enabled:

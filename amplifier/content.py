@@ -17,9 +17,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from amplifier.config import NetworkLimits
 from amplifier.errors import Problem, RenderError
 from amplifier.networks.base import NETWORK_NAMES, MediaItem, NetworkName
-from amplifier.render import NetworkLimits, limits_for_post, placeholder_problems, render
+from amplifier.render import limits_for_post, placeholder_problems, render
 
 FENCE = "---"
 MAX_ALT_TEXT = 1000  # X's limit, the lowest of the three networks

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import regex
 
+from amplifier.config import NetworkLimits
 from amplifier.errors import RenderError
 from amplifier.twittertext import config as twitter_config
 from amplifier.twittertext import (
@@ -38,7 +39,6 @@ from amplifier.xweight import weighed_without_emoji
 
 if TYPE_CHECKING:
     from amplifier.networks.base import NetworkName
-    from amplifier.render import NetworkLimits
 
 GRAPHEME = regex.compile(r"\X")
 

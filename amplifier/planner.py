@@ -15,7 +15,7 @@ from amplifier.content import Library, Template
 from amplifier.errors import RenderError
 from amplifier.render import RenderedPost, limits_for_post, render
 from amplifier.rotation import RotationExhausted, RotationState, next_item, next_items
-from amplifier.slots import Slot, SlotSpec, next_slots, slots_between
+from amplifier.slots import Slot, SlotSpec, next_slots, schedule_spec, slots_between
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def slot_spec(settings: Settings, account: Account) -> SlotSpec:
     ends = [c.end for c in campaigns]
     start = None if any(s is None for s in starts) else min(s for s in starts if s)
     end = None if any(e is None for e in ends) else max(e for e in ends if e)
-    return settings.schedules[account.schedule].slot_spec(start, end)
+    return schedule_spec(settings.schedules[account.schedule], start, end)
 
 
 def upcoming_slots(

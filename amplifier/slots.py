@@ -26,78 +26,16 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-__all__ = [
-    "Slot",
-    "SlotSpec",
-    "next_slots",
-    "parse_days",
-    "parse_time",
-    "slots_between",
-    "validate_timezone",
-]
+from amplifier.config import ALL_DAYS, Schedule, parse_days, parse_time, validate_timezone
 
-ALL_DAYS: frozenset[int] = frozenset(range(7))
+__all__ = ["Slot", "SlotSpec", "next_slots", "schedule_spec", "slots_between"]
+
 MAX_SCAN_DAYS = 400  # next_slots gives up after this many local dates
-
-_DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_DAY_GROUPS = {"daily": ALL_DAYS, "weekdays": frozenset(range(5)), "weekends": frozenset({5, 6})}
-_TIME_RE = re.compile(r"(\d{1,2}):(\d{2})")
-
-
-def validate_timezone(name: str) -> str:
-    """Return ``name`` if it is a known IANA timezone, else raise ValueError saying what to use."""
-    hint = "use an IANA name such as 'America/New_York' or 'Europe/Madrid'"
-    if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"missing timezone: {hint}")
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        # ValueError/OSError: names like "../x" or a directory such as "America".
-        raise ValueError(f"unknown timezone {name!r}: {hint}") from None
-    return name
-
-
-def parse_time(value: str) -> time:
-    """Parse a 24-hour ``"HH:MM"`` local time, e.g. ``"09:00"`` or ``"18:30"``."""
-    text = value.strip() if isinstance(value, str) else ""
-    match = _TIME_RE.fullmatch(text)
-    if match is None:
-        raise ValueError(f"invalid time {value!r}: use 24-hour HH:MM such as '09:00' or '18:30'")
-    hour, minute = int(match[1]), int(match[2])
-    if hour > 23 or minute > 59:
-        raise ValueError(f"invalid time {value!r}: the hour must be 00-23 and the minute 00-59")
-    return time(hour, minute)
-
-
-def parse_days(values: Sequence[str]) -> frozenset[int]:
-    """Parse day names into weekday numbers (0 = Monday).
-
-    Accepts ``mon``..``sun`` (or full names), ``daily``, ``weekdays`` and ``weekends``,
-    in any case. A single string is read as one name.
-    """
-    allowed = "mon, tue, wed, thu, fri, sat, sun, daily, weekdays, weekends"
-    names = [values] if isinstance(values, str) else list(values)
-    if not names:
-        raise ValueError(f"no days given: use one or more of {allowed}")
-    days: set[int] = set()
-    for name in names:
-        key = name.strip().lower() if isinstance(name, str) else ""
-        if key in _DAY_GROUPS:
-            days |= _DAY_GROUPS[key]
-        elif key in _DAY_NAMES:
-            days.add(_DAY_NAMES.index(key))
-        elif key in _FULL_DAY_NAMES:
-            days.add(_FULL_DAY_NAMES.index(key))
-        else:
-            raise ValueError(f"unknown day {name!r}: use one or more of {allowed}")
-    return frozenset(days)
 
 
 @dataclass(frozen=True)
@@ -132,6 +70,21 @@ class SlotSpec:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+def schedule_spec(
+    schedule: Schedule, start: date | None = None, end: date | None = None
+) -> SlotSpec:
+    """The SlotSpec of a ``[schedules.NAME]`` section, between ``start`` and ``end``."""
+    return SlotSpec(
+        timezone=schedule.timezone,
+        times=tuple(sorted(parse_time(v) for v in schedule.times)),
+        days=parse_days(schedule.days),
+        random_offset_minutes=schedule.random_offset_minutes,
+        blackout_dates=frozenset(schedule.blackout_dates),
+        start=start,
+        end=end,
+    )
 
 
 @dataclass(frozen=True, order=True)

@@ -85,8 +85,8 @@ def sdk_client(base_url: str) -> Any:
 
 
 def sample_texts() -> list[str]:
+    from amplifier.config import DEFAULT_LIMITS
     from amplifier.content import load_library
-    from amplifier.render import DEFAULT_LIMITS
 
     library = load_library(POSTS_DIR, campaigns=[CAMPAIGN], limits=DEFAULT_LIMITS)
     return [template.body for template in library.originals.values()]

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
+from amplifier.config import DEFAULT_LIMITS
 from amplifier.length import (
     bluesky_length,
     mastodon_countable_text,
@@ -28,7 +29,6 @@ from amplifier.length import (
     x_invalid_characters,
     x_length,
 )
-from amplifier.render import DEFAULT_LIMITS
 
 CONFORMANCE = Path(__file__).parent / "data" / "twitter-text-validate.yml"
 V3_SECTIONS = (

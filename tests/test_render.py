@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from amplifier.config import DEFAULT_LIMITS, NetworkLimits
 from amplifier.errors import RenderError
 from amplifier.length import x_length
 from amplifier.networks.base import NetworkName
 from amplifier.render import (
-    DEFAULT_LIMITS,
     PLACEHOLDERS,
-    NetworkLimits,
     RenderedPost,
     TooLong,
     fill,

@@ -7,14 +7,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from amplifier.config import parse_days, parse_time, validate_timezone
 from amplifier.slots import (
     Slot,
     SlotSpec,
     next_slots,
-    parse_days,
-    parse_time,
     slots_between,
-    validate_timezone,
 )
 
 NY = ZoneInfo("America/New_York")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from amplifier.config import Schedule as ConfigSchedule
-from amplifier.slots import next_slots
+from amplifier.slots import next_slots, schedule_spec
 
 if TYPE_CHECKING:
     from amplifier.testing.fakes import Fakes
@@ -86,9 +86,11 @@ class Schedule:
 
     def next_due(self, account: str, after: datetime, seed: str | None = None) -> datetime:
         """When ``account``'s next slot after ``after`` is due, by amplifier's own slot code."""
-        spec = ConfigSchedule(
-            timezone=self.zone, times=self.times, random_offset_minutes=self.offset_minutes
-        ).slot_spec()
+        spec = schedule_spec(
+            ConfigSchedule(
+                timezone=self.zone, times=self.times, random_offset_minutes=self.offset_minutes
+            )
+        )
         # The worker's seed key for an account is "<seed>:<account>" (planner.seed_key).
         return next_slots(spec, f"{seed or self.seed}:{account}", after, 1)[0].due_at
 

@@ -10,7 +10,7 @@ import pytest
 from amplifier.config import load_settings, resolve_secrets
 from amplifier.errors import ConfigError
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent.parent / "data"
 BAD = sorted((DATA / "bad_configs").glob("*.toml"))
 
 

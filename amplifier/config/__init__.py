@@ -1,0 +1,47 @@
+"""Settings from the config file and the environment: the ONLY package that reads os.environ.
+
+``load_settings`` finds the file (``--config``, ``$AMPLIFIER_CONFIG``, ``config.toml``,
+``config.example.toml``), overlays the ``AMPLIFIER_…`` variables and ``DATABASE_URL``, and
+returns a frozen ``Settings`` or raises ``ConfigError`` listing every problem at its line.
+Secrets never live in the file: an account names the variables that hold them, and
+``resolve_secrets`` reads them. Every other stage reads its settings from here, so this stage
+imports nothing above the networks' names.
+"""
+
+from __future__ import annotations
+
+from amplifier.config.limits import DEFAULT_LIMITS, NetworkLimits
+from amplifier.config.loading import find_config_file, load_settings
+from amplifier.config.locator import KeyLocator
+from amplifier.config.models import (
+    Account,
+    Campaign,
+    GuardSettings,
+    Schedule,
+    Settings,
+    WorkerSettings,
+    XPrices,
+)
+from amplifier.config.secrets import AccountSecrets, resolve_secrets
+from amplifier.config.times import ALL_DAYS, parse_days, parse_time, validate_timezone
+
+__all__ = [
+    "ALL_DAYS",
+    "DEFAULT_LIMITS",
+    "Account",
+    "AccountSecrets",
+    "Campaign",
+    "GuardSettings",
+    "KeyLocator",
+    "NetworkLimits",
+    "Schedule",
+    "Settings",
+    "WorkerSettings",
+    "XPrices",
+    "find_config_file",
+    "load_settings",
+    "parse_days",
+    "parse_time",
+    "resolve_secrets",
+    "validate_timezone",
+]
