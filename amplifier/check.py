@@ -14,11 +14,10 @@ from pathlib import Path
 
 from amplifier.compliance import similar_pairs, text_refusals
 from amplifier.config import Account, KeyLocator, Settings, load_settings, parse_days
-from amplifier.content import Library, Template, load_library
+from amplifier.content import Library, Template, load_library, render
 from amplifier.errors import ConfigError, Problem, RenderError
 from amplifier.networks.base import NETWORK_NAMES, NetworkName
 from amplifier.planner import candidates
-from amplifier.render import render
 from amplifier.spend import budgets, expected_cost, post_cost, template_cost, usd
 
 

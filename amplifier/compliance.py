@@ -81,13 +81,11 @@ from typing import Any, Generic, Literal, TypeVar
 import regex
 
 from amplifier.config import Account, GuardSettings, Settings
-from amplifier.content import Library
+from amplifier.content import Library, extract_urls, hashtags_in
 from amplifier.planner import NothingToPost, PlannedPost
-from amplifier.render import hashtags_in
 from amplifier.slots import Slot
 from amplifier.spend import Budget, Cost, budget_problem, month_bounds, post_cost
 from amplifier.store.types import Delivery
-from amplifier.twittertext import extract_urls
 
 S = TypeVar("S")
 Scope = Literal["post", "account"]

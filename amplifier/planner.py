@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from amplifier.config import Account, Settings
-from amplifier.content import Library, Template
+from amplifier.content import Library, RenderedPost, Template, limits_for_post, render
 from amplifier.errors import RenderError
-from amplifier.render import RenderedPost, limits_for_post, render
 from amplifier.rotation import RotationExhausted, RotationState, next_item, next_items
 from amplifier.slots import Slot, SlotSpec, next_slots, schedule_spec, slots_between
 

@@ -19,13 +19,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from amplifier.config import Account, Settings, XPrices
-from amplifier.content import Library, Template
+from amplifier.content import Library, Template, extract_urls, render
 from amplifier.errors import RenderError
 from amplifier.networks.base import NetworkName
 from amplifier.planner import candidates, seed_key, slot_spec
-from amplifier.render import render
 from amplifier.slots import slots_between
-from amplifier.twittertext import extract_urls
 
 MICROS = 1_000_000
 

@@ -53,7 +53,7 @@ BREAKDOWN = (
     "sqlalchemy",
     "pydantic_settings",
     "apscheduler.schedulers.background",
-    "amplifier.twittertext",
+    "amplifier.content.twittertext",
     "amplifier.cli",
 )
 

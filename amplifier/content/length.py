@@ -24,9 +24,8 @@ from typing import TYPE_CHECKING, Any
 import regex
 
 from amplifier.config import NetworkLimits
-from amplifier.errors import RenderError
-from amplifier.twittertext import config as twitter_config
-from amplifier.twittertext import (
+from amplifier.content.twittertext import config as twitter_config
+from amplifier.content.twittertext import (
     invalid_chars,
     latin_accent_chars,
     parse_tweet,
@@ -35,7 +34,8 @@ from amplifier.twittertext import (
     valid_url_balanced_parens,
     valid_url_preceding_chars,
 )
-from amplifier.xweight import weighed_without_emoji
+from amplifier.content.xweight import weighed_without_emoji
+from amplifier.errors import RenderError
 
 if TYPE_CHECKING:
     from amplifier.networks.base import NetworkName

@@ -5,10 +5,8 @@ from __future__ import annotations
 import pytest
 
 from amplifier.config import DEFAULT_LIMITS, NetworkLimits
-from amplifier.errors import RenderError
-from amplifier.length import x_length
-from amplifier.networks.base import NetworkName
-from amplifier.render import (
+from amplifier.content.length import x_length
+from amplifier.content.render import (
     PLACEHOLDERS,
     RenderedPost,
     TooLong,
@@ -18,6 +16,8 @@ from amplifier.render import (
     placeholder_problems,
     render,
 )
+from amplifier.errors import RenderError
+from amplifier.networks.base import NetworkName
 
 X = DEFAULT_LIMITS["x"]
 LINK = "https://example.org/campaign/2026/spring-action"
@@ -261,7 +261,7 @@ def test_rendered_text_has_no_trailing_whitespace() -> None:
 
 def test_mastodon_content_warning_counts_toward_limit() -> None:
     """Mastodon counts the content warning with the text; X and Bluesky limits are unchanged."""
-    from amplifier.render import limits_for_post
+    from amplifier.content.render import limits_for_post
 
     base = DEFAULT_LIMITS["mastodon"]
     cut = limits_for_post(base, "mastodon", "deaths of children")

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from amplifier.config import DEFAULT_LIMITS
-from amplifier.length import (
+from amplifier.content.length import (
     bluesky_length,
     mastodon_countable_text,
     mastodon_length,
@@ -30,7 +30,7 @@ from amplifier.length import (
     x_length,
 )
 
-CONFORMANCE = Path(__file__).parent / "data" / "twitter-text-validate.yml"
+CONFORMANCE = Path(__file__).parent.parent / "data" / "twitter-text-validate.yml"
 V3_SECTIONS = (
     "WeightedTweetsWithDiscountedEmojiCounterTest",
     "UnicodeDirectionalMarkerCounterTest",
@@ -173,7 +173,7 @@ def test_twitter_text_loads_without_pkg_resources() -> None:
     still weighs emoji as twitter-text does, and can import the real pkg_resources afterwards."""
     probe = (
         "import sys\n"
-        "from amplifier.length import x_length\n"
+        "from amplifier.content.length import x_length\n"
         "assert 'pkg_resources' not in sys.modules, 'pkg_resources was imported'\n"
         "print(x_length('\\U0001F44D\\U0001F3FD ok'))\n"
         "import pkg_resources\n"
@@ -247,9 +247,9 @@ def _random_texts(count: int, seed: int) -> list[str]:
 def test_emoji_free_fast_path_agrees_with_parse_tweet() -> None:
     """Where the count without twitter-text's emoji scan answers, it is parse_tweet's answer
     (conformance texts and 5,000 random ones); and it answers for most emoji-free texts."""
-    from amplifier.twittertext import config as twitter_config
-    from amplifier.twittertext import parse_tweet
-    from amplifier.xweight import emoji_markers, weighed_without_emoji
+    from amplifier.content.twittertext import config as twitter_config
+    from amplifier.content.twittertext import parse_tweet
+    from amplifier.content.xweight import emoji_markers, weighed_without_emoji
 
     assert emoji_markers() is not None, "the emoji pattern's shape is no longer understood"
     texts = [case["text"] for section in SECTIONS.values() for case in section if "text" in case]
@@ -274,8 +274,8 @@ def test_emoji_free_fast_path_agrees_with_parse_tweet() -> None:
 def test_fast_path_steps_aside_for_emoji_and_refused_characters() -> None:
     """A text holding an emoji (even a keycap made of '#' and U+20E3) or U+FEFF goes to
     parse_tweet."""
-    from amplifier.twittertext import config as twitter_config
-    from amplifier.xweight import weighed_without_emoji
+    from amplifier.content.twittertext import config as twitter_config
+    from amplifier.content.xweight import weighed_without_emoji
 
     options = twitter_config["defaults"]
     for text in ("ok \U0001f600", "#\ufe0f\u20e3 tag", "1\u20e3", "a\ufeffb", "\u00a9 2026"):
@@ -288,7 +288,7 @@ def test_latin1_grapheme_shortcut_agrees_with_the_unicode_rules() -> None:
     characters, and random strings with CR, LF and CR LF."""
     import random
 
-    from amplifier.length import GRAPHEME, graphemes
+    from amplifier.content.length import GRAPHEME, graphemes
 
     latin1 = [chr(point) for point in range(0x100)]
     for first in latin1:

@@ -19,8 +19,8 @@ from string import Formatter
 import regex
 
 from amplifier.config import NetworkLimits
+from amplifier.content.length import graphemes, measure, utf8_bytes, x_invalid_characters
 from amplifier.errors import RenderError
-from amplifier.length import graphemes, measure, utf8_bytes, x_invalid_characters
 from amplifier.networks.base import NetworkName
 
 PLACEHOLDERS = ("hashtags", "link")

@@ -14,7 +14,7 @@ from amplifier.config import load_settings
 from amplifier.content import Library, load_library
 from amplifier.networks.base import NETWORK_NAMES
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent.parent / "data"
 MIXED = DATA / "mixed_posts"
 
 # file -> (line or None, fragment of the message)

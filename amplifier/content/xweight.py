@@ -23,8 +23,8 @@ import unicodedata
 from functools import lru_cache
 from typing import Any
 
-from amplifier.twittertext import emoji as emoji_pattern
-from amplifier.twittertext import extract_urls_with_indices, invalid_chars
+from amplifier.content.twittertext import emoji as emoji_pattern
+from amplifier.content.twittertext import extract_urls_with_indices, invalid_chars
 
 _LINE_ENDINGS = re.compile(r"\r\n|\r|\n")  # parse_tweet's convert_line_ending
 

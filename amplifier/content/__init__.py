@@ -1,0 +1,38 @@
+"""Content: the post files, and the exact text each network receives (load and render).
+
+``load_library`` reads the posts folder into a ``Library`` of ``Template``s, every problem at
+its file and line; ``render`` turns a template's text into one network's post (link placed,
+hashtags fitted, never cut), measured the way that network measures (X's weighting through
+twitter-text, Mastodon's URL and mention rules, Bluesky's graphemes and bytes).
+
+Modules: parse.py (one file), library.py (the folder), templates.py (Template, Library),
+render.py (placeholders, hashtags), length.py (per-network length), xweight.py and
+twittertext.py (X's counting).
+"""
+
+from __future__ import annotations
+
+from amplifier.content.library import load_library, post_files
+from amplifier.content.render import (
+    RenderedPost,
+    TooLong,
+    hashtags_in,
+    limits_for_post,
+    render,
+)
+from amplifier.content.templates import FileResult, Library, Template
+from amplifier.content.twittertext import extract_urls
+
+__all__ = [
+    "FileResult",
+    "Library",
+    "RenderedPost",
+    "Template",
+    "TooLong",
+    "extract_urls",
+    "hashtags_in",
+    "limits_for_post",
+    "load_library",
+    "post_files",
+    "render",
+]

@@ -1,0 +1,211 @@
+"""Load the posts folder: every file parsed, then the checks that need the whole library.
+
+Loading never stops at a bad file: each problem becomes a ``Problem(file, line, message)`` and
+the valid posts beside it are still loaded. An id used by two files is refused in both;
+translations inherit from their original; every text must fit each of its networks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from pathlib import Path
+
+from amplifier.config import NetworkLimits
+from amplifier.content.parse import POST_SUFFIX, SKIPPED_FILES, parse_file
+from amplifier.content.render import limits_for_post, render
+from amplifier.content.templates import FileResult, Library, Template
+from amplifier.errors import Problem, RenderError
+from amplifier.networks.base import NETWORK_NAMES, NetworkName
+
+
+def post_files(folder: Path) -> list[Path]:
+    """Every post file under the folder, sorted, README.md files excluded."""
+    return sorted(
+        path
+        for path in folder.rglob(f"*{POST_SUFFIX}")
+        if path.is_file() and path.name not in SKIPPED_FILES
+    )
+
+
+def load_library(
+    folder: Path,
+    *,
+    campaigns: Iterable[str],
+    limits: Mapping[NetworkName, NetworkLimits],
+) -> Library:
+    """Load every post under ``folder``; problems are collected, never raised."""
+    known_campaigns = set(campaigns)
+    problems: list[Problem] = []
+    parsed: list[Template] = []
+    results: dict[Path, FileResult] = {}
+    if not folder.is_dir():
+        problems.append(Problem(folder, None, "posts folder not found; set posts_dir in config"))
+    for path in post_files(folder) if folder.is_dir() else []:
+        template, file_problems, meta = parse_file(path)
+        problems.extend(file_problems)
+        if template is not None:
+            parsed.append(template)
+        results[path] = FileResult(
+            path,
+            meta.get("id"),
+            meta.get("campaign"),
+            frozenset(meta.get("networks") or NETWORK_NAMES),
+            template is not None and not file_problems,
+        )
+
+    # An id used by two files is ambiguous: neither is published, each names the other.
+    paths_by_id: dict[str, list[Path]] = {}
+    for template in parsed:
+        paths_by_id.setdefault(template.id, []).append(template.path)
+    originals: dict[str, Template] = {}
+    translations_raw: list[Template] = []
+    for template in parsed:
+        others = [str(p) for p in paths_by_id[template.id] if p != template.path]
+        if others:
+            problems.append(
+                Problem(
+                    template.path,
+                    template.field_lines.get("id"),
+                    f"id {template.id!r} is also used by {', '.join(others)}; "
+                    "every post needs its own id",
+                )
+            )
+            results[template.path] = replace(results[template.path], ok=False)
+        elif template.translation_of:
+            translations_raw.append(template)
+        else:
+            originals[template.id] = template
+
+    translations: dict[str, dict[str, Template]] = {}
+    for draft in translations_raw:
+        merged, problem = _merge_translation(draft, originals, translations)
+        if problem:
+            problems.append(problem)
+            results[draft.path] = replace(results[draft.path], ok=False)
+            continue
+        assert merged is not None
+        translations.setdefault(merged.original_id, {})[merged.language] = merged
+        results[draft.path] = replace(
+            results[draft.path], campaign=merged.campaign, networks=merged.networks
+        )
+
+    # Checks that need the config or the whole library: campaign names, lengths.
+    valid_originals: dict[str, Template] = {}
+    for post_id, template in originals.items():
+        bad = _library_checks(template, known_campaigns, limits)
+        problems.extend(bad)
+        if bad:
+            results[template.path] = replace(results[template.path], ok=False)
+            for translation in translations.pop(post_id, {}).values():
+                results[translation.path] = replace(results[translation.path], ok=False)
+                problems.append(
+                    Problem(
+                        translation.path,
+                        translation.field_lines.get("translation_of"),
+                        f"not published: its original {post_id!r} has errors",
+                    )
+                )
+        else:
+            valid_originals[post_id] = template
+    for post_id, by_language in list(translations.items()):
+        for language, translation in list(by_language.items()):
+            bad = _library_checks(translation, known_campaigns, limits)
+            if bad:
+                problems.extend(bad)
+                results[translation.path] = replace(results[translation.path], ok=False)
+                del by_language[language]
+        if not by_language:
+            del translations[post_id]
+
+    return Library(
+        originals=valid_originals,
+        translations=translations,
+        problems=tuple(problems),
+        files=tuple(results[path] for path in sorted(results)),
+    )
+
+
+def _merge_translation(
+    draft: Template,
+    originals: Mapping[str, Template],
+    translations: Mapping[str, Mapping[str, Template]],
+) -> tuple[Template | None, Problem | None]:
+    line = draft.field_lines.get("translation_of")
+    original = originals.get(draft.translation_of or "")
+    if original is None:
+        return None, Problem(
+            draft.path, line, f"translation_of {draft.translation_of!r} names no post"
+        )
+    if draft.language == original.language:
+        return None, Problem(
+            draft.path,
+            draft.field_lines.get("language"),
+            f"a translation must differ in language from its original ({original.language})",
+        )
+    if draft.language in translations.get(original.id, {}):
+        other = translations[original.id][draft.language].path
+        return None, Problem(
+            draft.path, line, f"{original.id!r} already has a {draft.language} version: {other}"
+        )
+    written = draft.field_lines
+    merged = replace(
+        original,
+        id=draft.id,
+        language=draft.language,
+        body=draft.body,
+        path=draft.path,
+        body_line=draft.body_line,
+        translation_of=original.id,
+        field_lines=draft.field_lines,
+        source=draft.source if "source" in written else original.source,
+        link=draft.link if "link" in written else original.link,
+        hashtags=draft.hashtags if "hashtags" in written else original.hashtags,
+        variants=draft.variants if "variants" in written else {},
+        content_warning=(
+            draft.content_warning if "content_warning" in written else original.content_warning
+        ),
+        media=draft.media if "media" in written else original.media,
+    )
+    if draft.campaign and draft.campaign != original.campaign:
+        return None, Problem(
+            draft.path,
+            written.get("campaign"),
+            f"campaign {draft.campaign!r} differs from its original's ({original.campaign})",
+        )
+    return merged, None
+
+
+def _library_checks(
+    template: Template,
+    campaigns: set[str],
+    limits: Mapping[NetworkName, NetworkLimits],
+) -> list[Problem]:
+    problems: list[Problem] = []
+    if template.translation_of is None and template.campaign not in campaigns:
+        known = ", ".join(sorted(campaigns)) or "(none)"
+        problems.append(
+            Problem(
+                template.path,
+                template.field_lines.get("campaign"),
+                f"unknown campaign {template.campaign!r}; campaigns in config: {known}",
+            )
+        )
+    # One message per text line, naming every network that text does not fit.
+    by_line: dict[int, list[str]] = {}
+    for network in NETWORK_NAMES:
+        if network not in template.networks:
+            continue
+        try:
+            render(
+                template.text_for(network),
+                network=network,
+                limits=limits_for_post(limits[network], network, template.content_warning),
+                link=template.link,
+                hashtags=(),
+            )
+        except RenderError as exc:
+            by_line.setdefault(template.text_line(network), []).append(str(exc))
+    for line, messages in by_line.items():
+        problems.append(Problem(template.path, line, "; ".join(messages)))
+    return problems
