@@ -17,7 +17,7 @@ from amplifier.config import Account, KeyLocator, Settings, load_settings, parse
 from amplifier.content import Library, Template, load_library, render
 from amplifier.errors import ConfigError, Problem, RenderError
 from amplifier.networks.base import NETWORK_NAMES, NetworkName
-from amplifier.planner import candidates
+from amplifier.schedule import candidates
 from amplifier.spend import budgets, expected_cost, post_cost, template_cost, usd
 
 

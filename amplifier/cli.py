@@ -25,7 +25,7 @@ from amplifier.compliance import text_refusals
 from amplifier.config import Account, Settings, load_settings
 from amplifier.content import Library
 from amplifier.errors import AmplifierError, ConfigError, StoreError
-from amplifier.planner import NothingToPost, PlannedPost, preview, upcoming_slots
+from amplifier.schedule import NothingToPost, PlannedPost, preview, upcoming_slots
 from amplifier.spend import post_cost, usd
 from amplifier.store import Store
 

@@ -21,7 +21,7 @@ from amplifier.compliance import SENT
 from amplifier.config import Account, Settings, load_settings, resolve_secrets
 from amplifier.content import Library
 from amplifier.logs import log_event
-from amplifier.planner import upcoming_slots
+from amplifier.schedule import upcoming_slots
 from amplifier.scheduler import run_forever
 from amplifier.spend import (
     budgets,

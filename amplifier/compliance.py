@@ -82,8 +82,7 @@ import regex
 
 from amplifier.config import Account, GuardSettings, Settings
 from amplifier.content import Library, extract_urls, hashtags_in
-from amplifier.planner import NothingToPost, PlannedPost
-from amplifier.slots import Slot
+from amplifier.schedule import NothingToPost, PlannedPost, Slot
 from amplifier.spend import Budget, Cost, budget_problem, month_bounds, post_cost
 from amplifier.store.types import Delivery
 

@@ -22,8 +22,7 @@ from amplifier.config import Account, Settings, XPrices
 from amplifier.content import Library, Template, extract_urls, render
 from amplifier.errors import RenderError
 from amplifier.networks.base import NetworkName
-from amplifier.planner import candidates, seed_key, slot_spec
-from amplifier.slots import slots_between
+from amplifier.schedule import candidates, seed_key, slot_spec, slots_between
 
 MICROS = 1_000_000
 

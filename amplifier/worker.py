@@ -48,17 +48,19 @@ from amplifier.errors import AmplifierError, StoreError
 from amplifier.logs import log_event
 from amplifier.networks.base import MemorySessionStore, Network, SessionStore
 from amplifier.networks.registry import build_network
-from amplifier.planner import (
+from amplifier.recovery import RecoveryRules, Settler
+from amplifier.schedule import (
     AccountState,
     NothingToPost,
     PlannedPost,
+    Slot,
     candidates,
+    next_slots,
     plan_slot,
     seed_key,
     slot_spec,
+    slots_between,
 )
-from amplifier.recovery import RecoveryRules, Settler
-from amplifier.slots import Slot, next_slots, slots_between
 from amplifier.spend import Cost, budgets, month_bounds
 from amplifier.store import Delivery, DeliveryDraft, SealedSessions, Store
 

@@ -13,7 +13,7 @@ import pytest
 
 from amplifier.check import load
 from amplifier.cli import main
-from amplifier.planner import PlannedPost, preview, upcoming_slots
+from amplifier.schedule.planner import PlannedPost, preview, upcoming_slots
 
 DATA = Path(__file__).parent / "data"
 FIXED_NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)

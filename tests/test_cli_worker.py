@@ -13,7 +13,7 @@ import pytest
 
 from amplifier.check import load
 from amplifier.cli import main
-from amplifier.planner import upcoming_slots
+from amplifier.schedule.planner import upcoming_slots
 from amplifier.store import DeliveryDraft, Store
 from amplifier.testing.fake_x import FakeX, make_fake_x
 

@@ -30,8 +30,8 @@ from amplifier.compliance import (
 )
 from amplifier.config import Account, GuardSettings, Settings
 from amplifier.content import Library
-from amplifier.planner import AccountState, NothingToPost, PlannedPost, plan_slot
-from amplifier.slots import Slot
+from amplifier.schedule.planner import AccountState, NothingToPost, PlannedPost, plan_slot
+from amplifier.schedule.slots import Slot
 from amplifier.spend import Budget
 
 NY = ZoneInfo("America/New_York")

@@ -12,7 +12,7 @@ import pytest
 
 from amplifier.check import guard_warnings, load, run_check
 from amplifier.cli import main
-from amplifier.planner import upcoming_slots
+from amplifier.schedule.planner import upcoming_slots
 
 BASE = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 23)

@@ -14,8 +14,8 @@ from amplifier.check import load
 from amplifier.compliance import SENT
 from amplifier.errors import AmplifierError, RateLimited
 from amplifier.networks.memory import MemoryNetwork
-from amplifier.planner import AccountState, PlannedPost, plan_slot
-from amplifier.slots import Slot
+from amplifier.schedule.planner import AccountState, PlannedPost, plan_slot
+from amplifier.schedule.slots import Slot
 from amplifier.spend import month_bounds
 from amplifier.store import Delivery, DeliveryDraft, Store
 from amplifier.worker import Worker

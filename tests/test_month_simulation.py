@@ -28,8 +28,8 @@ from amplifier.config import XPrices
 from amplifier.errors import DuplicatePost, RateLimited
 from amplifier.networks.base import OutgoingPost, Receipt
 from amplifier.networks.memory import MemoryNetwork
-from amplifier.planner import seed_key, slot_spec
-from amplifier.slots import slots_between
+from amplifier.schedule.planner import seed_key, slot_spec
+from amplifier.schedule.slots import slots_between
 from amplifier.spend import post_cost, to_micros, usd
 from amplifier.store import Delivery, Store
 from amplifier.worker import Worker

@@ -21,7 +21,7 @@ class DeliveryDraft:
 
     account: str
     network: str
-    slot_key: str  # amplifier.slots.Slot.key
+    slot_key: str  # amplifier.schedule.slots.Slot.key
     due_at: datetime  # aware UTC
     template_id: str
     campaign: str

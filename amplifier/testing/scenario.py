@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from amplifier.config import Schedule as ConfigSchedule
-from amplifier.slots import next_slots, schedule_spec
+from amplifier.schedule import next_slots, schedule_spec
 
 if TYPE_CHECKING:
     from amplifier.testing.fakes import Fakes
@@ -59,7 +59,7 @@ class Schedule:
 
     zone: str
     times: tuple[str, ...]  # every configured "HH:MM", due or not
-    keys: tuple[str, ...]  # amplifier.slots.Slot.key ("YYYY-MM-DDTHH:MM") of each due slot
+    keys: tuple[str, ...]  # amplifier.schedule.slots.Slot.key ("YYYY-MM-DDTHH:MM") of each due slot
     offset_minutes: int = 0  # random_offset_minutes
     seed: str = "process-tests"  # the config's seed: with the offset, it decides due times
 

@@ -13,8 +13,8 @@ from datetime import date, datetime, timedelta
 from amplifier.config import Account, Settings
 from amplifier.content import Library, RenderedPost, Template, limits_for_post, render
 from amplifier.errors import RenderError
-from amplifier.rotation import RotationExhausted, RotationState, next_item, next_items
-from amplifier.slots import Slot, SlotSpec, next_slots, schedule_spec, slots_between
+from amplifier.schedule.rotation import RotationExhausted, RotationState, next_item, next_items
+from amplifier.schedule.slots import Slot, SlotSpec, next_slots, schedule_spec, slots_between
 
 
 @dataclass(frozen=True)

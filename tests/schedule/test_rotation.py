@@ -1,4 +1,4 @@
-"""Tests for amplifier.rotation: fairness, weights, no-repeat, reproducibility, state."""
+"""Tests for amplifier.schedule.rotation: fairness, weights, no-repeat, reproducibility, state."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 import pytest
 
-from amplifier.rotation import (
+from amplifier.schedule.rotation import (
     RotationExhausted,
     RotationState,
     next_item,

@@ -1,4 +1,4 @@
-"""Tests for amplifier.slots: schedules, filters, daylight saving, offsets, parsing."""
+"""Tests for amplifier.schedule.slots: schedules, filters, daylight saving, offsets, parsing."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from amplifier.config import parse_days, parse_time, validate_timezone
-from amplifier.slots import (
+from amplifier.schedule.slots import (
     Slot,
     SlotSpec,
     next_slots,
