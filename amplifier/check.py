@@ -12,13 +12,20 @@ from datetime import date
 from itertools import combinations
 from pathlib import Path
 
-from amplifier.compliance import similar_pairs, text_refusals
 from amplifier.config import Account, KeyLocator, Settings, load_settings, parse_days
 from amplifier.content import Library, Template, load_library, render
 from amplifier.errors import ConfigError, Problem, RenderError
+from amplifier.guards import (
+    budgets,
+    expected_cost,
+    post_cost,
+    similar_pairs,
+    template_cost,
+    text_refusals,
+    usd,
+)
 from amplifier.networks.base import NETWORK_NAMES, NetworkName
 from amplifier.schedule import candidates
-from amplifier.spend import budgets, expected_cost, post_cost, template_cost, usd
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,11 @@ from amplifier import __version__
 from amplifier.accounts import describe, verify_accounts
 from amplifier.check import display_path, format_problem, load, run_check, summary_lines
 from amplifier.cli_worker import WORKER_COMMANDS, spend_line, store_spend
-from amplifier.compliance import text_refusals
 from amplifier.config import Account, Settings, load_settings
 from amplifier.content import Library
 from amplifier.errors import AmplifierError, ConfigError, StoreError
+from amplifier.guards import post_cost, text_refusals, usd
 from amplifier.schedule import NothingToPost, PlannedPost, preview, upcoming_slots
-from amplifier.spend import post_cost, usd
 from amplifier.store import Store
 
 LOGGER = logging.getLogger("amplifier.cli")

@@ -17,13 +17,10 @@ from zoneinfo import ZoneInfo
 
 from amplifier import logs
 from amplifier.check import load
-from amplifier.compliance import SENT
 from amplifier.config import Account, Settings, load_settings, resolve_secrets
 from amplifier.content import Library
-from amplifier.logs import log_event
-from amplifier.schedule import upcoming_slots
-from amplifier.scheduler import run_forever
-from amplifier.spend import (
+from amplifier.guards import (
+    SENT,
     budgets,
     month_bounds,
     month_projection,
@@ -31,6 +28,9 @@ from amplifier.spend import (
     to_micros,
     usd,
 )
+from amplifier.logs import log_event
+from amplifier.schedule import upcoming_slots
+from amplifier.scheduler import run_forever
 from amplifier.store import Delivery, Store
 from amplifier.worker import Worker, network_factory
 

@@ -32,19 +32,22 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
-from amplifier.compliance import (
-    SENT,
-    Decision,
-    by_rule,
-    decide,
-    guard_context,
-    others_since,
-    own_since,
-)
 from amplifier.config import Account, Settings, resolve_secrets
 from amplifier.content import Library
 from amplifier.delivery import DeliveryContext, DeliveryPolicy, Sleep
 from amplifier.errors import AmplifierError, StoreError
+from amplifier.guards import (
+    SENT,
+    Cost,
+    Decision,
+    budgets,
+    by_rule,
+    decide,
+    guard_context,
+    month_bounds,
+    others_since,
+    own_since,
+)
 from amplifier.logs import log_event
 from amplifier.networks.base import MemorySessionStore, Network, SessionStore
 from amplifier.networks.registry import build_network
@@ -61,7 +64,6 @@ from amplifier.schedule import (
     slot_spec,
     slots_between,
 )
-from amplifier.spend import Cost, budgets, month_bounds
 from amplifier.store import Delivery, DeliveryDraft, SealedSessions, Store
 
 LOGGER = logging.getLogger(__name__)

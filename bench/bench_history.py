@@ -250,7 +250,7 @@ def one_pass(database: Database) -> None:
 
 def time_queries(database: Database) -> None:
     """Each store read a pass makes, alone (median of 5), for the slow-path table."""
-    from amplifier.compliance import SENT
+    from amplifier.guards import SENT
 
     store, now = database.store, database.clock()
     month = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)

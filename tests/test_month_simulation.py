@@ -23,14 +23,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from amplifier.check import load
-from amplifier.compliance import similarity
 from amplifier.config import XPrices
 from amplifier.errors import DuplicatePost, RateLimited
+from amplifier.guards.similarity import similarity
+from amplifier.guards.spend import post_cost, to_micros, usd
 from amplifier.networks.base import OutgoingPost, Receipt
 from amplifier.networks.memory import MemoryNetwork
 from amplifier.schedule.planner import seed_key, slot_spec
 from amplifier.schedule.slots import slots_between
-from amplifier.spend import post_cost, to_micros, usd
 from amplifier.store import Delivery, Store
 from amplifier.worker import Worker
 

@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from amplifier.check import load
-from amplifier.compliance import SENT
 from amplifier.errors import AmplifierError, RateLimited
+from amplifier.guards import SENT
+from amplifier.guards.spend import month_bounds
 from amplifier.networks.memory import MemoryNetwork
 from amplifier.schedule.planner import AccountState, PlannedPost, plan_slot
 from amplifier.schedule.slots import Slot
-from amplifier.spend import month_bounds
 from amplifier.store import Delivery, DeliveryDraft, Store
 from amplifier.worker import Worker
 

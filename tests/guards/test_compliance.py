@@ -11,28 +11,16 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from amplifier.check import load
-from amplifier.compliance import (
-    GuardContext,
-    Refusal,
-    Sent,
-    account_refusal,
-    cashtags,
-    decide,
-    hashtag_count,
-    mentions,
-    normalise,
-    own_since,
-    post_refusal,
-    similar_pairs,
-    similarity,
-    summarise,
-    text_refusals,
-)
 from amplifier.config import Account, GuardSettings, Settings
 from amplifier.content import Library
+from amplifier.guards.decide import decide
+from amplifier.guards.history import GuardContext, Sent, account_refusal, own_since, post_refusal
+from amplifier.guards.refusals import Refusal, summarise
+from amplifier.guards.similarity import normalise, similar_pairs, similarity
+from amplifier.guards.spend import Budget
+from amplifier.guards.text import cashtags, hashtag_count, mentions, text_refusals
 from amplifier.schedule.planner import AccountState, NothingToPost, PlannedPost, plan_slot
 from amplifier.schedule.slots import Slot
-from amplifier.spend import Budget
 
 NY = ZoneInfo("America/New_York")
 RULES = GuardSettings()
@@ -329,7 +317,7 @@ def test_similar_pairs_equals_comparing_every_pair(threshold: float) -> None:
     """The indexed search finds exactly the pairs (and scores) that comparing every pair of
     the sample posts, their edited variants, repeated words and link-only texts finds."""
     rng = random.Random(7)
-    posts = sorted(Path(__file__).parent.parent.joinpath("posts").glob("*.md"))
+    posts = sorted(Path(__file__).parent.parent.parent.joinpath("posts").glob("*.md"))
     texts = [path.read_text(encoding="utf-8").split("---", 2)[2].strip() for path in posts[:40]]
     texts += [variant for text in texts[:15] for variant in _variants(rng, text)]
     texts += ["the the the the", "the the the", "one", "one", "https://a.example #Tag"]

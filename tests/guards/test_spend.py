@@ -14,9 +14,9 @@ from store import conftest as store_suite
 from store.conftest import FakeClock
 
 from amplifier.check import load
-from amplifier.compliance import SENT
 from amplifier.config import GuardSettings, XPrices
-from amplifier.spend import (
+from amplifier.guards import SENT
+from amplifier.guards.spend import (
     Budget,
     Cost,
     budget_problem,

@@ -1,0 +1,85 @@
+"""The guard step: every rule over the planned post, re-planning without each post refused."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from amplifier.config import Account, Settings
+from amplifier.guards.history import (
+    GuardContext,
+    account_refusal,
+    known_refusals,
+    post_refusal,
+)
+from amplifier.guards.refusals import Refusal, summarise
+from amplifier.guards.spend import Cost, budget_problem, post_cost
+from amplifier.schedule import NothingToPost, PlannedPost, Slot
+
+S = TypeVar("S")
+
+Replan = Callable[[frozenset[str]], tuple[PlannedPost | NothingToPost, S]]
+
+
+@dataclass(frozen=True)
+class Decision(Generic[S]):
+    """The guard's answer: a post to claim (with its state and cost), or why the slot is skipped.
+
+    ``refused`` lists every refusal on the way, the posts passed over included.
+    """
+
+    planned: PlannedPost | None
+    state: S | None
+    cost: Cost | None
+    refused: tuple[Refusal, ...]
+    skip_reason: str | None
+
+    @property
+    def rule(self) -> str | None:
+        """The rule that decided a skip ('guards' when several posts were refused)."""
+        if self.skip_reason is None or not self.refused:
+            return None
+        return self.refused[-1].rule if self.refused[-1].scope == "account" else "guards"
+
+
+def decide(
+    first: tuple[PlannedPost | NothingToPost, S],
+    replan: Replan[S],
+    account: Account,
+    slot: Slot,
+    context: GuardContext,
+    settings: Settings,
+) -> Decision[S]:
+    """Apply every rule to the planned post, re-planning without each post refused."""
+    rules = settings.guards
+    refusal = account_refusal(account, slot, context.own, rules)
+    if refusal is not None:
+        return Decision(None, None, None, (refusal,), f"guard {refusal}")
+    planned, state = first
+    refused: list[Refusal] = []
+    excluded: set[str] = set()
+    known = known_refusals(account, slot.due_at, context, rules)
+    while isinstance(planned, PlannedPost):
+        post = planned.template.original_id
+        refusal = known.get(post) or post_refusal(planned, account, context, settings)
+        if refusal is None:
+            break
+        if not excluded:
+            # Re-planning renders, the slow part: set aside at once every post certain to be
+            # refused, so the rotation's next offer is one worth rendering.
+            refused.extend(r for r in known.values() if r.post != post)
+            excluded.update(known)
+        refused.append(refusal)
+        excluded.add(post)  # the rotation offers the next one
+        planned, state = replan(frozenset(excluded))
+    if not isinstance(planned, PlannedPost):
+        reason = summarise(refused) if refused else planned.reason
+        return Decision(None, None, None, tuple(refused), reason)
+    template = planned.template
+    cost = post_cost(account.network, planned.rendered.text, len(template.media), rules.x_prices)
+    problem = budget_problem(cost, context.budgets)
+    if problem is not None:
+        refused.append(Refusal("x-budget", "account", problem))
+        return Decision(None, None, cost, tuple(refused), f"guard x-budget: {problem}")
+    return Decision(planned, state, cost, tuple(refused), None)
