@@ -1,7 +1,9 @@
-"""The state database: one row per (account, slot) recorded before anything is sent.
+"""Store: the state database, where claim and record happen.
 
-See ``amplifier.store.sql`` for the store itself, ``amplifier.store.migrations`` for the
-schema and ``amplifier.store.sessions`` for how Bluesky sessions are kept sealed.
+One row per (account, slot) is recorded before anything is sent, and every later state move
+is a compare-and-set, so two workers never both own a row. SQLAlchemy Core over SQLite or
+PostgreSQL. ``Store`` (sql.py) is the one class the other stages use; migrations.py holds the
+schema and its named migrations, sessions.py keeps Bluesky sessions sealed, types.py the rows.
 """
 
 from __future__ import annotations

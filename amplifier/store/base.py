@@ -1,0 +1,118 @@
+"""What every part of the store shares: the engine, transactions, errors, upserts.
+
+SQLAlchemy Core over a SQLite file (the default) or PostgreSQL (Heroku's DATABASE_URL). Driver
+errors become ``StoreError`` with no password in the message; every write is one transaction.
+On Heroku the URL host is remote and SSL is required: give ``?sslmode=require`` in the URL
+(Heroku's DATABASE_URL works once ``postgres://`` becomes ``postgresql+psycopg://``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, create_engine
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
+
+from amplifier.errors import StoreError
+from amplifier.store import migrations
+from amplifier.store.engine import mask_url, normalise_url, sqlite_engine
+
+
+def aware(name: str, value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise StoreError(f"{name} must be a timezone-aware datetime, got naive {value.isoformat()}")
+    return value.astimezone(UTC)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class StoreBase:
+    """The engine and the helpers the store's parts build on; ``Store`` is the class to use."""
+
+    def __init__(self, url: str, *, clock: Callable[[], datetime] = _utc_now) -> None:
+        self._url = normalise_url(url)
+        self._clock = clock
+        if self._url.get_backend_name() == "sqlite":
+            self._engine = sqlite_engine(self._url)
+        else:
+            self._engine = create_engine(self._url, pool_pre_ping=True)
+        self._reader = self._engine.execution_options(amplifier_read_only=True)
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (for migrations tooling and tests)."""
+        return self._engine
+
+    @property
+    def threads_share_it(self) -> bool:
+        """Whether threads see one database: not so for in-memory SQLite (one per connection)."""
+        return not (
+            self._url.get_backend_name() == "sqlite"
+            and self._url.database in (None, "", ":memory:")
+        )
+
+    def __repr__(self) -> str:
+        return f"Store({mask_url(self._url)!r})"
+
+    def _now(self) -> datetime:
+        return aware("clock()", self._clock())
+
+    @contextmanager
+    def _guard(self, action: str) -> Iterator[None]:
+        """Turn driver errors into StoreError, with no password in the message."""
+        try:
+            yield
+        except SQLAlchemyError as error:
+            cause = getattr(error, "orig", None) or error
+            detail = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+            if self._url.password:
+                detail = detail.replace(str(self._url.password), "***")
+            raise StoreError(
+                f"{action} failed on {mask_url(self._url)}: {type(cause).__name__}: {detail}"
+            ) from None
+
+    @contextmanager
+    def _write(self, action: str) -> Iterator[Connection]:
+        with self._guard(action), self._engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _read(self, action: str) -> Iterator[Connection]:
+        with self._guard(action), self._reader.connect() as conn:
+            yield conn
+
+    def migrate(self) -> list[str]:
+        """Apply pending migrations and return their names; safe from two processes at once."""
+        with self._guard("migrate"):
+            return migrations.migrate(self._engine, self._now)
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._engine.dispose()
+
+
+def upsert(
+    conn: Connection, table: Table, values: Mapping[str, object], keys: Sequence[str]
+) -> None:
+    """INSERT, or UPDATE the row with the same ``keys``, in the caller's transaction."""
+    statement = _upsert_statement(conn.dialect.name, table, tuple(values), tuple(keys))
+    conn.execute(statement, dict(values))
+
+
+@lru_cache(maxsize=64)
+def _upsert_statement(
+    dialect: str, table: Table, names: tuple[str, ...], keys: tuple[str, ...]
+) -> Any:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE the other named columns; values bound later."""
+    dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = dialect_insert(table)
+    changes = {name: statement.excluded[name] for name in names if name not in keys}
+    return statement.on_conflict_do_update(index_elements=list(keys), set_=changes)

@@ -1,0 +1,163 @@
+"""The state beside the deliveries: rotation, rate limits, sessions, the pause switch, workers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection, bindparam, delete, func, insert, select
+
+from amplifier.errors import StoreError
+from amplifier.networks.base import RateLimitWindow
+from amplifier.store.base import StoreBase, aware, upsert
+from amplifier.store.migrations import flags, rate_limits, rotation_state, sessions, workers
+
+_PAUSE_FLAG = "paused"
+_FIRST_START_FLAG = "first_started"
+_BLOCKED_UNTIL = select(func.max(rate_limits.c.reset_at)).where(
+    (rate_limits.c.account == bindparam("by_account"))
+    & (rate_limits.c.remaining == 0)
+    & (rate_limits.c.reset_at > bindparam("after", type_=rate_limits.c.reset_at.type))
+)
+
+
+def save_rotation_row(
+    conn: Connection, account: str, state: Mapping[str, object], now: datetime
+) -> None:
+    """Replace the account's rotation state in the caller's transaction."""
+    document = json.dumps(dict(state), sort_keys=True)
+    upsert(
+        conn,
+        rotation_state,
+        {"account": account, "state": document, "updated_at": now},
+        ["account"],
+    )
+
+
+def save_windows(
+    conn: Connection, account: str, windows: Sequence[RateLimitWindow], now: datetime
+) -> None:
+    """Upsert each rate-limit window in the caller's transaction, by (account, window)."""
+    for window in windows:
+        reset_at = None if window.reset_at is None else aware("reset_at", window.reset_at)
+        values = {
+            "account": account,
+            "window": window.window,
+            "limit_": window.limit,
+            "remaining": window.remaining,
+            "reset_at": reset_at,
+            "updated_at": now,
+        }
+        upsert(conn, rate_limits, values, ["account", "window"])
+
+
+class SharedState(StoreBase):
+    """Rotation state, rate-limit windows, sealed sessions, the pause switch, worker heartbeats."""
+
+    # -- rotation state ----------------------------------------------------------------------------
+    def load_rotation(self, account: str) -> dict[str, object] | None:
+        """The account's rotation state as saved, or None before the first save."""
+        query = select(rotation_state.c.state).where(rotation_state.c.account == account)
+        with self._read("load_rotation") as conn:
+            document = conn.execute(query).scalar_one_or_none()
+        if document is None:
+            return None
+        state = json.loads(document)
+        if not isinstance(state, dict):
+            raise StoreError(f"rotation state of {account} is not a JSON object")
+        return state
+
+    def save_rotation(self, account: str, state: Mapping[str, object]) -> None:
+        """Replace the account's rotation state."""
+        with self._write("save_rotation") as conn:
+            save_rotation_row(conn, account, state, self._now())
+
+    # -- rate limits -------------------------------------------------------------------------------
+    def save_rate_limits(self, account: str, windows: Sequence[RateLimitWindow]) -> None:
+        """Upsert each window the platform reported, by (account, window)."""
+        now = self._now()
+        with self._write("save_rate_limits") as conn:
+            save_windows(conn, account, windows, now)
+
+    def rate_limits(self, account: str) -> list[RateLimitWindow]:
+        """The account's last known windows, by window name."""
+        query = (
+            select(rate_limits)
+            .where(rate_limits.c.account == account)
+            .order_by(rate_limits.c.window)
+        )
+        with self._read("rate_limits") as conn:
+            return [
+                RateLimitWindow(row.window, row.limit_, row.remaining, row.reset_at)
+                for row in conn.execute(query)
+            ]
+
+    def blocked_until(self, account: str, now: datetime) -> datetime | None:
+        """The latest reset among the account's exhausted windows still in the future."""
+        bounds = {"by_account": account, "after": aware("now", now)}
+        with self._read("blocked_until") as conn:
+            latest: datetime | None = conn.execute(_BLOCKED_UNTIL, bounds).scalar_one()
+        return latest
+
+    # -- sessions ------------------------------------------------------------------------------
+
+    def load_session(self, account: str) -> str | None:
+        """The stored (already encrypted) session value, if any."""
+        query = select(sessions.c.value).where(sessions.c.account == account)
+        with self._read("load_session") as conn:
+            value: str | None = conn.execute(query).scalar_one_or_none()
+        return value
+
+    def save_session(self, account: str, value: str) -> None:
+        """Store an already encrypted session value (use SealedSessions, never a clear one)."""
+        values = {"account": account, "value": value, "updated_at": self._now()}
+        with self._write("save_session") as conn:
+            upsert(conn, sessions, values, ["account"])
+
+    # -- the pause switch ----------------------------------------------------------------------
+
+    def set_paused(self, paused: bool, *, by: str) -> None:
+        """Pause or resume all publishing, recording who did it and when."""
+        values = {
+            "name": _PAUSE_FLAG,
+            "value": "true" if paused else "false",
+            "by": by,
+            "updated_at": self._now(),
+        }
+        with self._write("set_paused") as conn:
+            upsert(conn, flags, values, ["name"])
+
+    def paused(self) -> tuple[bool, str | None, datetime | None]:
+        """(paused, who last flipped the switch, since when); (False, None, None) if never set."""
+        query = select(flags).where(flags.c.name == _PAUSE_FLAG)
+        with self._read("paused") as conn:
+            row = conn.execute(query).one_or_none()
+        if row is None:
+            return (False, None, None)
+        return (row.value == "true", row.by, row.updated_at)
+
+    def first_started(self) -> datetime:
+        """When a worker first ran on this database (recorded on the first call).
+
+        Slots before it are not "missed": nothing was meant to publish them.
+        """
+        values = {"name": _FIRST_START_FLAG, "value": "", "by": "worker", "updated_at": self._now()}
+        query = select(flags.c.updated_at).where(flags.c.name == _FIRST_START_FLAG)
+        with self._write("first_started") as conn:
+            if conn.execute(query).one_or_none() is None:
+                conn.execute(insert(flags).values(**values))
+            started: datetime = conn.execute(query).scalar_one()
+        return started
+
+    # -- workers -------------------------------------------------------------------------------
+
+    def heartbeat(self, worker_id: str) -> None:
+        """Say this worker is alive now (its claims are not orphaned while it beats)."""
+        with self._write("heartbeat") as conn:
+            upsert(conn, workers, {"worker_id": worker_id, "seen_at": self._now()}, ["worker_id"])
+
+    def forget_worker(self, worker_id: str) -> None:
+        """Drop the worker's heartbeat on a clean exit."""
+        with self._write("forget_worker") as conn:
+            conn.execute(delete(workers).where(workers.c.worker_id == worker_id))
