@@ -16,6 +16,7 @@ from typing import Literal, TextIO
 from zoneinfo import ZoneInfo
 
 from amplifier import logs
+from amplifier.accounts import network_factory
 from amplifier.check import load
 from amplifier.config import Account, Settings, load_settings, resolve_secrets
 from amplifier.content import Library
@@ -32,7 +33,7 @@ from amplifier.logs import log_event
 from amplifier.schedule import upcoming_slots
 from amplifier.scheduler import run_forever
 from amplifier.store import Delivery, Store
-from amplifier.worker import Worker, network_factory
+from amplifier.worker import Worker
 
 LOGGER = logging.getLogger("amplifier.cli")
 

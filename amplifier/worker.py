@@ -32,7 +32,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
-from amplifier.config import Account, Settings, resolve_secrets
+from amplifier.accounts import NetworkFactory
+from amplifier.config import Account, Settings
 from amplifier.content import Library
 from amplifier.delivery import DeliveryContext, DeliveryPolicy, Sleep
 from amplifier.errors import AmplifierError, StoreError
@@ -49,8 +50,7 @@ from amplifier.guards import (
     own_since,
 )
 from amplifier.logs import log_event
-from amplifier.networks.base import MemorySessionStore, Network, SessionStore
-from amplifier.networks.registry import build_network
+from amplifier.networks.base import Network
 from amplifier.recovery import RecoveryRules, Settler
 from amplifier.schedule import (
     AccountState,
@@ -64,12 +64,11 @@ from amplifier.schedule import (
     slot_spec,
     slots_between,
 )
-from amplifier.store import Delivery, DeliveryDraft, SealedSessions, Store
+from amplifier.store import Delivery, DeliveryDraft, Store
 
 LOGGER = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-NetworkFactory = Callable[[Account], Network]
 
 
 def utc_now() -> datetime:
@@ -79,31 +78,6 @@ def utc_now() -> datetime:
 def make_worker_id() -> str:
     """Unique per process: host, pid, and a random part (pids repeat across dyno restarts)."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:6]}"
-
-
-def network_factory(
-    settings: Settings,
-    store: Store,
-    *,
-    dry_run: bool = False,
-    write: Callable[[str], None] = print,
-) -> NetworkFactory:
-    """account -> its adapter; accounts without credentials (or all, with dry_run) print posts."""
-    secrets, _ = resolve_secrets(settings)
-
-    def build(account: Account) -> Network:
-        account_secrets = None if dry_run else secrets.get(account.name)
-        sessions: SessionStore = MemorySessionStore()
-        if account_secrets is not None and account.network == "bluesky":
-            # A session belongs to one server: sealing with the service URL too makes a stored
-            # session for another server fail to open, which costs one fresh login.
-            secret = f"{account.service}\0{account_secrets.get('app_password')}"
-            sessions = SealedSessions(store, account=account.name, secret=secret)
-        return build_network(
-            account, account_secrets, sessions=sessions, dry_run=dry_run, write=write
-        )
-
-    return build
 
 
 def manual_slot_key(now: datetime) -> str:

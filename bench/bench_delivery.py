@@ -96,11 +96,12 @@ def sample_texts() -> list[str]:
 
 
 def part_a(fakes: FakeNetworks, base: Path, repeats: int, batch: int) -> dict[str, list[float]]:
+    from amplifier.accounts import network_factory
     from amplifier.check import load
     from amplifier.delivery import DeliveryContext, DeliveryPolicy
     from amplifier.networks.mastodon import MastodonNetwork
     from amplifier.store import DeliveryDraft, Store
-    from amplifier.worker import Worker, network_factory
+    from amplifier.worker import Worker
 
     texts = sample_texts()
     numbers = itertools.count()
@@ -256,9 +257,10 @@ def add_latency(fakes: FakeNetworks, count: int) -> None:
 def part_b(
     fakes: FakeNetworks, base: Path, accounts: int, slots: int, widths: Sequence[int]
 ) -> list[list[str]]:
+    from amplifier.accounts import network_factory
     from amplifier.check import load
     from amplifier.store import Store
-    from amplifier.worker import Worker, network_factory
+    from amplifier.worker import Worker
 
     texts = sample_texts()
     total = accounts * slots

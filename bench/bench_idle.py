@@ -65,7 +65,7 @@ import sys
 SDK_MODULES = {SDK_MODULES!r}
 from amplifier.config import Account, AccountSecrets
 from amplifier.networks.base import MemorySessionStore
-from amplifier.networks.registry import build_network
+from amplifier.accounts import build_network
 account = Account(name="m", network="mastodon", campaigns=["c"], schedule="s",
                   instance="http://127.0.0.1:9")
 build_network(account, AccountSecrets("m", {{"access_token": "t"}}), sessions=MemorySessionStore())

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from amplifier.accounts import network_factory
 from amplifier.config import Settings, load_settings
 from amplifier.networks.base import OutgoingPost
 from amplifier.store import Store
 from amplifier.testing.fake_bluesky import FakeBluesky
-from amplifier.worker import network_factory
 
 CONFIG = """
 [campaigns.fbt]

@@ -1,6 +1,7 @@
 """Build the network adapter for a configured account.
 
-Each SDK is imported only when an account of its network is built, so a Mastodon-only
+``network_factory`` is what a worker uses: account -> adapter, with Bluesky sessions sealed in
+the store. Each SDK is imported only when an account of its network is built, so a Mastodon-only
 deployment never loads tweepy or atproto. An account whose secrets are not all in the
 environment, or any account when dry-run is on, gets the dry-run network.
 """
@@ -9,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from amplifier.config import Account, AccountSecrets
-from amplifier.networks.base import HttpSettings, Network, SessionStore
+from amplifier.config import Account, AccountSecrets, Settings, resolve_secrets
+from amplifier.networks.base import HttpSettings, MemorySessionStore, Network, SessionStore
 from amplifier.networks.dryrun import DryRunNetwork
+from amplifier.store import SealedSessions, Store
+
+NetworkFactory = Callable[[Account], Network]
 
 
 def build_network(
@@ -63,3 +67,28 @@ def build_network(
         service_url=account.service,
         http=http,
     )
+
+
+def network_factory(
+    settings: Settings,
+    store: Store,
+    *,
+    dry_run: bool = False,
+    write: Callable[[str], None] = print,
+) -> NetworkFactory:
+    """account -> its adapter; accounts without credentials (or all, with dry_run) print posts."""
+    secrets, _ = resolve_secrets(settings)
+
+    def build(account: Account) -> Network:
+        account_secrets = None if dry_run else secrets.get(account.name)
+        sessions: SessionStore = MemorySessionStore()
+        if account_secrets is not None and account.network == "bluesky":
+            # A session belongs to one server: sealing with the service URL too makes a stored
+            # session for another server fail to open, which costs one fresh login.
+            secret = f"{account.service}\0{account_secrets.get('app_password')}"
+            sessions = SealedSessions(store, account=account.name, secret=secret)
+        return build_network(
+            account, account_secrets, sessions=sessions, dry_run=dry_run, write=write
+        )
+
+    return build

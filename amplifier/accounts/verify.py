@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from amplifier.accounts.registry import build_network
 from amplifier.config import Account, AccountSecrets, Settings, resolve_secrets
 from amplifier.errors import NetworkError
 from amplifier.networks.base import AccountInfo, MemorySessionStore, Network, SessionStore
-from amplifier.networks.registry import build_network
 
 Builder = Callable[[Account, AccountSecrets, SessionStore], Network]
 

@@ -1,0 +1,22 @@
+"""Accounts: each configured account joined to its network adapter (who publishes where).
+
+``build_network`` makes the adapter for one account (real when its secrets are in the
+environment, else the dry-run network; each SDK imported only when an account of its network
+is built); ``network_factory`` does it for a worker, with Bluesky sessions sealed in the
+store; ``verify_accounts`` checks each account's credentials without posting
+(``amplifier accounts verify``).
+"""
+
+from __future__ import annotations
+
+from amplifier.accounts.registry import NetworkFactory, build_network, network_factory
+from amplifier.accounts.verify import Verification, describe, verify_accounts
+
+__all__ = [
+    "NetworkFactory",
+    "Verification",
+    "build_network",
+    "describe",
+    "network_factory",
+    "verify_accounts",
+]
