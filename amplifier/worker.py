@@ -35,7 +35,7 @@ from uuid import uuid4
 from amplifier.accounts import NetworkFactory
 from amplifier.config import Account, Settings
 from amplifier.content import Library
-from amplifier.delivery import DeliveryContext, DeliveryPolicy, Sleep
+from amplifier.delivery import DeliveryContext, DeliveryPolicy, RecoveryRules, Settler, Sleep
 from amplifier.errors import AmplifierError, StoreError
 from amplifier.guards import (
     SENT,
@@ -51,7 +51,6 @@ from amplifier.guards import (
 )
 from amplifier.logs import log_event
 from amplifier.networks.base import Network
-from amplifier.recovery import RecoveryRules, Settler
 from amplifier.schedule import (
     AccountState,
     NothingToPost,

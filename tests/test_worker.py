@@ -19,7 +19,7 @@ import pytest
 from amplifier.check import load
 from amplifier.config import Settings
 from amplifier.content import Library
-from amplifier.delivery import outgoing_post
+from amplifier.delivery.attempt import outgoing_post
 from amplifier.errors import AmplifierError, PostRejected, RateLimited, TransientError
 from amplifier.logs import REDACTED, LogfmtFormatter, RedactSecrets, logfmt
 from amplifier.networks.base import OutgoingPost, RateLimitWindow, Receipt

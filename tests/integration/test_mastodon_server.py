@@ -29,10 +29,10 @@ import httpx
 import pytest
 
 from amplifier.cli import main
+from amplifier.delivery.retry import RetryPolicy, publish_with_retries
 from amplifier.errors import AuthFailed, PostRejected, RateLimited, TransientError
 from amplifier.networks.base import HttpSettings, MediaItem, OutgoingPost
 from amplifier.networks.mastodon import BOT_NOTE, MastodonNetwork
-from amplifier.retry import RetryPolicy, publish_with_retries
 
 from .images import png
 

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from amplifier.delivery import (
+from amplifier.delivery.deliver import (
     CONFIRMED_BY_DUPLICATE,
     CONFIRMED_BY_LOOKUP,
     DeliveryPolicy,
-    ambiguous_since,
     deliver,
-    with_ambiguity,
 )
+from amplifier.delivery.record import ambiguous_since, with_ambiguity
+from amplifier.delivery.retry import RetryPolicy
 from amplifier.errors import (
     AuthFailed,
     DuplicatePost,
@@ -26,7 +26,6 @@ from amplifier.errors import (
 )
 from amplifier.networks.base import NetworkName, RateLimitWindow, Receipt
 from amplifier.networks.memory import MemoryNetwork
-from amplifier.retry import RetryPolicy
 from amplifier.store import Delivery, DeliveryDraft, Store
 
 T0 = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)

@@ -9,19 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from amplifier.delivery import (
+from amplifier.delivery.attempt import outgoing_post
+from amplifier.delivery.deliver import (
     CONFIRMED_BY_DUPLICATE,
     CONFIRMED_BY_LOOKUP,
     DeliveryContext,
     DeliveryPolicy,
-    outgoing_post,
-    with_ambiguity,
 )
+from amplifier.delivery.record import with_ambiguity
+from amplifier.delivery.recovery import RecoveryRules, Settler
+from amplifier.delivery.retry import RetryPolicy
 from amplifier.errors import TransientError
 from amplifier.networks.base import Network, NetworkName, Receipt
 from amplifier.networks.memory import MemoryNetwork
-from amplifier.recovery import RecoveryRules, Settler
-from amplifier.retry import RetryPolicy
 from amplifier.store import Delivery, DeliveryDraft, Store
 
 T0 = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from amplifier.delivery import DeliveryContext, DeliveryPolicy
+from amplifier.delivery.recovery import RecoveryRules, Settler
+from amplifier.delivery.retry import RetryPolicy
 from amplifier.errors import TransientError
 from amplifier.networks.base import RateLimitWindow
 from amplifier.networks.memory import MemoryNetwork
-from amplifier.recovery import RecoveryRules, Settler
-from amplifier.retry import RetryPolicy
 from amplifier.store import DeliveryDraft, Store
 
 T0 = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from amplifier.delivery.retry import PublishResult, RetryEvent, RetryPolicy, publish_with_retries
 from amplifier.errors import (
     AuthFailed,
     DuplicatePost,
@@ -18,7 +19,6 @@ from amplifier.errors import (
 )
 from amplifier.networks.base import OutgoingPost, Receipt
 from amplifier.networks.memory import MemoryNetwork
-from amplifier.retry import PublishResult, RetryEvent, RetryPolicy, publish_with_retries
 
 POST = OutgoingPost(account="fbt-x", text="Fund the buses #transit", idempotency_key="slot-1")
 NO_JITTER = RetryPolicy(max_attempts=4, initial_wait=2.0, max_wait=60.0, jitter=0.0)
@@ -193,11 +193,11 @@ def test_retry_logs_one_line_per_retry_and_calls_on_retry(
     net = MemoryNetwork("fbt-x", "x")
     net.enqueue(TransientError("503 from x"), TransientError("timeout", ambiguous=False))
     events: list[RetryEvent] = []
-    with caplog.at_level(logging.WARNING, logger="amplifier.retry"):
+    with caplog.at_level(logging.WARNING, logger="amplifier.delivery.retry"):
         result = run(net, NO_JITTER, fake_time, on_retry=events.append)
 
     assert result.attempts == 3
-    lines = [r.getMessage() for r in caplog.records if r.name == "amplifier.retry"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "amplifier.delivery.retry"]
     assert lines == [
         "retry account=fbt-x network=x attempt=2/4 wait=2.0s reason=TransientError: 503 from x",
         "retry account=fbt-x network=x attempt=3/4 wait=4.0s reason=TransientError: timeout",
@@ -234,7 +234,7 @@ def test_injected_logger_receives_the_lines(fake_time: FakeTime) -> None:
 def test_no_retry_means_no_log_line(fake_time: FakeTime, caplog: pytest.LogCaptureFixture) -> None:
     """A first-time success logs nothing at WARNING."""
     net = MemoryNetwork("fbt-x", "x")
-    with caplog.at_level(logging.WARNING, logger="amplifier.retry"):
+    with caplog.at_level(logging.WARNING, logger="amplifier.delivery.retry"):
         assert run(net, NO_JITTER, fake_time).attempts == 1
     assert caplog.records == []
 

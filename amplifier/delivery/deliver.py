@@ -1,0 +1,199 @@
+"""Publish one claimed delivery and record what happened: the publish -> record end of the flow.
+
+The row was claimed (status 'sending', ``claimed_by`` = this worker) before ``deliver`` is
+called. Every network call is preceded by ``store.begin_attempt``, a compare-and-set that counts
+the attempt and proves the row is still ours; a worker that lost its claim (another worker took
+the row over) stops without sending. The outcome is always recorded:
+
+    Receipt                         published (remote id, url)
+    DuplicatePost after an          published, "confirmed by duplicate answer" (X's 403 means
+      ambiguous attempt               the earlier attempt landed)
+    RateLimited                     deferred until the platform's reset; the window is saved so
+                                      other slots of the account wait too
+    TransientError after retries    deferred with backoff; after max_attempts_total: 'unknown'
+                                      if any attempt may have landed, else 'failed'
+    PostRejected, AuthFailed,       failed with the reason ('unknown' if an earlier attempt may
+      DuplicatePost otherwise         have landed)
+    the worker is stopping          deferred with retry_at = now, for the next worker
+
+Ambiguity survives restarts: a deferred row's ``last_error`` ends with
+``[ambiguous since <ISO time>]``, the start of the earliest attempt that may have landed, and
+whoever retries it passes that time back as ``earlier_ambiguous``. Before re-sending after an
+ambiguous attempt, a network that can look a post up (Bluesky's ``find_existing``) is asked
+first, so a post that landed is recorded instead of sent twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+from amplifier.config import WorkerSettings
+from amplifier.delivery.attempt import ClaimLost, GuardedNetwork, Stopping, outgoing_post
+from amplifier.delivery.record import Recorder, where
+from amplifier.delivery.retry import RetryPolicy, publish_with_retries
+from amplifier.errors import (
+    DuplicatePost,
+    NetworkError,
+    RateLimited,
+    TransientError,
+)
+from amplifier.logs import log_event
+from amplifier.networks.base import (
+    Network,
+    RateLimitWindow,
+)
+from amplifier.store import Delivery, Store
+
+LOGGER = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+Sleep = Callable[[float], object]
+
+CONFIRMED_BY_DUPLICATE = "confirmed by duplicate answer: an earlier attempt landed"
+CONFIRMED_BY_LOOKUP = "confirmed by finding the post on the account: an earlier attempt landed"
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """Retry policy for one run of attempts, plus the limits across runs and restarts."""
+
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    max_attempts_total: int = 8
+    defer_wait: timedelta = timedelta(minutes=2)  # after a run of transient failures; doubles
+    max_defer_wait: timedelta = timedelta(minutes=30)
+
+    @classmethod
+    def from_settings(cls, worker: WorkerSettings) -> DeliveryPolicy:
+        retry = worker.retry
+        return cls(
+            retry=RetryPolicy(
+                max_attempts=retry.max_attempts,
+                initial_wait=retry.initial_wait,
+                max_wait=retry.max_wait,
+                total_timeout=retry.total_timeout,
+            ),
+            max_attempts_total=worker.max_attempts_total,
+        )
+
+
+def deliver(
+    store: Store,
+    network: Network,
+    delivery: Delivery,
+    *,
+    worker_id: str,
+    policy: DeliveryPolicy,
+    clock: Clock,
+    sleep: Sleep,
+    earlier_ambiguous: datetime | None = None,
+    stop: threading.Event | None = None,
+    logger: logging.Logger = LOGGER,
+) -> Delivery:
+    """Publish a claimed delivery and record the outcome; returns the row as it now stands.
+
+    ``earlier_ambiguous``: when an earlier attempt (before a crash, or before a deferral) may
+    have landed, the time it began. ``sleep`` must return early when ``stop`` is set (pass
+    ``stop.wait``), so a pending retry is handed back at once on shutdown.
+    """
+    guarded = GuardedNetwork(
+        store,
+        network,
+        delivery,
+        worker_id=worker_id,
+        clock=clock,
+        stop=stop,
+        ambiguous_since=earlier_ambiguous,
+    )
+    recorder = Recorder(store, guarded, worker_id, logger)
+    remaining = policy.max_attempts_total - delivery.attempts
+    if remaining <= 0:
+        return recorder.give_up(f"gave up after {delivery.attempts} attempts")
+    run_policy = replace(policy.retry, max_attempts=min(policy.retry.max_attempts, remaining))
+    try:
+        result = publish_with_retries(
+            guarded,
+            outgoing_post(delivery),
+            run_policy,
+            sleep=_waiter(sleep),
+            clock=lambda: clock().timestamp(),
+            logger=logger,
+        )
+    except ClaimLost:
+        log_event(logger, "claim-lost", logging.WARNING, **where(delivery), id=delivery.id)
+        return store.get_by_id(delivery.id) or delivery
+    except Stopping:
+        return recorder.defer(clock(), "worker stopped before this attempt; retried next start")
+    except RateLimited as error:
+        until = error.retry_at.astimezone(UTC).isoformat(timespec="seconds")
+        # The window first: other slots of the account (and other workers) wait for the reset
+        # from this moment, even if this process dies before the row is deferred.
+        window = RateLimitWindow(error.window, None, 0, error.retry_at)
+        store.save_rate_limits(delivery.account, [window])
+        return recorder.defer(error.retry_at, f"rate limited ({error.window}) until {until}")
+    except TransientError as error:
+        attempts = guarded.row.attempts
+        if attempts >= policy.max_attempts_total:
+            return recorder.give_up(f"gave up after {attempts} attempts; last error: {error}")
+        deferrals = max(0, attempts // max(1, policy.retry.max_attempts) - 1)
+        wait = min(policy.max_defer_wait, policy.defer_wait * 2**deferrals)
+        return recorder.defer(clock() + wait, f"network error, retrying later: {error}")
+    except DuplicatePost as error:
+        if guarded.ambiguous_since is not None:
+            return recorder.published(None, CONFIRMED_BY_DUPLICATE)
+        return recorder.give_up(f"the network already holds this text: {error}")
+    except NetworkError as error:  # PostRejected, AuthFailed: permanent
+        return recorder.give_up(f"{type(error).__name__}: {error}")
+    except Exception as error:
+        if not guarded.unexpected:
+            raise  # our own bug or the store's, not the network's: let the worker log it
+        logger.exception(
+            "event=adapter-error account=%s network=%s", network.account, network.network
+        )
+        return recorder.give_up(
+            f"unexpected {type(error).__name__} from the {network.network} adapter"
+        )
+    if result.confirmed_by_duplicate:
+        return recorder.published(None, CONFIRMED_BY_DUPLICATE)
+    assert result.receipt is not None  # publish_with_retries returns one unless confirmed
+    note = CONFIRMED_BY_LOOKUP if guarded.found_existing else None
+    return recorder.published(result.receipt, note)  # with the answer's rate-limit windows
+
+
+@dataclass(frozen=True)
+class DeliveryContext:
+    """What every ``deliver`` call of one worker shares, so callers pass only the row."""
+
+    store: Store
+    worker_id: str
+    policy: DeliveryPolicy
+    clock: Clock
+    sleep: Sleep
+    stop: threading.Event | None = None
+    logger: logging.Logger = LOGGER
+
+    def deliver(
+        self, network: Network, delivery: Delivery, *, earlier_ambiguous: datetime | None = None
+    ) -> Delivery:
+        return deliver(
+            self.store,
+            network,
+            delivery,
+            worker_id=self.worker_id,
+            policy=self.policy,
+            clock=self.clock,
+            sleep=self.sleep,
+            earlier_ambiguous=earlier_ambiguous,
+            stop=self.stop,
+            logger=self.logger,
+        )
+
+
+def _waiter(sleep: Sleep) -> Callable[[float], None]:
+    def wait(seconds: float) -> None:
+        sleep(seconds)  # Event.wait returns a flag; the stop check before each attempt reads it
+
+    return wait
