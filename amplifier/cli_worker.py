@@ -31,9 +31,8 @@ from amplifier.guards import (
 )
 from amplifier.logs import log_event
 from amplifier.schedule import upcoming_slots
-from amplifier.scheduler import run_forever
 from amplifier.store import Delivery, Store
-from amplifier.worker import Worker
+from amplifier.worker import Worker, run_forever
 
 LOGGER = logging.getLogger("amplifier.cli")
 

@@ -15,7 +15,7 @@ from types import FrameType
 from typing import Any
 
 from amplifier.logs import log_event
-from amplifier.worker import Worker
+from amplifier.worker.passes import Worker
 
 # Heroku sends SIGKILL 30 s after SIGTERM; a pass must record its delivery well before that.
 SHUTDOWN_WAIT_SECONDS = 20.0

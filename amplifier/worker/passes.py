@@ -5,17 +5,12 @@ settle what crashed workers left, retry due deferred posts, then for each accoun
 slots in the lookback window:
 
     has a row already                   nothing (another pass or worker handled it)
-    older than the grace window         recorded 'missed', never sent: no flood after downtime
-    paused                              recorded 'skipped' ("paused by X since T")
-    nothing to post                     recorded 'skipped' with the planner's reason
-    otherwise                           plan (rotation state from the store), claim (row and new
-                                        rotation state in one transaction; None means another
-                                        worker has it), then deliver; while the account's
-                                        rate-limit window is exhausted the claimed post is
-                                        deferred to its reset without calling the network
+    otherwise                           ``SlotFlow.settle`` (slot.py): skipped, missed, or
+                                        planned, guarded, claimed and delivered
 
-``amplifier.scheduler.run_forever`` drives passes with APScheduler 3: one job per account at
-its next slot, a housekeeping pass every ``tick_seconds``, a heartbeat on its own job so a long
+Accounts run side by side in threads, each account's slots in order (``_turns``).
+``scheduler.run_forever`` drives passes with APScheduler 3: one job per account at its next
+slot, a housekeeping pass every ``tick_seconds``, a heartbeat on its own job so a long
 delivery never makes this worker look dead. The database is the source of truth; the
 scheduler only says when to look. Tests call ``run_pending`` with a fake clock and never sleep.
 """
@@ -37,24 +32,10 @@ from amplifier.config import Account, Settings
 from amplifier.content import Library
 from amplifier.delivery import DeliveryContext, DeliveryPolicy, RecoveryRules, Settler, Sleep
 from amplifier.errors import AmplifierError, StoreError
-from amplifier.guards import (
-    SENT,
-    Cost,
-    Decision,
-    budgets,
-    by_rule,
-    decide,
-    guard_context,
-    month_bounds,
-    others_since,
-    own_since,
-)
 from amplifier.logs import log_event
 from amplifier.networks.base import Network
 from amplifier.schedule import (
-    AccountState,
     NothingToPost,
-    PlannedPost,
     Slot,
     candidates,
     next_slots,
@@ -63,7 +44,8 @@ from amplifier.schedule import (
     slot_spec,
     slots_between,
 )
-from amplifier.store import Delivery, DeliveryDraft, Store
+from amplifier.store import Delivery, Store
+from amplifier.worker.slot import SlotFlow, draft_for
 
 LOGGER = logging.getLogger(__name__)
 
@@ -81,39 +63,6 @@ def make_worker_id() -> str:
 
 def manual_slot_key(now: datetime) -> str:
     return "manual-" + now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _duration(span: timedelta) -> str:
-    minutes = int(span.total_seconds() // 60)
-    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60} min"
-
-
-def draft_for(account: Account, slot: Slot, planned: PlannedPost | None) -> DeliveryDraft:
-    """The row to record for a slot; without a planned post (nothing to post) the text is empty."""
-    if planned is None:
-        return DeliveryDraft(
-            account=account.name,
-            network=account.network,
-            slot_key=slot.key,
-            due_at=slot.due_at,
-            template_id="",
-            campaign=account.campaigns[0],
-            text="",
-        )
-    template = planned.template
-    return DeliveryDraft(
-        account=account.name,
-        network=account.network,
-        slot_key=slot.key,
-        due_at=slot.due_at,
-        template_id=template.id,
-        campaign=template.campaign,
-        text=planned.rendered.text,
-        language=template.language,
-        link=planned.rendered.link,
-        content_warning=template.content_warning,
-        media=tuple((str(item.path), item.alt) for item in template.media),
-    )
 
 
 class Worker:
@@ -163,6 +112,7 @@ class Worker:
             RecoveryRules.from_settings(settings.worker),
             stop=self.stop,
         )
+        self.flow = SlotFlow(settings, library, self.context, self.network_for, grace=self.grace)
 
     @property
     def accounts(self) -> list[Account]:
@@ -307,7 +257,7 @@ class Worker:
             if slot.key in known or self.store.get(account.name, slot.key) is not None:
                 known.add(slot.key)
                 continue
-            row = self._settle_slot(account, slot, now, paused)
+            row = self.flow.settle(account, slot, now, paused)
             if row is not None:
                 done.append(row)
         return done
@@ -317,140 +267,6 @@ class Worker:
         if self._first_started is None:
             self._first_started = self.store.first_started()
         return max(now - self.lookback, self._first_started - self.grace)
-
-    def _settle_slot(
-        self, account: Account, slot: Slot, now: datetime, paused: str | None
-    ) -> Delivery | None:
-        state = self._rotation(account)
-        planned, new_state = plan_slot(self.settings, self.library, account, slot, state)
-        late = now - slot.due_at
-        where = {"account": account.name, "slot": slot.key}
-        if isinstance(planned, NothingToPost):
-            log_event(self.logger, "skipped", **where, reason=planned.reason)
-            return self.store.record_skipped(draft_for(account, slot, None), planned.reason)
-        draft = draft_for(account, slot, planned)
-        if late > self.grace:
-            reason = f"no worker ran at its time; {_duration(late)} late is past the grace window"
-            log_event(self.logger, "missed", logging.WARNING, **where, reason=reason)
-            return self.store.record_missed(draft, reason)
-        if paused is not None:
-            log_event(self.logger, "skipped", **where, reason=paused)
-            return self.store.record_skipped(draft, paused)
-        decision = self._guard(account, slot, (planned, new_state), state)
-        if decision.planned is None or decision.state is None:
-            reason = decision.skip_reason or "refused by the guards"
-            log_event(self.logger, "skipped", **where, rule=decision.rule, reason=reason)
-            return self.store.record_skipped(draft, reason)
-        draft = draft_for(account, slot, decision.planned)
-        return self._claim_and_deliver(account, draft, decision.state, now, decision.cost)
-
-    def _guard(
-        self,
-        account: Account,
-        slot: Slot,
-        first: tuple[PlannedPost | NothingToPost, AccountState],
-        state: AccountState,
-        exclude: frozenset[str] = frozenset(),
-    ) -> Decision[AccountState]:
-        """The guard step: the compliance rules over what the store knows, each refusal logged."""
-        rules, store = self.settings.guards, self.store
-        own = store.deliveries_since(own_since(slot, rules), account=account.name, statuses=SENT)
-        others: list[Delivery] = []
-        if rules.distinct_text_days and account.network in rules.distinct_text_networks:
-            since = others_since(slot, rules)
-            others = store.deliveries_since(since, network=account.network, statuses=SENT)
-        start, end = month_bounds(slot.due_at)
-
-        def spent(name: str | None) -> int:
-            return store.spend_micros(start, end, statuses=SENT, account=name, network="x")
-
-        limits = budgets(self.settings, account, spent)
-        context = guard_context(account, own, others, limits, self.library)
-        decision = decide(
-            first,
-            lambda refused: plan_slot(
-                self.settings, self.library, account, slot, state, exclude=exclude | refused
-            ),
-            account,
-            slot,
-            context,
-            self.settings,
-        )
-        for rule, group in by_rule(decision.refused).items():  # one line per rule
-            posts = ",".join(refusal.post for refusal in group if refusal.post) or None
-            where = {"account": account.name, "slot": slot.key, "rule": rule}
-            log_event(self.logger, "guard", **where, posts=posts, reason=group[0].detail)
-        return decision
-
-    def _rotation(self, account: Account) -> AccountState:
-        stored = self.store.load_rotation(account.name)
-        try:
-            return AccountState.from_dict(stored or {})
-        except ValueError as error:
-            log_event(
-                self.logger,
-                "rotation-reset",
-                logging.WARNING,
-                account=account.name,
-                reason=str(error),
-            )
-            return AccountState()
-
-    def _claim_and_deliver(
-        self,
-        account: Account,
-        draft: DeliveryDraft,
-        state: AccountState,
-        now: datetime,
-        cost: Cost | None = None,
-    ) -> Delivery | None:
-        row = self.store.claim_slot(
-            draft,
-            worker_id=self.worker_id,
-            rotation=(account.name, state.to_dict()),
-            cost_micros=cost.micros if cost is not None and cost.micros else None,
-        )
-        if row is None:
-            log_event(self.logger, "claimed-elsewhere", account=account.name, slot=draft.slot_key)
-            return None
-        log_event(
-            self.logger,
-            "claimed",
-            account=account.name,
-            slot=draft.slot_key,
-            post=draft.template_id,
-            id=row.id,
-            cost=cost.describe() if cost is not None and cost.micros else None,
-        )
-        blocked = self.store.blocked_until(account.name, now)
-        if blocked is not None:
-            # Never send before the platform's reset: hand the post to that time.
-            windows = [
-                w.window
-                for w in self.store.rate_limits(account.name)
-                if w.remaining == 0 and w.reset_at == blocked
-            ]
-            at = blocked.astimezone(UTC).isoformat(timespec="seconds")
-            reason = f"rate limit window {', '.join(windows) or 'unknown'} until {at}"
-            self.store.mark_deferred(
-                row.id, worker_id=self.worker_id, retry_at=blocked, reason=reason
-            )
-            log_event(
-                self.logger,
-                "deferred",
-                logging.WARNING,
-                account=account.name,
-                slot=draft.slot_key,
-                retry_at=at,
-                reason=reason,
-            )
-            return self.store.get_by_id(row.id) or row
-        try:
-            network = self.network_for(account.name)
-        except AmplifierError as error:
-            self.store.mark_failed(row.id, worker_id=self.worker_id, reason=str(error))
-            return self.store.get_by_id(row.id) or row
-        return self.context.deliver(network, row)
 
     def next_slot(self, account: Account, after: datetime) -> Slot | None:
         found = next_slots(
@@ -467,7 +283,7 @@ class Worker:
         now = self.clock()
         zone = slot_spec(self.settings, account).zone
         slot = Slot(due_at=now, nominal=now.astimezone(zone), key=manual_slot_key(now))
-        state = self._rotation(account)
+        state = self.flow.rotation(account)
         exclude: frozenset[str] = frozenset()
         if post_id is not None:
             pool = candidates(self.settings, self.library, account, slot.nominal.date())
@@ -485,11 +301,11 @@ class Worker:
             raise AmplifierError(f"nothing to post on {name}: {planned.reason}")
         with self._pass_lock:
             self.heartbeat()
-            decision = self._guard(account, slot, (planned, new_state), state, exclude)
+            decision = self.flow.guard(account, slot, (planned, new_state), state, exclude)
             if decision.planned is None or decision.state is None:
                 raise AmplifierError(f"not posted on {name}: {decision.skip_reason}")
             draft = draft_for(account, slot, decision.planned)
-            row = self._claim_and_deliver(account, draft, decision.state, now, decision.cost)
+            row = self.flow.claim_and_deliver(account, draft, decision.state, now, decision.cost)
         if row is None:
             raise AmplifierError(f"slot {slot.key} of {name} was claimed by another worker")
         return row

@@ -24,9 +24,8 @@ from amplifier.errors import AmplifierError, PostRejected, RateLimited, Transien
 from amplifier.logs import REDACTED, LogfmtFormatter, RedactSecrets, logfmt
 from amplifier.networks.base import OutgoingPost, RateLimitWindow, Receipt
 from amplifier.networks.memory import MemoryNetwork
-from amplifier.scheduler import build_scheduler, run_forever
 from amplifier.store import Delivery, DeliveryDraft, Store
-from amplifier.worker import Worker
+from amplifier.worker import Worker, build_scheduler, run_forever
 
 NY = ZoneInfo("America/New_York")
 

@@ -10,7 +10,7 @@ from amplifier.networks.memory import MemoryNetwork
 from amplifier.store import Store
 from amplifier.worker import Worker
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent.parent / "data"
 
 
 def test_run_pending_if_idle_skips_while_a_pass_runs(tmp_path: Path) -> None:
