@@ -1,20 +1,20 @@
-"""``amplifier check``: validate the config and every post, and say exactly what is wrong.
+"""The guards' warnings: what the worker would refuse, said before anything is published.
 
-Problems print as ``file:line: message`` (or as GitHub Actions annotations), then a summary
-of valid and invalid posts per campaign and network.
+Posts whose text a rule refuses on a network, pairs of posts too alike to go to two accounts,
+and schedules that the daily cap, X's legacy Free tier, the no-repeat window or a monthly
+budget would cut short. Warnings, never errors: the worker skips what they describe.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass
 from datetime import date
 from itertools import combinations
 from pathlib import Path
 
-from amplifier.config import Account, KeyLocator, Settings, load_settings, parse_days
-from amplifier.content import Library, Template, load_library, render
-from amplifier.errors import ConfigError, Problem, RenderError
+from amplifier.check.problems import display_path
+from amplifier.config import Account, KeyLocator, Settings, parse_days
+from amplifier.content import Library, Template, render
+from amplifier.errors import Problem, RenderError
 from amplifier.guards import (
     budgets,
     expected_cost,
@@ -24,102 +24,8 @@ from amplifier.guards import (
     text_refusals,
     usd,
 )
-from amplifier.networks.base import NETWORK_NAMES, NetworkName
+from amplifier.networks.base import NetworkName
 from amplifier.schedule import candidates
-
-
-@dataclass(frozen=True)
-class CheckReport:
-    problems: tuple[Problem, ...]
-    settings: Settings | None
-    library: Library | None
-
-    @property
-    def ok(self) -> bool:
-        return not any(p.severity == "error" for p in self.problems)
-
-
-def load(config: str | Path | None, posts: str | Path | None) -> tuple[Settings, Library]:
-    """Settings and library as every command sees them; raises ConfigError on a bad config."""
-    settings = load_settings(config)
-    folder = Path(posts) if posts else settings.posts_path
-    library = load_library(
-        folder,
-        campaigns=settings.campaigns,
-        limits={network: settings.networks.limits(network) for network in NETWORK_NAMES},
-    )
-    return settings, library
-
-
-def run_check(config: str | Path | None = None, posts: str | Path | None = None) -> CheckReport:
-    try:
-        settings, library = load(config, posts)
-    except ConfigError as exc:
-        return CheckReport(tuple(exc.problems), None, None)
-    found = [*library.problems, *guard_warnings(settings, library)]
-    ordered = sorted(found, key=lambda p: (str(p.file), p.line or 0))
-    return CheckReport(tuple(ordered), settings, library)
-
-
-def display_path(path: Path | str) -> str:
-    """Paths relative to the working directory where possible, as editors and GitHub want."""
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
-def format_problem(problem: Problem, style: str) -> str:
-    if style == "github":
-        kind = "error" if problem.severity == "error" else "warning"
-        where = f"file={display_path(problem.file)}"
-        if problem.line:
-            where += f",line={problem.line}"
-        # GitHub annotation messages must escape %, CR and LF.
-        message = problem.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        return f"::{kind} {where}::{message}"
-    shown = Problem(display_path(problem.file), problem.line, problem.message, problem.severity)
-    return str(shown)
-
-
-def summary_lines(report: CheckReport) -> list[str]:
-    lines: list[str] = []
-    if report.settings is None or report.library is None:
-        lines.append("config: invalid; fix the problems above, then run amplifier check again")
-        return lines
-    settings, library = report.settings, report.library
-    lines.append(
-        f"config: ok ({len(settings.accounts)} accounts, {len(settings.campaigns)} campaigns)"
-    )
-    valid: Counter[tuple[str, NetworkName]] = Counter()
-    invalid: Counter[str] = Counter()
-    valid_files: Counter[str] = Counter()
-    for result in library.files:
-        campaign = result.campaign or "(unknown campaign)"
-        if not result.ok:
-            invalid[campaign] += 1
-            continue
-        valid_files[campaign] += 1
-        for network in result.networks:
-            valid[(campaign, network)] += 1
-    for campaign in sorted(set(valid_files) | set(invalid) | set(settings.campaigns)):
-        per_network = "  ".join(
-            f"{network} {valid[(campaign, network)]}" for network in NETWORK_NAMES
-        )
-        lines.append(
-            f"campaign {campaign}: {valid_files[campaign]} post files valid, "
-            f"{invalid[campaign]} invalid; valid per network: {per_network}"
-        )
-    errors = sum(1 for p in report.problems if p.severity == "error")
-    warnings = len(report.problems) - errors
-    verdict = "ok" if report.ok else "FAILED"
-    lines.append(
-        f"{verdict}: {len(library.files)} files checked, {errors} errors, {warnings} warnings"
-    )
-    return lines
-
-
-# -- the guards' warnings: what the worker would refuse, said before anything is published ------
 
 
 def guard_warnings(

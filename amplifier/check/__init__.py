@@ -1,0 +1,23 @@
+"""Check: the pre-flight report of ``amplifier check``, the flow up to the guard, sending nothing.
+
+``run_check`` loads the config and every post (config and content stages), lists each problem
+at its file and line, and adds the guards' warnings: texts a rule would refuse, posts too
+alike, schedules the caps or budgets would cut short (schedule and guards stages). ``load``
+is how every command gets its settings and posts.
+"""
+
+from __future__ import annotations
+
+from amplifier.check.problems import display_path, format_problem
+from amplifier.check.report import CheckReport, load, run_check, summary_lines
+from amplifier.check.warnings import guard_warnings
+
+__all__ = [
+    "CheckReport",
+    "display_path",
+    "format_problem",
+    "guard_warnings",
+    "load",
+    "run_check",
+    "summary_lines",
+]

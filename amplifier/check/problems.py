@@ -1,0 +1,28 @@
+"""How a problem is shown: ``file:line: message``, or a GitHub Actions annotation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from amplifier.errors import Problem
+
+
+def display_path(path: Path | str) -> str:
+    """Paths relative to the working directory where possible, as editors and GitHub want."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def format_problem(problem: Problem, style: str) -> str:
+    if style == "github":
+        kind = "error" if problem.severity == "error" else "warning"
+        where = f"file={display_path(problem.file)}"
+        if problem.line:
+            where += f",line={problem.line}"
+        # GitHub annotation messages must escape %, CR and LF.
+        message = problem.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        return f"::{kind} {where}::{message}"
+    shown = Problem(display_path(problem.file), problem.line, problem.message, problem.severity)
+    return str(shown)
