@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from amplifier.config import Account, GuardSettings, Settings
 from amplifier.content import Library
@@ -19,7 +20,9 @@ from amplifier.guards.similarity import similarity
 from amplifier.guards.spend import Budget, month_bounds
 from amplifier.guards.text import text_refusals
 from amplifier.schedule import PlannedPost, Slot
-from amplifier.store import Delivery
+
+if TYPE_CHECKING:  # rows are only passed in: a check never needs the database
+    from amplifier.store import Delivery
 
 # Deliveries that went out or still may: they count for every rule and every budget.
 SENT = ("published", "sending", "deferred", "unknown")

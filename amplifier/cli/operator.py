@@ -1,7 +1,7 @@
-"""The operator's commands: run, schedule, history, status, pause, resume, post-now, review.
+"""The operator's commands: schedule, history, status, pause, resume, review.
 
-Like the rest of the CLI they parse nothing and decide nothing: each opens the store (running
-its migrations), calls the worker or the store, and prints.
+Like the rest of the CLI they decide nothing: each opens the store (running its migrations),
+reads or writes it, and prints.
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ from datetime import UTC, datetime, tzinfo
 from typing import Literal, TextIO
 from zoneinfo import ZoneInfo
 
-from amplifier import logs
-from amplifier.accounts import network_factory
 from amplifier.check import load
-from amplifier.config import Account, Settings, load_settings, resolve_secrets
+from amplifier.config import Account, Settings, load_settings
 from amplifier.content import Library
 from amplifier.guards import (
     SENT,
@@ -29,10 +27,8 @@ from amplifier.guards import (
     to_micros,
     usd,
 )
-from amplifier.logs import log_event
 from amplifier.schedule import upcoming_slots
 from amplifier.store import Delivery, Store
-from amplifier.worker import Worker, run_forever
 
 LOGGER = logging.getLogger("amplifier.cli")
 
@@ -49,7 +45,7 @@ def _operator() -> str:
 
 
 @contextmanager
-def _opened(args: argparse.Namespace, clock: Clock) -> Iterator[tuple[Settings, Store]]:
+def opened(args: argparse.Namespace, clock: Clock) -> Iterator[tuple[Settings, Store]]:
     settings = load_settings(args.config)
     store = Store(settings.sqlalchemy_url, clock=clock)
     try:
@@ -70,41 +66,8 @@ def _when(settings: Settings, account: str, moment: datetime | None) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
 
 
-def _worker(
-    args: argparse.Namespace, out: TextIO, clock: Clock, settings: Settings, store: Store
-) -> Worker:
-    _, library = load(args.config, args.posts)
-    dry_run = bool(args.dry_run) or settings.dry_run
-    factory = network_factory(
-        settings, store, dry_run=dry_run, write=lambda text: print(text, file=out)
-    )
-    for message in resolve_secrets(settings)[1]:
-        log_event(LOGGER, "dry-run", reason=f"{message}; its posts are printed, not sent")
-    return Worker(settings, library, store, factory, clock=clock)
-
-
-def cmd_run(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
-    with (
-        _opened(args, clock) as (settings, store),
-        logs.installed(logs.secret_values(settings), stream=out),
-    ):
-        worker = _worker(args, out, clock, settings, store)
-        if not args.once:
-            run_forever(worker)
-            return 0
-        try:
-            done = worker.run_pending()
-        finally:
-            worker.close()
-        for row in done:
-            print(_history_line(settings, row), file=out)
-        if not done:
-            print(f"nothing was due at {clock():%Y-%m-%d %H:%M} UTC", file=out)
-        return 0
-
-
 def cmd_schedule(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
-    with _opened(args, clock) as (settings, store):
+    with opened(args, clock) as (settings, store):
         paused = store.paused()
         if paused[0]:
             print(f"PAUSED by {paused[1]}: these slots are skipped until resume", file=out)
@@ -126,7 +89,7 @@ def cmd_schedule(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
     return 0
 
 
-def _history_line(settings: Settings, row: Delivery, cost: int | None = None) -> str:
+def history_line(settings: Settings, row: Delivery, cost: int | None = None) -> str:
     detail = row.url or row.last_error or ""
     if row.status == "deferred":
         detail = f"retry at {_when(settings, row.account, row.retry_at)}: {detail}"
@@ -141,18 +104,18 @@ def _history_line(settings: Settings, row: Delivery, cost: int | None = None) ->
 
 
 def cmd_history(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
-    with _opened(args, clock) as (settings, store):
+    with opened(args, clock) as (settings, store):
         rows = store.history(account=args.account, limit=args.limit, statuses=args.status)
         costs = store.delivery_costs([row.id for row in rows])
         for row in rows:
-            print(_history_line(settings, row, costs.get(row.id)), file=out)
+            print(history_line(settings, row, costs.get(row.id)), file=out)
         if not rows:
             print("no deliveries recorded yet", file=out)
     return 0
 
 
 def cmd_status(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
-    with _opened(args, clock) as (settings, store):
+    with opened(args, clock) as (settings, store):
         now = clock()
         _, library = load(args.config, args.posts)
         paused, by, since = store.paused()
@@ -225,7 +188,7 @@ def spend_line(
 
 
 def cmd_pause(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
-    with _opened(args, clock) as (settings, store):
+    with opened(args, clock) as (settings, store):
         by = _operator() + (f" ({args.reason})" if args.reason else "")
         store.set_paused(True, by=by)
         seconds = settings.worker.tick_seconds
@@ -234,35 +197,18 @@ def cmd_pause(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
 
 
 def cmd_resume(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
-    with _opened(args, clock) as (_, store):
+    with opened(args, clock) as (_, store):
         store.set_paused(False, by=_operator())
         print("resumed: posting goes on from the next slot", file=out)
     return 0
 
 
-def cmd_post_now(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
-    with (
-        _opened(args, clock) as (settings, store),
-        logs.installed(logs.secret_values(settings), stream=out),
-    ):
-        worker = _worker(args, out, clock, settings, store)
-        try:
-            row = worker.post_now(args.account, args.post)
-        except KeyError as exc:
-            print(f"error: {exc.args[0]}", file=out)
-            return 1
-        finally:
-            worker.close()
-        print(_history_line(settings, row), file=out)
-        return 0 if row.status == "published" else 1
-
-
 def cmd_review(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
-    with _opened(args, clock) as (settings, store):
+    with opened(args, clock) as (settings, store):
         if args.id is None:
             rows = store.history(limit=1000, statuses=["unknown"])
             for row in rows:
-                print(_history_line(settings, row), file=out)
+                print(history_line(settings, row), file=out)
                 print(f"        text: {row.text[:100]!r}", file=out)
             if rows:
                 print(
@@ -285,13 +231,11 @@ def cmd_review(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
     return 0
 
 
-WORKER_COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO, Clock], int]] = {
-    "run": cmd_run,
+OPERATOR_COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO, Clock], int]] = {
     "schedule": cmd_schedule,
     "history": cmd_history,
     "status": cmd_status,
     "pause": cmd_pause,
     "resume": cmd_resume,
-    "post-now": cmd_post_now,
     "review": cmd_review,
 }

@@ -15,7 +15,7 @@ from amplifier.check import load
 from amplifier.cli import main
 from amplifier.schedule.planner import PlannedPost, preview, upcoming_slots
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent.parent / "data"
 FIXED_NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 
 
