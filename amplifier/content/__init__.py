@@ -6,14 +6,14 @@ hashtags fitted, never cut), measured the way that network measures (X's weighti
 twitter-text, Mastodon's URL and mention rules, Bluesky's graphemes and bytes).
 
 Modules: parse.py (one file), library.py (the folder), templates.py (Template, Library),
-render.py (placeholders, hashtags), length.py (per-network length), xweight.py and
+rendering.py (placeholders, hashtags), length.py (per-network length), xweight.py and
 twittertext.py (X's counting).
 """
 
 from __future__ import annotations
 
 from amplifier.content.library import load_library, post_files
-from amplifier.content.render import (
+from amplifier.content.rendering import (
     RenderedPost,
     TooLong,
     hashtags_in,

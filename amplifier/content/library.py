@@ -13,7 +13,7 @@ from pathlib import Path
 
 from amplifier.config import NetworkLimits
 from amplifier.content.parse import POST_SUFFIX, SKIPPED_FILES, parse_file
-from amplifier.content.render import limits_for_post, render
+from amplifier.content.rendering import limits_for_post, render
 from amplifier.content.templates import FileResult, Library, Template
 from amplifier.errors import Problem, RenderError
 from amplifier.networks.base import NETWORK_NAMES, NetworkName

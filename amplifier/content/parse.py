@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from amplifier.content.render import placeholder_problems
+from amplifier.content.rendering import placeholder_problems
 from amplifier.content.templates import Template
 from amplifier.errors import Problem
 from amplifier.networks.base import NETWORK_NAMES, MediaItem, NetworkName

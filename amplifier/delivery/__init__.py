@@ -1,7 +1,7 @@
 """Delivery: claim -> publish -> record for one row, retries, and settling what crashes left.
 
 ``DeliveryContext.deliver`` publishes a row the worker has claimed and records the outcome
-with a compare-and-set (deliver.py: the table of outcomes); each network call goes through
+with a compare-and-set (publish.py: the table of outcomes); each network call goes through
 ``GuardedNetwork`` (attempt.py: still ours, counted, never inside a shut rate-limit window)
 and the tenacity policy for transient errors (retry.py); the record step is record.py.
 ``Settler`` (recovery.py) takes over rows a dead worker left 'sending' and deferred rows now
@@ -11,7 +11,7 @@ and hands this stage a claimed row.
 
 from __future__ import annotations
 
-from amplifier.delivery.deliver import (
+from amplifier.delivery.publish import (
     CONFIRMED_BY_DUPLICATE,
     CONFIRMED_BY_LOOKUP,
     Clock,

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from amplifier.config import WorkerSettings
-from amplifier.delivery.deliver import DeliveryContext
+from amplifier.delivery.publish import DeliveryContext
 from amplifier.delivery.record import ambiguous_since, with_ambiguity
 from amplifier.logs import log_event
 from amplifier.networks.base import Network

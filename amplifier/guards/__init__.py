@@ -44,12 +44,12 @@ cap or budget resets posts normally.
 
 Modules: text.py (rules on the text alone), history.py (rules over what was sent),
 similarity.py (substantially similar texts), spend.py (X's prices and monthly budgets),
-decide.py (the guard step), refusals.py (what a rule says when it says no).
+decision.py (the guard step), refusals.py (what a rule says when it says no).
 """
 
 from __future__ import annotations
 
-from amplifier.guards.decide import Decision, decide
+from amplifier.guards.decision import Decision, decide
 from amplifier.guards.history import SENT, GuardContext, guard_context, others_since, own_since
 from amplifier.guards.refusals import Refusal, by_rule
 from amplifier.guards.similarity import similar_pairs

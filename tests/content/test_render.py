@@ -6,7 +6,7 @@ import pytest
 
 from amplifier.config import DEFAULT_LIMITS, NetworkLimits
 from amplifier.content.length import x_length
-from amplifier.content.render import (
+from amplifier.content.rendering import (
     PLACEHOLDERS,
     RenderedPost,
     TooLong,
@@ -261,7 +261,7 @@ def test_rendered_text_has_no_trailing_whitespace() -> None:
 
 def test_mastodon_content_warning_counts_toward_limit() -> None:
     """Mastodon counts the content warning with the text; X and Bluesky limits are unchanged."""
-    from amplifier.content.render import limits_for_post
+    from amplifier.content.rendering import limits_for_post
 
     base = DEFAULT_LIMITS["mastodon"]
     cut = limits_for_post(base, "mastodon", "deaths of children")

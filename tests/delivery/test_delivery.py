@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from amplifier.delivery.deliver import (
+from amplifier.delivery.publish import (
     CONFIRMED_BY_DUPLICATE,
     CONFIRMED_BY_LOOKUP,
     DeliveryPolicy,

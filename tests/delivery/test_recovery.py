@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from amplifier.delivery.attempt import outgoing_post
-from amplifier.delivery.deliver import (
+from amplifier.delivery.publish import (
     CONFIRMED_BY_DUPLICATE,
     CONFIRMED_BY_LOOKUP,
     DeliveryContext,

@@ -13,7 +13,7 @@ import pytest
 from amplifier.check import load
 from amplifier.config import Account, GuardSettings, Settings
 from amplifier.content import Library
-from amplifier.guards.decide import decide
+from amplifier.guards.decision import decide
 from amplifier.guards.history import GuardContext, Sent, account_refusal, own_since, post_refusal
 from amplifier.guards.refusals import Refusal, summarise
 from amplifier.guards.similarity import normalise, similar_pairs, similarity
