@@ -91,6 +91,10 @@ def cmd_schedule(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
 
 def history_line(settings: Settings, row: Delivery, cost: int | None = None) -> str:
     detail = row.url or row.last_error or ""
+    if row.ambiguous_since is not None and row.status in ("deferred", "unknown", "sending"):
+        # An attempt may have landed: say since when, as these lines always have.
+        stamp = row.ambiguous_since.astimezone(UTC).isoformat(timespec="seconds")
+        detail = f"{detail} [ambiguous since {stamp.replace('+00:00', 'Z')}]"
     if row.status == "deferred":
         detail = f"retry at {_when(settings, row.account, row.retry_at)}: {detail}"
     if cost is not None and row.status in SENT:

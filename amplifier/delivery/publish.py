@@ -16,9 +16,9 @@ the row over) stops without sending. The outcome is always recorded:
       DuplicatePost otherwise         have landed)
     the worker is stopping          deferred with retry_at = now, for the next worker
 
-Ambiguity survives restarts: a deferred row's ``last_error`` ends with
-``[ambiguous since <ISO time>]``, the start of the earliest attempt that may have landed, and
-whoever retries it passes that time back as ``earlier_ambiguous``. Before re-sending after an
+Ambiguity survives restarts: a deferred row's ``ambiguous_since`` column holds the start of
+the earliest attempt that may have landed, and whoever retries it passes that time back as
+``earlier_ambiguous``. Before re-sending after an
 ambiguous attempt, a network that can look a post up (Bluesky's ``find_existing``) is asked
 first, so a post that landed is recorded instead of sent twice.
 """

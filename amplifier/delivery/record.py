@@ -1,14 +1,13 @@
 """The record step: one compare-and-set per outcome, one log line each.
 
-Ambiguity survives restarts: a deferred or unknown row's ``last_error`` ends with
-``[ambiguous since <ISO time>]``, the start of the earliest attempt that may have landed, and
-whoever retries it passes that time back as ``earlier_ambiguous``.
+Ambiguity survives restarts: a deferred or unknown row keeps in its ``ambiguous_since``
+column the start of the earliest attempt that may have landed, and whoever retries it passes
+that time back as ``earlier_ambiguous``. ``last_error`` is only ever a message.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from datetime import UTC, datetime
 
 from amplifier.delivery.attempt import GuardedNetwork
@@ -16,27 +15,12 @@ from amplifier.logs import log_event
 from amplifier.networks.base import Receipt
 from amplifier.store import Delivery, Store
 
-_AMBIGUOUS = re.compile(r"\[ambiguous since (\S+)\]")
 
-
-def ambiguous_since(delivery: Delivery) -> datetime | None:
-    """When the earliest attempt that may have landed began, as recorded in ``last_error``."""
-    match = _AMBIGUOUS.search(delivery.last_error or "")
-    if match is None:
+def iso(moment: datetime | None) -> str | None:
+    """A moment as logs show it: UTC, to the second, with a Z."""
+    if moment is None:
         return None
-    try:
-        found = datetime.fromisoformat(match.group(1))
-    except ValueError:
-        return None
-    return found if found.tzinfo else found.replace(tzinfo=UTC)
-
-
-def with_ambiguity(reason: str, since: datetime | None) -> str:
-    """``reason`` carrying the ambiguity marker that ``ambiguous_since`` reads back."""
-    if since is None:
-        return reason
-    stamp = since.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    return f"{reason} [ambiguous since {stamp}]"
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def where(delivery: Delivery) -> dict[str, object]:
@@ -93,9 +77,13 @@ class Recorder:
         return self._result(done)
 
     def defer(self, retry_at: datetime, reason: str) -> Delivery:
-        reason = with_ambiguity(reason, self.guarded.ambiguous_since)
+        since = self.guarded.ambiguous_since
         done = self.store.mark_deferred(
-            self.row.id, worker_id=self.worker_id, retry_at=retry_at, reason=reason
+            self.row.id,
+            worker_id=self.worker_id,
+            retry_at=retry_at,
+            reason=reason,
+            ambiguous_since=since,
         )
         if done:
             at = retry_at.astimezone(UTC).isoformat(timespec="seconds")
@@ -106,6 +94,7 @@ class Recorder:
                 **where(self.row),
                 retry_at=at,
                 reason=reason,
+                ambiguous_since=iso(since),
             )
         return self._result(done)
 
@@ -115,13 +104,21 @@ class Recorder:
             done = self.store.mark_failed(self.row.id, worker_id=self.worker_id, reason=reason)
             event = "failed"
         else:
-            reason = with_ambiguity(
+            reason = (
                 f"{reason}; it may have been published: check the account, then run "
-                "amplifier review",
-                since,
+                "amplifier review"
             )
-            done = self.store.mark_unknown(self.row.id, worker_id=self.worker_id, reason=reason)
+            done = self.store.mark_unknown(
+                self.row.id, worker_id=self.worker_id, reason=reason, ambiguous_since=since
+            )
             event = "unknown"
         if done:
-            log_event(self.logger, event, logging.ERROR, **where(self.row), reason=reason)
+            log_event(
+                self.logger,
+                event,
+                logging.ERROR,
+                **where(self.row),
+                reason=reason,
+                ambiguous_since=iso(since),
+            )
         return self._result(done)

@@ -17,7 +17,7 @@ settles it. Then:
                                          record first and records it if found
       dry-run, memory                  deliver again
 
-A due deferred row goes through the same rules (its ambiguity, if any, is in ``last_error``),
+A due deferred row goes through the same rules (its ambiguity, if any, in ``ambiguous_since``),
 waits for an account's rate-limit window, and is given up once its slot is older than the
 lookback window: a post held back a whole day is no longer "on time", and a backlog released
 at once would be a flood.
@@ -33,7 +33,6 @@ from datetime import UTC, datetime, timedelta
 
 from amplifier.config import WorkerSettings
 from amplifier.delivery.publish import DeliveryContext
-from amplifier.delivery.record import ambiguous_since, with_ambiguity
 from amplifier.logs import log_event
 from amplifier.networks.base import Network
 from amplifier.store import Delivery, Store
@@ -112,7 +111,7 @@ class Settler:
             )
             if row is None:
                 continue  # another worker settled it first
-            since = ambiguous_since(orphan)
+            since = orphan.ambiguous_since
             if orphan.attempts > 0 and orphan.claimed_at is not None:
                 # An attempt was counted but its outcome never recorded: it began after the
                 # claim, and may have landed.
@@ -145,16 +144,19 @@ class Settler:
             )
             if row is None:
                 continue
-            since = ambiguous_since(row)
+            since = row.ambiguous_since
             if row.due_at < now - self.rules.lookback:
                 hours = int(self.rules.lookback.total_seconds() // 3600)
                 settled.append(self._give_up(row, since, f"not sent within {hours} h of its slot"))
                 continue
             blocked = self.store.blocked_until(row.account, now)
             if blocked is not None:
-                reason = with_ambiguity(f"rate limit window until {_iso(blocked)}", since)
                 self.store.mark_deferred(
-                    row.id, worker_id=self.worker_id, retry_at=blocked, reason=reason
+                    row.id,
+                    worker_id=self.worker_id,
+                    retry_at=blocked,
+                    reason=f"rate limit window until {_iso(blocked)}",
+                    ambiguous_since=since,
                 )
                 settled.append(self.store.get_by_id(row.id) or row)
                 continue
@@ -209,8 +211,9 @@ class Settler:
         return self.store.get_by_id(row.id) or row
 
     def _unknown(self, row: Delivery, since: datetime, reason: str) -> Delivery:
-        reason = with_ambiguity(reason, since)
-        self.store.mark_unknown(row.id, worker_id=self.worker_id, reason=reason)
+        self.store.mark_unknown(
+            row.id, worker_id=self.worker_id, reason=reason, ambiguous_since=since
+        )
         log_event(
             self.logger,
             "unknown",
@@ -219,5 +222,6 @@ class Settler:
             slot=row.slot_key,
             id=row.id,
             reason=reason,
+            ambiguous_since=_iso(since),
         )
         return self.store.get_by_id(row.id) or row

@@ -18,8 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from amplifier.errors import StoreError
 from amplifier.networks.base import RateLimitWindow
 from amplifier.store.base import aware
-from amplifier.store.migrations import deliveries, delivery_costs
 from amplifier.store.reads import DeliveryReads
+from amplifier.store.schema import deliveries, delivery_costs
 from amplifier.store.state import save_rotation_row, save_windows
 from amplifier.store.types import (
     Delivery,
@@ -146,10 +146,13 @@ class Deliveries(DeliveryReads):
         self,
         delivery_id: int,
         worker_id: str,
+        ambiguous_since: datetime | None = None,
         rate_limits: tuple[str, Sequence[RateLimitWindow]] | None = None,
         **values: object,
     ) -> bool:
         now = self._now()
+        if ambiguous_since is not None:
+            values["ambiguous_since"] = aware("ambiguous_since", ambiguous_since)
         with self._write(f"marking delivery {delivery_id} {values['status']}") as conn:
             changes = {"claimed_by": None, "updated_at": now, **values}
             result = conn.execute(
@@ -177,7 +180,7 @@ class Deliveries(DeliveryReads):
         return self._finish(
             delivery_id,
             worker_id,
-            rate_limits,
+            rate_limits=rate_limits,
             status="published",
             remote_id=remote_id,
             url=url,
@@ -186,12 +189,27 @@ class Deliveries(DeliveryReads):
         )
 
     def mark_deferred(
-        self, delivery_id: int, *, worker_id: str, retry_at: datetime, reason: str
+        self,
+        delivery_id: int,
+        *,
+        worker_id: str,
+        retry_at: datetime,
+        reason: str,
+        ambiguous_since: datetime | None = None,
     ) -> bool:
-        """sending -> deferred until retry_at; False if not owned."""
+        """sending -> deferred until retry_at; False if not owned.
+
+        ``ambiguous_since``: when the earliest attempt that may have landed began, if one may
+        have; recorded in its column and never cleared (None leaves the column as it is).
+        """
         when = aware("retry_at", retry_at)
         return self._finish(
-            delivery_id, worker_id, status="deferred", retry_at=when, last_error=reason
+            delivery_id,
+            worker_id,
+            ambiguous_since,
+            status="deferred",
+            retry_at=when,
+            last_error=reason,
         )
 
     def mark_failed(self, delivery_id: int, *, worker_id: str, reason: str) -> bool:
@@ -200,10 +218,25 @@ class Deliveries(DeliveryReads):
             delivery_id, worker_id, status="failed", retry_at=None, last_error=reason
         )
 
-    def mark_unknown(self, delivery_id: int, *, worker_id: str, reason: str) -> bool:
-        """sending -> unknown (needs an operator's review); False if not owned."""
+    def mark_unknown(
+        self,
+        delivery_id: int,
+        *,
+        worker_id: str,
+        reason: str,
+        ambiguous_since: datetime | None = None,
+    ) -> bool:
+        """sending -> unknown (needs an operator's review); False if not owned.
+
+        ``ambiguous_since`` as for ``mark_deferred``.
+        """
         return self._finish(
-            delivery_id, worker_id, status="unknown", retry_at=None, last_error=reason
+            delivery_id,
+            worker_id,
+            ambiguous_since,
+            status="unknown",
+            retry_at=None,
+            last_error=reason,
         )
 
     def take_over(

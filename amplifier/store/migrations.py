@@ -1,7 +1,7 @@
 """Ordered, named schema migrations, recorded in the table ``schema_migrations``.
 
 Each step is plain DDL written out for the dialect at hand, never derived from the live
-``Table`` objects further down (``deliveries``, ``rotation_state`` ...): those describe the
+``Table`` objects of schema.py (``deliveries``, ``rotation_state`` ...): those describe the
 newest schema for the store's queries, and an old step must keep producing the old schema
 when a later step changes a table. A test checks that the two agree.
 
@@ -13,26 +13,19 @@ PostgreSQL serialises on a transaction-scoped advisory lock, SQLite on ``BEGIN I
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import (
-    BigInteger,
-    Column,
     Connection,
-    Dialect,
     Engine,
-    Integer,
-    MetaData,
-    PrimaryKeyConstraint,
-    Table,
-    Text,
-    TypeDecorator,
     bindparam,
     text,
 )
-from sqlalchemy.types import DateTime
+
+from amplifier.store.schema import UTCDateTime
 
 STATUSES = ("sending", "published", "deferred", "failed", "unknown", "missed", "skipped")
 
@@ -174,124 +167,56 @@ def _guard_indexes(conn: Connection) -> None:
     )
 
 
+# How 0001-0005 carried the ambiguity: a marker at the end of last_error, with an ISO time.
+_AMBIGUITY_MARKER = re.compile(r" ?\[ambiguous since (\S+)\]")
+
+
+def _marker_time(value: str) -> datetime | None:
+    try:
+        found = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return found if found.tzinfo else found.replace(tzinfo=UTC)
+
+
+def _ambiguous_since(conn: Connection) -> None:
+    """The start of the earliest attempt that may have landed, in a column of its own.
+
+    Until now a ``[ambiguous since <ISO time>]`` marker at the end of ``last_error`` carried
+    it, read back with a regex. Each row's first readable marker moves into the column (as the
+    old reader took the first) and every readable marker leaves the message; a marker whose
+    time does not parse stays in the text, so nothing is lost.
+    """
+    _, ts = _types(conn)
+    _run(conn, f"ALTER TABLE deliveries ADD COLUMN ambiguous_since {ts}")
+    marked = text("SELECT id, last_error FROM deliveries WHERE last_error LIKE :marker")
+    rows = conn.execute(marked, {"marker": "%[ambiguous since %"}).all()
+    move = text(
+        "UPDATE deliveries SET ambiguous_since = :since, last_error = :message WHERE id = :id"
+    ).bindparams(bindparam("since", type_=UTCDateTime))
+    for row_id, message in rows:
+        found = [
+            (marker, when)
+            for marker in _AMBIGUITY_MARKER.finditer(message)
+            if (when := _marker_time(marker.group(1))) is not None
+        ]
+        if not found:
+            continue
+        kept = message
+        for marker, _ in found:
+            kept = kept.replace(marker.group(0), "", 1)
+        conn.execute(move, {"since": found[0][1], "message": kept, "id": row_id})
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _initial),
     Migration("0002_rate_limits", _rate_limits),
     Migration("0003_flags_and_workers", _flags_and_workers),
     Migration("0004_delivery_costs", _delivery_costs),
     Migration("0005_guard_indexes", _guard_indexes),
+    Migration("0006_ambiguous_since", _ambiguous_since),
 )
 
-
-# -- the schema as the last step leaves it ---------------------------------------------------
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes in and out; SQLite keeps naive UTC text, so UTC is attached on read."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value.isoformat()} given; amplifier stores UTC")
-        value = value.astimezone(UTC)
-        # SQLite's DATETIME text has no offset; all stored values being UTC keeps them comparable.
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-# For the store's queries only; the steps above never build DDL from these.
-metadata = MetaData()
-
-deliveries = Table(
-    "deliveries",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("account", Text, nullable=False),
-    Column("network", Text, nullable=False),
-    Column("slot_key", Text, nullable=False),
-    Column("due_at", UTCDateTime, nullable=False),
-    Column("template_id", Text, nullable=False),
-    Column("campaign", Text, nullable=False),
-    Column("text", Text, nullable=False),
-    Column("language", Text),
-    Column("link", Text),
-    Column("content_warning", Text),
-    Column("media", Text, nullable=False),  # JSON list of [path, alt]
-    Column("idempotency_key", Text, nullable=False),
-    Column("status", Text, nullable=False),
-    Column("attempts", Integer, nullable=False),
-    Column("remote_id", Text),
-    Column("url", Text),
-    Column("last_error", Text),
-    Column("retry_at", UTCDateTime),
-    Column("claimed_by", Text),
-    Column("claimed_at", UTCDateTime),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("updated_at", UTCDateTime, nullable=False),
-)
-
-rotation_state = Table(
-    "rotation_state",
-    metadata,
-    Column("account", Text, primary_key=True),
-    Column("state", Text, nullable=False),  # JSON object
-    Column("updated_at", UTCDateTime, nullable=False),
-)
-
-sessions = Table(
-    "sessions",
-    metadata,
-    Column("account", Text, primary_key=True),
-    Column("value", Text, nullable=False),  # sealed by SealedSessions, never clear
-    Column("updated_at", UTCDateTime, nullable=False),
-)
-
-rate_limits = Table(
-    "rate_limits",
-    metadata,
-    Column("account", Text, nullable=False),
-    Column("window", Text, nullable=False, quote=True),
-    Column("limit_", Integer),
-    Column("remaining", Integer),
-    Column("reset_at", UTCDateTime),
-    Column("updated_at", UTCDateTime, nullable=False),
-    PrimaryKeyConstraint("account", "window"),
-)
-
-flags = Table(
-    "flags",
-    metadata,
-    Column("name", Text, primary_key=True),
-    Column("value", Text, nullable=False),
-    Column("by", Text, quote=True),
-    Column("updated_at", UTCDateTime, nullable=False),
-)
-
-workers = Table(
-    "workers",
-    metadata,
-    Column("worker_id", Text, primary_key=True),
-    Column("seen_at", UTCDateTime, nullable=False),
-)
-
-delivery_costs = Table(
-    "delivery_costs",
-    metadata,
-    Column("delivery_id", BigInteger, primary_key=True, autoincrement=False),
-    Column("account", Text, nullable=False),
-    Column("network", Text, nullable=False),
-    Column("due_at", UTCDateTime, nullable=False),
-    Column("cost_micros", BigInteger, nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
-)
 
 # -- applying the steps ------------------------------------------------------------------------
 

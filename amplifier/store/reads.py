@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, exists, func, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from amplifier.store.base import StoreBase, aware
-from amplifier.store.migrations import deliveries, delivery_costs, workers
+from amplifier.store.schema import deliveries, delivery_costs, workers
 from amplifier.store.types import Delivery, row_to_delivery
 
 _BY_ID = select(deliveries).where(deliveries.c.id == bindparam("delivery_id"))

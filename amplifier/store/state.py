@@ -11,7 +11,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select
 from amplifier.errors import StoreError
 from amplifier.networks.base import RateLimitWindow
 from amplifier.store.base import StoreBase, aware, upsert
-from amplifier.store.migrations import flags, rate_limits, rotation_state, sessions, workers
+from amplifier.store.schema import flags, rate_limits, rotation_state, sessions, workers
 
 _PAUSE_FLAG = "paused"
 _FIRST_START_FLAG = "first_started"

@@ -55,6 +55,7 @@ class Delivery:
     url: str | None
     last_error: str | None
     retry_at: datetime | None
+    ambiguous_since: datetime | None  # start of the earliest attempt that may have landed
     claimed_by: str | None
     claimed_at: datetime | None
     created_at: datetime

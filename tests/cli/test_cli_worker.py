@@ -149,6 +149,34 @@ def test_review_lists_and_resolves_unknown(project: Path) -> None:
     assert "nothing needs review" in out
 
 
+def test_review_and_history_say_since_when_a_post_may_have_landed(project: Path) -> None:
+    """An unknown or deferred row's ambiguity time (its own column) shows in review and history
+    as it always has, "[ambiguous since ...]", while last_error holds only the reason."""
+    run(BASE, "status")  # creates and migrates amplifier.db
+    store = Store(f"sqlite:///{project / 'amplifier.db'}")
+    since = datetime(2026, 11, 22, 9, 0, 7, tzinfo=UTC)
+    unknown = store.claim_slot(
+        DeliveryDraft("fbt-x", "x", "2026-11-22T09:00", BASE, "p", "fbt", "Call today"),
+        worker_id="gone",
+    )
+    deferred = store.claim_slot(
+        DeliveryDraft("fbt-x", "x", "2026-11-22T18:00", BASE, "q", "fbt", "Write today"),
+        worker_id="gone",
+    )
+    assert unknown is not None and deferred is not None
+    store.mark_unknown(unknown.id, worker_id="gone", reason="gave up", ambiguous_since=since)
+    store.mark_deferred(
+        deferred.id, worker_id="gone", retry_at=BASE, reason="timed out", ambiguous_since=since
+    )
+    stored = store.get_by_id(unknown.id)
+    store.close()
+    assert stored is not None and stored.last_error == "gave up"
+    _, out = run(BASE, "review")
+    assert "gave up [ambiguous since 2026-11-22T09:00:07Z]" in out
+    _, out = run(BASE, "history")
+    assert "timed out [ambiguous since 2026-11-22T09:00:07Z]" in out
+
+
 def test_post_now_publishes_chosen_post(project: Path) -> None:
     """post-now ACCOUNT --post ID sends that post at once under a manual slot, recorded."""
     now = datetime(2026, 11, 23, 16, 5, tzinfo=UTC)

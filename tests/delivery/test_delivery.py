@@ -15,7 +15,6 @@ from amplifier.delivery.publish import (
     DeliveryPolicy,
     deliver,
 )
-from amplifier.delivery.record import ambiguous_since, with_ambiguity
 from amplifier.delivery.retry import RetryPolicy
 from amplifier.errors import (
     AuthFailed,
@@ -144,7 +143,7 @@ def test_rate_limited_is_deferred_to_reset_and_blocks_account(
     assert "rate limited (15m)" in (done.last_error or "")
     assert clock.slept == []
     assert store.blocked_until("acct", T0) == reset
-    assert ambiguous_since(done) is None
+    assert done.ambiguous_since is None
 
 
 @pytest.mark.parametrize(
@@ -196,16 +195,17 @@ def test_ambiguous_failures_that_run_out_need_review(store: Store, clock: FakeCl
     row = claim(store)
     first = run(store, net, row, clock)
     assert first.status == "deferred"
-    assert ambiguous_since(first) == T0  # when the first ambiguous attempt began
+    assert first.ambiguous_since == T0  # when the first ambiguous attempt began
     clock.now = first.retry_at or clock.now
     again = store.take_over(
         first.id, worker_id=WORKER, expected_status="deferred", expected_claimed_by=None
     )
     assert again is not None
     net.enqueue(*[TransientError("read timeout", ambiguous=True) for _ in range(policy_total)])
-    final = run(store, net, again, clock, earlier_ambiguous=ambiguous_since(first))
+    final = run(store, net, again, clock, earlier_ambiguous=first.ambiguous_since)
     assert final.status == "unknown"
     assert "amplifier review" in (final.last_error or "")
+    assert final.ambiguous_since == T0
 
 
 def test_ambiguous_then_rate_limited_remembers_ambiguity(store: Store, clock: FakeClock) -> None:
@@ -220,13 +220,13 @@ def test_ambiguous_then_rate_limited_remembers_ambiguity(store: Store, clock: Fa
     row = claim(store, "x")
     deferred = run(store, net, row, clock)
     assert deferred.status == "deferred"
-    assert ambiguous_since(deferred) == T0
+    assert deferred.ambiguous_since == T0
     clock.now = reset
     again = store.take_over(
         row.id, worker_id=WORKER, expected_status="deferred", expected_claimed_by=None
     )
     assert again is not None
-    done = run(store, net, again, clock, earlier_ambiguous=ambiguous_since(deferred))
+    done = run(store, net, again, clock, earlier_ambiguous=deferred.ambiguous_since)
     assert done.status == "published"
     assert done.last_error == CONFIRMED_BY_DUPLICATE
     assert len(net.sent) == 1  # the timed-out attempt landed; nothing went out twice
@@ -309,15 +309,25 @@ def test_lookup_before_resend_after_ambiguity(store: Store, clock: FakeClock) ->
     assert net.lookups and net.lookups[0] < T0  # searched from before the attempt began
 
 
-def test_ambiguity_marker_round_trips() -> None:
-    """The marker written into last_error reads back as the same instant."""
-    since = datetime(2026, 3, 8, 7, 30, 5, tzinfo=UTC)
-    text = with_ambiguity("network error", since)
-    assert text.endswith("[ambiguous since 2026-03-08T07:30:05Z]")
+def test_ambiguity_time_round_trips_in_its_column(store: Store) -> None:
+    """The ambiguity time given with a deferral reads back as the same instant from its own
+    column, last_error stays the message alone, and a later move without one keeps it."""
+    since = datetime(2026, 3, 8, 7, 30, 5, 123456, tzinfo=UTC)
+    row = claim(store)
+    assert store.mark_deferred(
+        row.id, worker_id=WORKER, retry_at=T0, reason="network error", ambiguous_since=since
+    )
+    deferred = store.get_by_id(row.id)
+    assert deferred is not None
+    assert deferred.ambiguous_since == since
+    assert deferred.last_error == "network error"
+    assert store.take_over(row.id, worker_id=WORKER, expected_status="deferred",
+                           expected_claimed_by=None) is not None  # fmt: skip
+    assert store.mark_unknown(row.id, worker_id=WORKER, reason="gave up")
+    unknown = store.get_by_id(row.id)
+    assert unknown is not None and unknown.ambiguous_since == since
 
-    @dataclass
-    class Row:
-        last_error: str | None
-
-    assert ambiguous_since(Row(text)) == since  # type: ignore[arg-type]
-    assert ambiguous_since(Row("rate limited")) is None  # type: ignore[arg-type]
+    plain = claim(store, slot="2026-11-23T10:00")
+    assert store.mark_deferred(plain.id, worker_id=WORKER, retry_at=T0, reason="rate limited")
+    stored = store.get_by_id(plain.id)
+    assert stored is not None and stored.ambiguous_since is None

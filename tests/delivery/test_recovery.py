@@ -16,7 +16,6 @@ from amplifier.delivery.publish import (
     DeliveryContext,
     DeliveryPolicy,
 )
-from amplifier.delivery.record import with_ambiguity
 from amplifier.delivery.recovery import RecoveryRules, Settler
 from amplifier.delivery.retry import RetryPolicy
 from amplifier.errors import TransientError
@@ -219,14 +218,24 @@ def test_two_settlers_one_winner(store: Store, clock: FakeClock, tmp_path: Path)
     assert len(net.sent) == 1
 
 
-def _deferred(store: Store, clock: FakeClock, network: NetworkName, reason: str) -> Delivery:
+def _deferred(
+    store: Store,
+    clock: FakeClock,
+    network: NetworkName,
+    reason: str,
+    ambiguous_since: datetime | None = None,
+) -> Delivery:
     store.heartbeat(ME)
     draft = DeliveryDraft("acct", network, "2026-11-23T09:00", T0, "p", "fbt", "hello again")
     row = store.claim_slot(draft, worker_id=ME)
     assert row is not None
     assert store.begin_attempt(row.id, worker_id=ME) is not None
     assert store.mark_deferred(
-        row.id, worker_id=ME, retry_at=T0 + timedelta(minutes=10), reason=reason
+        row.id,
+        worker_id=ME,
+        retry_at=T0 + timedelta(minutes=10),
+        reason=reason,
+        ambiguous_since=ambiguous_since,
     )
     return row
 
@@ -236,7 +245,7 @@ def test_ambiguous_deferred_mastodon_past_window_needs_review(
 ) -> None:
     """A deferred Mastodon post that may have landed over an hour ago is not resent."""
     net = MemoryNetwork("acct", "mastodon")
-    _deferred(store, clock, "mastodon", with_ambiguity("rate limited", T0))
+    _deferred(store, clock, "mastodon", "rate limited", ambiguous_since=T0)
     clock.now = T0 + timedelta(minutes=70)
     [done] = settler(store, clock, {"acct": net}).retry_deferred(clock.now)
     assert done.status == "unknown"
@@ -289,4 +298,5 @@ def test_transient_on_resend_keeps_ambiguity(store: Store, clock: FakeClock) -> 
     clock.now += timedelta(minutes=1)
     [done] = settler(store, clock, {"acct": net}).settle_orphans(clock.now)
     assert done.status == "deferred"
-    assert f"[ambiguous since {row.claimed_at:%Y-%m-%dT%H:%M:%S}Z]" in (done.last_error or "")
+    assert row.claimed_at is not None
+    assert done.ambiguous_since == row.claimed_at

@@ -11,7 +11,7 @@ from sqlalchemy import inspect
 
 # The store suite's fixtures (one database per test, SQLite and PostgreSQL), borrowed whole.
 from store import conftest as store_suite
-from store.conftest import FakeClock
+from store.conftest import FakeClock, claim_on_old_schema
 
 from amplifier.check import load
 from amplifier.config import GuardSettings, XPrices
@@ -182,7 +182,7 @@ def test_database_before_0004_upgrades(make_store: Callable[[], Store], clock: F
     assert migrate(store.engine, clock, MIGRATIONS[:3]) == [m.name for m in MIGRATIONS[:3]]
     assert "delivery_costs" not in inspect(store.engine).get_table_names()
     due = datetime(2026, 11, 20, 14, tzinfo=UTC)
-    old = store.claim_slot(draft("a", "old", due), worker_id="w")
+    old = claim_on_old_schema(store, draft("a", "old", due), worker_id="w", now=clock.now)
     assert old is not None
     assert store.migrate() == [m.name for m in MIGRATIONS[3:]]  # 0004 and every later one
     assert applied_migrations(store.engine) == [m.name for m in MIGRATIONS]

@@ -7,6 +7,7 @@ in CI (CI=true), so a broken CI database can never pass silently.
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -15,11 +16,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import bindparam, create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from amplifier.store import Store
+from amplifier.store import Delivery, DeliveryDraft, Store
+from amplifier.store.schema import UTCDateTime
+from amplifier.store.types import idempotency_key
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BACKENDS = ["sqlite", "postgresql"]
@@ -113,3 +116,50 @@ def store(make_store: Callable[[], Store]) -> Store:
     opened = make_store()
     opened.migrate()
     return opened
+
+
+def claim_on_old_schema(
+    store: Store, draft: DeliveryDraft, *, worker_id: str, now: datetime, **columns: object
+) -> Delivery:
+    """A claimed row as a database before 0006 holds it, written in SQL with the columns of
+    0001 (today's store also writes columns an old database does not have yet); ``columns``
+    override values (status, last_error ...). Returns the row as today's store should read it.
+    """
+    values: dict[str, object] = {
+        "account": draft.account,
+        "network": draft.network,
+        "slot_key": draft.slot_key,
+        "due_at": draft.due_at,
+        "template_id": draft.template_id,
+        "campaign": draft.campaign,
+        "text": draft.text,
+        "language": draft.language,
+        "link": draft.link,
+        "content_warning": draft.content_warning,
+        "media": json.dumps([[path, alt] for path, alt in draft.media]),
+        "idempotency_key": idempotency_key(draft.account, draft.slot_key),
+        "status": "sending",
+        "attempts": 0,
+        "remote_id": None,
+        "url": None,
+        "last_error": None,
+        "retry_at": None,
+        "claimed_by": worker_id,
+        "claimed_at": now,
+        "created_at": now,
+        "updated_at": now,
+        **columns,
+    }
+    names = ", ".join(values)
+    insert = text(
+        f"INSERT INTO deliveries ({names}) VALUES ({', '.join(':' + name for name in values)})"
+    ).bindparams(
+        *(bindparam(name, type_=UTCDateTime) for name, value in values.items()
+          if isinstance(value, datetime))
+    )  # fmt: skip
+    with store.engine.begin() as conn:
+        conn.execute(insert, values)
+        row_id = conn.exec_driver_sql(
+            f"SELECT id FROM deliveries WHERE idempotency_key = '{values['idempotency_key']}'"
+        ).scalar_one()
+    return Delivery(id=int(row_id), **{**values, "media": draft.media, "ambiguous_since": None})  # type: ignore[arg-type]

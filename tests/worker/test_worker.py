@@ -509,7 +509,7 @@ def test_timeout_then_429_then_duplicate_is_published_once(harness: Harness) -> 
     harness.at(worker, "2026-11-23", "09:01")
     row = harness.store.get("t-x", "2026-11-23T09:00")
     assert row is not None and row.status == "deferred"
-    assert "[ambiguous since" in (row.last_error or "")
+    assert row.ambiguous_since is not None
     harness.at(worker, "2026-11-23", "09:20")
     row = harness.store.get("t-x", "2026-11-23T09:00")
     assert row is not None and row.status == "published"

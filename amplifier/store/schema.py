@@ -1,0 +1,132 @@
+"""The schema as the last migration leaves it: the Table objects the store's queries use.
+
+Never used to create or change a table: migrations.py writes each step's DDL out, so an old
+step keeps producing the old schema. ``tests/store/test_migrations.py`` checks the two agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Dialect,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.types import DateTime
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out; SQLite keeps naive UTC text, so UTC is attached on read."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given; amplifier stores UTC")
+        value = value.astimezone(UTC)
+        # SQLite's DATETIME text has no offset; all stored values being UTC keeps them comparable.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# For the store's queries only; the steps above never build DDL from these.
+metadata = MetaData()
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account", Text, nullable=False),
+    Column("network", Text, nullable=False),
+    Column("slot_key", Text, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("template_id", Text, nullable=False),
+    Column("campaign", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("language", Text),
+    Column("link", Text),
+    Column("content_warning", Text),
+    Column("media", Text, nullable=False),  # JSON list of [path, alt]
+    Column("idempotency_key", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("remote_id", Text),
+    Column("url", Text),
+    Column("last_error", Text),
+    Column("retry_at", UTCDateTime),
+    # When the earliest attempt that may have landed began (None: none may have).
+    Column("ambiguous_since", UTCDateTime),
+    Column("claimed_by", Text),
+    Column("claimed_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+rotation_state = Table(
+    "rotation_state",
+    metadata,
+    Column("account", Text, primary_key=True),
+    Column("state", Text, nullable=False),  # JSON object
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("account", Text, primary_key=True),
+    Column("value", Text, nullable=False),  # sealed by SealedSessions, never clear
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("account", Text, nullable=False),
+    Column("window", Text, nullable=False, quote=True),
+    Column("limit_", Integer),
+    Column("remaining", Integer),
+    Column("reset_at", UTCDateTime),
+    Column("updated_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("account", "window"),
+)
+
+flags = Table(
+    "flags",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("by", Text, quote=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+workers = Table(
+    "workers",
+    metadata,
+    Column("worker_id", Text, primary_key=True),
+    Column("seen_at", UTCDateTime, nullable=False),
+)
+
+delivery_costs = Table(
+    "delivery_costs",
+    metadata,
+    Column("delivery_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("account", Text, nullable=False),
+    Column("network", Text, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("cost_micros", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
