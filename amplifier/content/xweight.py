@@ -13,7 +13,7 @@ character they require). A text without any marker therefore has no emoji entity
 ``parse_tweet`` would weigh it exactly as :func:`weighed_without_emoji` does. Where the
 pattern is not of the expected shape (another twitter-text release), or a text has a
 marker or a character X refuses, the caller falls back to ``parse_tweet``.
-``tests/test_length.py`` compares both on the conformance cases and on random texts.
+``tests/content/test_length.py`` compares both on the conformance cases and on random texts.
 """
 
 from __future__ import annotations

@@ -62,8 +62,9 @@ def test_no_secret_in_any_log_line(report: SoakReport) -> None:
 
 # One early request can come from physics, not code: a worker SIGKILLed after a 429 reached it
 # but before it stored the window takes the reset time with it. More than one means a path
-# that ignores a stored window (each such path is replayed in tests/test_rate_limit_windows.py);
-# the 100-kill soaks (bench/SOAK.md) measured 0 on SQLite and on PostgreSQL.
+# that ignores a stored window (each such path is replayed in
+# tests/delivery/test_rate_limit_windows.py); the 100-kill soaks (bench/SOAK.md) measured 0
+# on SQLite and on PostgreSQL.
 UNAVOIDABLE_EARLY_REQUESTS = 1
 
 
