@@ -24,6 +24,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -34,6 +35,8 @@ CONSTRAINTS = ROOT / "constraints.txt"
 PYPROJECT = ROOT / "pyproject.toml"
 README = ROOT / "README.md"
 CI_RUN = ROOT / ".ci" / "run"
+TESTS_WORKFLOW = ROOT / ".github" / "workflows" / "tests.yml"
+POSTS_WORKFLOW = ROOT / ".github" / "workflows" / "check-posts.yml"
 
 REGENERATE = (
     "python3 -m venv --clear /tmp/pins && /tmp/pins/bin/pip install -e '.[test]' "
@@ -236,7 +239,7 @@ def readme_commands() -> list[str]:
 
 def test_the_readme_installs_the_pinned_set_and_ci_runs_its_test_command() -> None:
     """The README's two commands install through constraints.txt, and .ci/run runs the second
-    one exactly."""
+    one exactly (the GitHub workflow runs .ci/run)."""
     commands = readme_commands()
     assert len(commands) == 2, f"README.md: expected the two quick-start commands, got {commands}"
     run, test = commands
@@ -246,6 +249,37 @@ def test_the_readme_installs_the_pinned_set_and_ci_runs_its_test_command() -> No
         assert " install -c constraints.txt -e " in command, f"README.md: unpinned: {command}"
     ci_lines = CI_RUN.read_text(encoding="utf-8").splitlines()
     assert test in ci_lines, f".ci/run must run the README's test command exactly: {test}"
+
+
+def _workflow(path: Path) -> dict[str, Any]:
+    loaded: dict[Any, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    loaded.setdefault("on", loaded.pop(True, None))  # YAML 1.1 reads a bare `on` as true
+    return loaded
+
+
+def test_github_runs_the_tests_on_every_pull_request_as_ci_does() -> None:
+    """The tests workflow runs .ci/run on pull requests with CI=true, the Python of
+    .python-version, PostgreSQL 15 and npm (the real-PDS tests fail without them in CI)."""
+    workflow = _workflow(TESTS_WORKFLOW)
+    assert "pull_request" in workflow["on"]
+    (job,) = workflow["jobs"].values()
+    assert str(job["env"]["CI"]).lower() == "true"
+    assert job["services"]["postgres"]["image"].startswith("postgres:15")
+    uses = {step.get("uses", "").split("@")[0]: step for step in job["steps"]}
+    assert uses["actions/setup-python"]["with"]["python-version-file"] == ".python-version"
+    assert "actions/setup-node" in uses
+    assert any(step.get("run", "").strip() == "bash .ci/run" for step in job["steps"])
+
+
+def test_the_posts_check_installs_what_heroku_installs() -> None:
+    """The pull requests' posts check installs requirements.txt with .python-version's Python,
+    so a volunteer's check runs the deployed code and versions."""
+    (job,) = _workflow(POSTS_WORKFLOW)["jobs"].values()
+    uses = {step.get("uses", "").split("@")[0]: step for step in job["steps"]}
+    assert uses["actions/setup-python"]["with"]["python-version-file"] == ".python-version"
+    runs = [step.get("run", "") for step in job["steps"]]
+    assert "pip install -r requirements.txt" in runs
+    assert "amplifier check --format github" in runs
 
 
 def _pin_lines(needed: dict[str, Needed]) -> list[str]:
