@@ -27,7 +27,12 @@ class MediaItem:
 
 @dataclass(frozen=True)
 class OutgoingPost:
-    """Everything an adapter needs to publish one post; already rendered and length-checked."""
+    """Everything an adapter needs to publish one post; already rendered and length-checked.
+
+    ``idempotency_key`` and ``due_at`` (when the delivery was due) are the same for every
+    attempt of one delivery, across retries and restarts: Mastodon sends the key as
+    Idempotency-Key, Bluesky derives the post's record key from both (``bluesky_keys``).
+    """
 
     account: str
     text: str
@@ -36,6 +41,7 @@ class OutgoingPost:
     link: str | None = None
     media: tuple[MediaItem, ...] = ()
     content_warning: str | None = None
+    due_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,10 @@ class AccountInfo:
     url: str | None = None
     is_bot: bool | None = None  # Mastodon's bot flag; None where the platform has none
     notes: tuple[str, ...] = ()  # reminders for the organizer, e.g. X's "Automated" label
+    # Bluesky: how the check got its session. "stored": the stored one was accepted, no login
+    # spent; "refreshed": its tokens were renewed (refreshSession); "new": logged in with the
+    # app password (createSession). None where the platform has no sessions.
+    session: str | None = None
 
 
 class Network(Protocol):
@@ -95,6 +105,20 @@ class SessionStore(Protocol):
     def load_session(self, account: str) -> str | None: ...
 
     def save_session(self, account: str, session: str) -> None: ...
+
+
+@dataclass
+class FreshLoginSessions:
+    """A SessionStore that hides what ``inner`` holds, so the adapter logs in afresh, and
+    stores the new session in ``inner`` (``accounts verify`` with a fresh login)."""
+
+    inner: SessionStore
+
+    def load_session(self, account: str) -> str | None:
+        return None
+
+    def save_session(self, account: str, session: str) -> None:
+        self.inner.save_session(account, session)
 
 
 @dataclass

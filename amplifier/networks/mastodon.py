@@ -40,6 +40,7 @@ from mastodon.errors import (
 from urllib3.exceptions import NewConnectionError
 
 from amplifier.errors import AuthFailed, NetworkError, PostRejected, RateLimited, TransientError
+from amplifier.networks.answers import may_have_landed
 from amplifier.networks.base import (
     AccountInfo,
     HttpSettings,
@@ -307,7 +308,9 @@ class MastodonNetwork:
         if isinstance(exc, MastodonAPIError):
             code, http_reason, server_text = _api_error_parts(exc)
             detail = f"HTTP {code} {http_reason}: {server_text}" if code else str(exc.args[0])
-            if isinstance(exc, MastodonServerError):
+            if isinstance(exc, MastodonServerError) or (code and may_have_landed(code)):
+                # Any 5xx (Cloudflare's 52x too), 408 and 425: not a refusal, so not proof
+                # that nothing was stored.
                 return TransientError(f"{prefix}: {detail}", ambiguous=creates_post, **where)
             if isinstance(exc, MastodonUnauthorizedError) or code == 403:
                 return AuthFailed(f"{prefix}: {detail}", **where)

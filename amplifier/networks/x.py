@@ -13,6 +13,7 @@ tweepy's own OAuth1 handler. Every tweepy/requests exception is translated in
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from amplifier.errors import (
     RateLimited,
     TransientError,
 )
+from amplifier.networks.answers import may_have_landed
 from amplifier.networks.base import (
     AccountInfo,
     HttpSettings,
@@ -138,8 +140,12 @@ def _server_words(response: requests.Response) -> tuple[str, str]:
 
 def _may_have_landed(exc: requests.RequestException) -> bool:
     """False only when the request certainly never reached the server."""
-    if isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError):
+    if isinstance(exc, requests.ConnectTimeout):
         return False
+    if isinstance(exc, requests.exceptions.SSLError):
+        # A refused certificate stops the handshake, before any byte of the request; other TLS
+        # failures (an EOF in the middle of the answer) can come after it was sent.
+        return not _certificate_refused(exc)
     if isinstance(exc, requests.ConnectionError) and exc.args:
         reason = exc.args[0]
         # urllib3 wraps connect failures (refused, DNS, connect timeout) in MaxRetryError;
@@ -147,6 +153,22 @@ def _may_have_landed(exc: requests.RequestException) -> bool:
         if isinstance(reason, MaxRetryError) and isinstance(reason.reason, ConnectTimeoutError):
             return False
     return True  # read timeouts, resets mid-answer, truncated bodies
+
+
+def _certificate_refused(exc: BaseException) -> bool:
+    """Whether a certificate check failed anywhere in the chain requests and urllib3 built."""
+    pending: list[object] = [exc]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return True
+        pending += [*current.args, getattr(current, "reason", None)]
+        pending += [current.__cause__, current.__context__]
+    return False
 
 
 def _raise_for_status(response: requests.Response) -> None:
@@ -373,8 +395,8 @@ class XNetwork:
                 window=window,
                 **where,
             )
-        if status >= 500 or status < 400:
-            # X has created posts behind a 5xx before; say so, the caller decides.
+        if may_have_landed(status):
+            # X has created posts behind a 5xx before; 408/425 ask for a retry: not a refusal.
             return TransientError(message, ambiguous=may_post, **where)
         if status == 403 and "duplicate content" in reason.lower():
             return DuplicatePost(message, **where)

@@ -1,15 +1,19 @@
 """A fake Bluesky PDS on ``FakeServer``, answering the XRPC calls atproto 0.0.73 makes.
 
-Served: ``com.atproto.server.createSession`` / ``refreshSession``, ``com.atproto.repo.
-createRecord`` / ``uploadBlob`` / ``listRecords``, ``app.bsky.actor.getProfile`` (the SDK's login
-calls nothing else). Tokens are HS256 JWTs with a real ``exp``: the SDK decodes the access token
-to decide when to refresh, so ``access_ttl`` under 15 minutes makes it refresh before each call.
+Served: ``com.atproto.server.createSession`` / ``refreshSession`` / ``getSession`` and
+``com.atproto.repo.createRecord`` / ``getRecord`` / ``uploadBlob`` / ``listRecords``: all the
+adapter calls, and nothing of the appview (a bare PDS serves no ``app.bsky`` reads either). The
+profile record (``app.bsky.actor.profile/self``) holds the display name. ``createRecord`` takes
+the client's ``rkey`` (a TID, else ``400 InvalidRequest``) and answers a key already taken as
+the real PDS 0.5.35 does: ``500 InternalServerError``. Tokens are HS256 JWTs with a real
+``exp``: the SDK decodes the access token to decide when to refresh, so ``access_ttl`` under
+15 minutes makes it refresh before each call.
 Errors use the PDS's words: a bad or revoked token is ``400 InvalidToken`` / ``400 ExpiredToken``,
 a bad password ``401 AuthenticationRequired``.
 
-Tests read ``records``, ``blobs``, ``create_session_calls`` and ``refresh_session_calls`` and
-script faults with ``server.add_fault``. Standalone: ``python -m amplifier.testing.fake_bluesky
---port 8040`` prints its base URL and serves until killed.
+Tests read ``records``, ``blobs``, ``create_session_calls``, ``refresh_session_calls`` and
+``get_session_calls`` and script faults with ``server.add_fault``. Standalone: ``python -m
+amplifier.testing.fake_bluesky --port 8040`` prints its base URL and serves until killed.
 """
 
 from __future__ import annotations
@@ -29,9 +33,11 @@ from typing import Any
 
 import regex  # type: ignore[import-untyped,unused-ignore]  # the venv has no stubs for regex
 
+from amplifier.networks.bluesky_keys import is_tid
 from amplifier.testing.fakeserver import FakeServer, Handler, Request, Response
 
 POST_COLLECTION = "app.bsky.feed.post"
+PROFILE_COLLECTION = "app.bsky.actor.profile"
 MAX_BLOB_BYTES = 1_000_000
 MAX_POST_GRAPHEMES = 300
 MAX_POST_BYTES = 3000
@@ -45,6 +51,8 @@ class FakeAccount:
     password: str
     did: str
     display_name: str = ""
+    active: bool = True
+    status: str | None = None  # why it is not active: "takendown", "deactivated" ...
 
 
 @dataclass
@@ -139,6 +147,7 @@ class FakeBluesky:
         self.rate_limits: dict[str, FakeRateLimit] = {}
         self.create_session_calls = 0
         self.refresh_session_calls = 0
+        self.get_session_calls = 0
         self._access_tokens: dict[str, str] = {}  # token -> did
         self._refresh_tokens: dict[str, str] = {}
         self._last_tid = 0
@@ -159,7 +168,7 @@ class FakeBluesky:
             self.records.clear()
             self.blobs.clear()
             self.rate_limits.clear()
-            self.create_session_calls = self.refresh_session_calls = 0
+            self.create_session_calls = self.refresh_session_calls = self.get_session_calls = 0
         self.revoke_sessions()
         with self.server.lock:
             self.server.faults.clear()
@@ -197,10 +206,11 @@ class FakeBluesky:
         routes: list[tuple[str, str, Handler]] = [
             ("POST", "com.atproto.server.createSession", self._create_session),
             ("POST", "com.atproto.server.refreshSession", self._refresh_session),
+            ("GET", "com.atproto.server.getSession", self._get_session),
+            ("GET", "com.atproto.repo.getRecord", self._get_record),
             ("POST", "com.atproto.repo.createRecord", self._create_record),
             ("POST", "com.atproto.repo.uploadBlob", self._upload_blob),
             ("GET", "com.atproto.repo.listRecords", self._list_records),
-            ("GET", "app.bsky.actor.getProfile", self._get_profile),
         ]
         for method, nsid, handler in routes:
             self.server.route(method, f"/xrpc/{nsid}", self._limited(nsid, handler))
@@ -291,6 +301,18 @@ class FakeBluesky:
             self._refresh_tokens.pop((request.header("Authorization") or "")[7:], None)
         return Response(200, self._issue_session(account))
 
+    def _get_session(self, request: Request) -> Response:
+        with self._lock:
+            self.get_session_calls += 1
+        account = self._account_for(request, self._access_tokens)
+        if isinstance(account, Response):
+            return account
+        body: dict[str, Any] = {"did": account.did, "handle": account.handle}
+        body["active"] = account.active
+        if account.status:
+            body["status"] = account.status
+        return Response(200, body)
+
     # -- com.atproto.repo ------------------------------------------------------------------
     def _create_record(self, request: Request) -> Response:
         account = self._account_for(request, self._access_tokens)
@@ -308,8 +330,14 @@ class FakeBluesky:
             if problem:
                 message = f"Invalid {POST_COLLECTION} record: {problem}"
                 return _xrpc_error(400, "InvalidRequest", message)
-        rkey = self._next_rkey()
+        rkey = data.get("rkey") or self._next_rkey()
+        if not isinstance(rkey, str) or not is_tid(rkey):
+            message = f"Invalid record key for {collection}: Invalid TID string (got {rkey!r})"
+            return _xrpc_error(400, "InvalidRequest", message)
         uri = f"at://{account.did}/{collection}/{rkey}"
+        if any(post.uri == uri for post in self.records):
+            # What the real PDS answers: its repository tree refuses a second value at the key.
+            return _xrpc_error(500, "InternalServerError", "Internal Server Error")
         cid = _fake_cid("bafyrei", json.dumps(record, sort_keys=True).encode() + rkey.encode())
         with self._lock:
             self.records.append(FakePost(uri, cid, account.did, record))
@@ -342,6 +370,26 @@ class FakeBluesky:
         blob = {"$type": "blob", "ref": {"$link": cid}, "mimeType": mime, "size": len(request.body)}
         return Response(200, {"blob": blob})
 
+    def _get_record(self, request: Request) -> Response:
+        def param(name: str) -> str:
+            return request.query.get(name, [""])[0]
+
+        account = self._account_by_actor(param("repo"))
+        if account is None:
+            return _xrpc_error(400, "InvalidRequest", f"Could not find repo: {param('repo')}")
+        uri = f"at://{account.did}/{param('collection')}/{param('rkey')}"
+        profile = param("collection") == PROFILE_COLLECTION and param("rkey") == "self"
+        if profile and account.display_name:
+            value = {"$type": PROFILE_COLLECTION, "displayName": account.display_name}
+            return Response(
+                200, {"uri": uri, "cid": _fake_cid("bafyrei", uri.encode()), "value": value}
+            )
+        with self._lock:
+            found = next((post for post in self.records if post.uri == uri), None)
+        if found is None:
+            return _xrpc_error(400, "RecordNotFound", f"Could not locate record: {uri}")
+        return Response(200, {"uri": found.uri, "cid": found.cid, "value": found.value})
+
     def _list_records(self, request: Request) -> Response:
         def param(name: str, default: str = "") -> str:
             return request.query.get(name, [default])[0]
@@ -367,16 +415,6 @@ class FakeBluesky:
         if len(matching) > limit:
             body["cursor"] = page[-1].rkey
         return Response(200, body)
-
-    # -- app.bsky --------------------------------------------------------------------------
-    def _get_profile(self, request: Request) -> Response:
-        actor = request.query.get("actor", [""])[0]
-        account = self._account_by_actor(actor)
-        if account is None:
-            return _xrpc_error(400, "InvalidRequest", "Profile not found")
-        posts = sum(post.repo == account.did for post in self.records)
-        profile = {"did": account.did, "handle": account.handle, "postsCount": posts}
-        return Response(200, {**profile, "displayName": account.display_name})
 
 
 def main(argv: list[str] | None = None) -> None:
