@@ -13,6 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal, Protocol
 
+from amplifier.networks.mastodon_limits import InstanceLimits
+
 NetworkName = Literal["x", "mastodon", "bluesky"]
 NETWORK_NAMES: tuple[NetworkName, ...] = ("x", "mastodon", "bluesky")
 
@@ -82,6 +84,8 @@ class AccountInfo:
     # spent; "refreshed": its tokens were renewed (refreshSession); "new": logged in with the
     # app password (createSession). None where the platform has no sessions.
     session: str | None = None
+    # Mastodon: what the instance accepts (amplifier.networks.mastodon_limits.InstanceLimits).
+    instance_limits: InstanceLimits | None = None
 
 
 class Network(Protocol):

@@ -11,6 +11,10 @@ the Mastodon.py cassettes (Mastodon 4.6), and behaves like the real server where
   else against ``api_limit`` per 5 min; going over answers 429.
 * POST /api/v2/media answers 202 with ``url: null``; GET /api/v1/media/<id> answers 206
   until the ``media_ready_after_polls``-th poll, then 200 with a url.
+* GET /api/v2/instance and /api/v1/instance publish the limits in Mastodon 4's shapes; the
+  settings serve only some versions (``instance_versions``), answer another status
+  (``instance_status``, e.g. a 500 from a server picky about its Host header), a body that is
+  not JSON (``instance_body``) or late (``instance_delay``).
 
 Run standalone: ``python -m amplifier.testing.fake_mastodon --port 8030 --token T``.
 """
@@ -24,6 +28,7 @@ import email.policy
 import html
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -106,8 +111,15 @@ class FakeMastodonSettings:
     username: str = "amplifier_test"
     display_name: str = "Amplifier Test"
     bot: bool = True
-    max_characters: int | None = 500  # None: /api/v2/instance omits configuration.statuses
+    max_characters: int | None = 500  # None: the instance endpoints omit configuration.statuses
     characters_reserved_per_url: int = 23
+    max_media_attachments: int = 4
+    image_size_limit: int = 16 * 1024 * 1024
+    description_limit: int = 1500
+    instance_versions: tuple[str, ...] = ("v2", "v1")  # which instance endpoints exist
+    instance_status: int = 200
+    instance_body: str | None = None  # answered as text/plain instead of the instance JSON
+    instance_delay: float = 0.0  # seconds before the instance endpoints answer
     media_ready_after_polls: int = 2  # 0: uploads are ready at once (200 with a url)
     status_limit: int = 300  # per 3 h, as Mastodon's default
     api_limit: int = 300  # per 5 min
@@ -132,8 +144,9 @@ class FakeMastodon:
         self.server.route("POST", "/api/v2/media", self._post_media)
         self.server.route("GET", "/api/v1/media/", self._get_media, prefix=True)
         self.server.route("GET", "/api/v1/accounts/verify_credentials", self._verify)
-        self.server.route("GET", "/api/v2/instance", self._instance)
-        self.server.route("GET", "/api/v2/instance/", self._instance)
+        for version in ("v1", "v2"):
+            for path in (f"/api/{version}/instance", f"/api/{version}/instance/"):
+                self.server.route("GET", path, self._instance)
 
     def reset(self, **changes: Any) -> FakeMastodon:
         """Forget every post, upload, fault and request; settings become defaults + changes."""
@@ -340,14 +353,33 @@ class FakeMastodon:
             return Response(200, self.account_json(with_source=True), headers)
 
     def _instance(self, request: Request) -> Response:
+        settings = self.settings
+        version = request.path.split("/")[2]
+        if settings.instance_delay:
+            time.sleep(settings.instance_delay)  # a slow server, as the client sees it
+        if version not in settings.instance_versions:
+            return Response(404, {"error": "Record not found"})
+        if settings.instance_status != 200:
+            return Response(settings.instance_status, "Internal Server Error")
+        if settings.instance_body is not None:
+            return Response(200, settings.instance_body)
         configuration: dict[str, Any] = {"urls": {"streaming": None}, "polls": {"max_options": 4}}
-        if self.settings.max_characters is not None:
+        if settings.max_characters is not None:
             configuration["statuses"] = {
-                "max_characters": self.settings.max_characters,
-                "max_media_attachments": 4,
-                "characters_reserved_per_url": self.settings.characters_reserved_per_url,
+                "max_characters": settings.max_characters,
+                "max_media_attachments": settings.max_media_attachments,
+                "characters_reserved_per_url": settings.characters_reserved_per_url,
             }
-        body = {**INSTANCE_CONSTANTS, "domain": self.base_url.split("://", 1)[1]}
+        media: dict[str, Any] = {"supported_mime_types": ["image/jpeg", "image/png", "image/webp"]}
+        media["image_size_limit"] = settings.image_size_limit
+        domain = self.base_url.split("://", 1)[1]
+        if version == "v2":
+            media["description_limit"] = settings.description_limit
+            configuration["media_attachments"] = media
+            body = {**INSTANCE_CONSTANTS, "domain": domain, "configuration": configuration}
+            return Response(200, body)
+        configuration["media_attachments"] = media  # v1: the same fields, a flatter answer
+        body = {"uri": domain, "title": INSTANCE_CONSTANTS["title"], "version": "4.3.0"}
         return Response(200, {**body, "configuration": configuration})
 
     def _authorized(self, request: Request) -> bool:
