@@ -2,8 +2,9 @@
 headers they come with.
 
 Mastodon.py keeps only a JSON body's ``error`` field: a server answering in plain text or HTML
-(Takahē answers a bad token with ``400 Invalid Bearer token``) leaves it empty. The raw answer,
-kept by a ``requests`` response hook, gives the server's own words back (``answers``).
+(Takahē answers a bad token with ``400 Invalid Bearer token``) leaves it empty, and a 404 gets
+Mastodon.py's own "Endpoint not found.". The raw answer, kept by a ``requests`` response hook,
+gives the server's own words back (``answers``).
 
 What a call does decides what its failures mean (``Kind``): "write" posts the status (a lost
 or unusable answer may hide a stored status: ambiguous), "content" uploads what the post is
@@ -132,8 +133,12 @@ class MastodonErrors:
         if not isinstance(exc, MastodonAPIError):
             return TransientError(f"{prefix}: {type(exc).__name__}", ambiguous=write, **where)
         code, http_reason, words = _api_error_parts(exc)
-        if not words and response is not None:  # the SDK kept only JSON "error" fields
-            words = server_words(response.content, header(response.headers, "content-type"))
+        if response is not None and code is not None:
+            # The raw answer says more: Mastodon.py keeps only a JSON "error" field, and puts
+            # its own "Endpoint not found." on a 404 that said something else.
+            words = server_words(response.content, header(response.headers, "content-type")) or (
+                words
+            )
         words = scrub(words, self.secrets)
         if code is None:
             # A 2xx whose body is not JSON (Mastodon.py's own message repeats the whole body).
