@@ -177,7 +177,9 @@ def test_status_arrives_with_hashtags_link_language_and_visibility(
     text = f"Las familias deben estar juntas {marker} #FamiliesBelongTogether #Asylum {link}"
     net = adapter(server)
 
-    assert net.instance_limits() == (500, 23)  # read from the server's /api/v2/instance
+    limits = net.instance_limits()  # read from the server's own /api/v2/instance
+    assert (limits.max_characters, limits.characters_reserved_per_url) == (500, 23)
+    assert (limits.source, limits.max_media_attachments) == ("v2", 4)
     receipt = net.publish(post(text, language="es"))
 
     [status] = server.statuses_containing(marker)
