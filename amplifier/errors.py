@@ -11,11 +11,14 @@
         ├── RateLimited        the platform said "not now"; .retry_at and .window say until when
         ├── DuplicatePost      the platform already holds this text (X's duplicate-content 403)
         ├── PostRejected       a 4xx about the content itself; .reason is the server's words
-        └── AuthFailed         401/403 about the account: token revoked, account suspended
+        ├── AuthFailed         401/403 about the account: token revoked, account suspended
+        └── AccountUnreadable  a read (verify, a look-up) got a 4xx that is neither about the
+                               credentials nor about a post: wrong address, picky server
 
 Library exceptions (tweepy, Mastodon.py, atproto, requests, httpx) are translated into
 these in one place per adapter, so nothing above ``amplifier.networks`` knows an SDK.
-Messages never contain a secret: adapters build them from status codes and server text.
+Messages never contain a secret: adapters build them from status codes and server text
+(trimmed and bounded, see ``amplifier.networks.answers``), with any secret scrubbed out.
 """
 
 from __future__ import annotations
@@ -127,3 +130,10 @@ class PostRejected(NetworkError):
 
 class AuthFailed(NetworkError):
     """The account's credentials were refused: revoked token, wrong app password, suspension."""
+
+
+class AccountUnreadable(NetworkError):
+    """A read-only request about the account failed with a definite 4xx that is neither about
+    the credentials (AuthFailed) nor about a post (PostRejected): for example a 404 because the
+    configured address is not the platform's API, or a 400 from a server that does not serve
+    the call. Nothing was posted; the message carries the server's own words."""

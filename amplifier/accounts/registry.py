@@ -13,6 +13,7 @@ from collections.abc import Callable
 from amplifier.config import Account, AccountSecrets, Settings, resolve_secrets
 from amplifier.networks.base import HttpSettings, MemorySessionStore, Network, SessionStore
 from amplifier.networks.dryrun import DryRunNetwork
+from amplifier.networks.mastodon_limits import InstanceLimitsCache
 from amplifier.store import SealedSessions, Store
 
 NetworkFactory = Callable[[Account], Network]
@@ -23,11 +24,15 @@ def build_network(
     secrets: AccountSecrets | None,
     *,
     sessions: SessionStore,
+    limits_cache: InstanceLimitsCache | None = None,
     http: HttpSettings | None = None,
     dry_run: bool = False,
     write: Callable[[str], None] = print,
 ) -> Network:
-    """The adapter that publishes for ``account``: real when it has secrets, else dry-run."""
+    """The adapter that publishes for ``account``: real when it has secrets, else dry-run.
+
+    ``sessions`` keeps a Bluesky account's session, ``limits_cache`` a Mastodon instance's
+    limits (in memory when None), both between runs."""
     http = http or HttpSettings()
     if dry_run or secrets is None:
         handle = account.handle or account.name
@@ -55,6 +60,7 @@ def build_network(
             access_token=secrets.get("access_token"),
             visibility=account.visibility,
             http=http,
+            limits_cache=limits_cache,
         )
     from amplifier.networks.bluesky import BlueskyNetwork
 

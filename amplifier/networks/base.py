@@ -2,7 +2,7 @@
 
 An adapter does I/O only: it sends one rendered post and reports what happened, as a
 ``Receipt`` or as one of the ``amplifier.errors.NetworkError`` subclasses. Policy
-(retries, claims, rate-limit budgets) lives above it, in ``amplifier.retry`` and the worker.
+(retries, claims, rate-limit budgets) lives above it, in ``amplifier.delivery`` and the worker.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Literal, Protocol
+
+from amplifier.networks.mastodon_limits import InstanceLimits
 
 NetworkName = Literal["x", "mastodon", "bluesky"]
 NETWORK_NAMES: tuple[NetworkName, ...] = ("x", "mastodon", "bluesky")
@@ -27,7 +29,12 @@ class MediaItem:
 
 @dataclass(frozen=True)
 class OutgoingPost:
-    """Everything an adapter needs to publish one post; already rendered and length-checked."""
+    """Everything an adapter needs to publish one post; already rendered and length-checked.
+
+    ``idempotency_key`` and ``due_at`` (when the delivery was due) are the same for every
+    attempt of one delivery, across retries and restarts: Mastodon sends the key as
+    Idempotency-Key, Bluesky derives the post's record key from both (``bluesky_keys``).
+    """
 
     account: str
     text: str
@@ -36,6 +43,7 @@ class OutgoingPost:
     link: str | None = None
     media: tuple[MediaItem, ...] = ()
     content_warning: str | None = None
+    due_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,12 @@ class AccountInfo:
     url: str | None = None
     is_bot: bool | None = None  # Mastodon's bot flag; None where the platform has none
     notes: tuple[str, ...] = ()  # reminders for the organizer, e.g. X's "Automated" label
+    # Bluesky: how the check got its session. "stored": the stored one was accepted, no login
+    # spent; "refreshed": its tokens were renewed (refreshSession); "new": logged in with the
+    # app password (createSession). None where the platform has no sessions.
+    session: str | None = None
+    # Mastodon: what the instance accepts (amplifier.networks.mastodon_limits.InstanceLimits).
+    instance_limits: InstanceLimits | None = None
 
 
 class Network(Protocol):
@@ -95,6 +109,20 @@ class SessionStore(Protocol):
     def load_session(self, account: str) -> str | None: ...
 
     def save_session(self, account: str, session: str) -> None: ...
+
+
+@dataclass
+class FreshLoginSessions:
+    """A SessionStore that hides what ``inner`` holds, so the adapter logs in afresh, and
+    stores the new session in ``inner`` (``accounts verify`` with a fresh login)."""
+
+    inner: SessionStore
+
+    def load_session(self, account: str) -> str | None:
+        return None
+
+    def save_session(self, account: str, session: str) -> None:
+        self.inner.save_session(account, session)
 
 
 @dataclass

@@ -6,8 +6,16 @@
   import it (``login(session_string=...)`` sends nothing). The SDK refreshes only proactively,
   when the access JWT expires within 15 minutes, and never retries a refused token: on
   ``ExpiredToken`` / ``InvalidToken`` we log in with the app password once and repeat the call.
-* Errors: translated in ``_translated_errors`` only. The SDK wraps httpx timeouts and
-  ``httpx.NetworkError`` (cause in ``__cause__``) but lets ``RemoteProtocolError`` through raw.
+* Errors: translated in ``bluesky_errors`` only. The SDK wraps httpx timeouts and
+  ``httpx.NetworkError`` (cause in ``__cause__``) but lets ``RemoteProtocolError`` through raw,
+  and keeps a body that is not XRPC JSON as bytes: its words are recovered from there.
+* Exactly once: the post's record key is derived from the delivery (``bluesky_keys``), so a
+  repeated ``createRecord`` cannot add a second post; the PDS (0.5.35) answers it with
+  ``500 InternalServerError``. After any answer that is not a definite refusal (every 5xx, a
+  lost or cut answer, a timeout) the adapter reads that key back (``getRecord``): a record there
+  is the post, and its receipt is returned; otherwise the failure stays ambiguous.
+* verify() checks the stored session with ``getSession`` (no login spent while it is valid) and
+  reads the profile record from the PDS itself, which works without an appview.
 * Content warnings are not sent: self-labels are a fixed set (porn, nudity, graphic-media ...),
   not free text. No link cards either: links are facets.
 """
@@ -17,9 +25,8 @@ from __future__ import annotations
 import logging
 import mimetypes
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -29,48 +36,56 @@ from atproto_client import exceptions as sdk_errors
 from atproto_client.client.session import Session, SessionEvent
 from atproto_client.models.utils import get_response_model
 from atproto_client.request import Request
-from atproto_client.utils.facet_detection import detect_facets
 
-from amplifier.errors import AuthFailed, NetworkError, PostRejected, RateLimited, TransientError
+from amplifier.errors import (
+    AccountUnreadable,
+    AuthFailed,
+    NetworkError,
+    TransientError,
+)
 from amplifier.networks.base import (
     AccountInfo,
     HttpSettings,
     MediaItem,
     NetworkName,
     OutgoingPost,
-    RateLimitWindow,
     Receipt,
     SessionStore,
-    header,
 )
+from amplifier.networks.bluesky_errors import TOKEN_ERRORS, BlueskyErrors, Kind
+from amplifier.networks.bluesky_keys import record_key
+from amplifier.networks.bluesky_xrpc import (
+    facets_for,
+    get_record,
+    parse_time,
+    rate_limit_windows,
+    timestamp,
+    upload_images,
+    usable_session,
+    window_name,
+    xrpc_error,
+)
+
+__all__ = ["BlueskyNetwork", "facets_for", "rate_limit_windows", "window_name"]
 
 logger = logging.getLogger(__name__)
 
 POST_COLLECTION = "app.bsky.feed.post"
 MAX_IMAGE_BYTES = 1_000_000  # the app's 976.56 KB limit for images
 MAX_IMAGES = 4
-DEFAULT_RATE_LIMIT_PAUSE = timedelta(minutes=5)
-_TOKEN_ERRORS = frozenset({"ExpiredToken", "InvalidToken"})  # a fresh login cures these
-_ACCOUNT_ERRORS = frozenset(  # 400s about the account, not the post
-    {"AccountTakedown", "AccountDeactivated", "AuthFactorTokenRequired", "AuthenticationRequired"}
-)
-_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+PROFILE_COLLECTION = "app.bsky.actor.profile"
+_REMEMBERED_KEYS = 256  # first-attempt times kept for posts that carry no due time
 
 T = TypeVar("T")
+_SESSION_ORIGINS = {
+    SessionEvent.IMPORT: "stored",
+    SessionEvent.REFRESH: "refreshed",
+    SessionEvent.CREATE: "new",
+}
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def facets_for(text: str) -> list[Any]:
-    """Link and #tag facets (``models.AppBskyRichtextFacet.Main``) with UTF-8 byte offsets.
-
-    atproto's ``detect_facets`` is a port of the official TypeScript detector, makes no request
-    and counts bytes, not code points. Mentions are left out: they need a handle lookup, and a
-    campaign bot should not @mention anyway. ``$CASHTAGS`` come out as tags, as in the app.
-    """
-    return list(detect_facets(text))
 
 
 class BlueskyNetwork:
@@ -99,36 +114,39 @@ class BlueskyNetwork:
         self._http = http
         self._clock = clock
         self._where = {"account": account, "network": "bluesky"}  # for every error raised
+        self._errors = BlueskyErrors(account, clock, self._secrets)
         self._client: Any = None  # built on first use
         self._did: str | None = None
         self._session_string = ""
         # Counts password logins, so callers refused together log in only once between them.
         self._login_generation = 0
         self._login_lock = threading.RLock()
+        self._session_origin: str | None = None  # "stored", "refreshed" or "new"
+        self._first_attempt: dict[str, datetime] = {}
 
     # -- the Network protocol ----------------------------------------------------------------
     def publish(self, post: OutgoingPost) -> Receipt:
-        """Upload the images, then create the post record. Never sleeps on a rate limit."""
+        """Upload the images, then create the post record under the delivery's own record key.
+
+        Never sleeps on a rate limit. After an answer that is not a definite refusal the record
+        key is read back: if the post is there, its receipt is returned."""
         images = [self._read_image(item) for item in post.media]  # before any request
         if len(images) > MAX_IMAGES:
-            raise self._rejected(f"Bluesky takes at most {MAX_IMAGES} images per post")
+            raise self._errors.rejected(f"Bluesky takes at most {MAX_IMAGES} images per post")
         fields: dict[str, Any] = {  # post.content_warning has no Bluesky equivalent
-            "created_at": _timestamp(self._clock()),
+            "created_at": timestamp(self._clock()),
             "text": post.text,
             "facets": facets_for(post.text) or None,
             "langs": [post.language] if post.language else None,
         }
-        with self._translated_errors("createRecord", write=False):
-            models.AppBskyFeedPost.Record(**fields)  # the lexicon's checks, before any upload
+        self._record(fields)  # the lexicon's checks, before any upload
         embed = None
         if images:
-            embed = self._run("uploadBlob", lambda client: _upload(client, images), write=False)
+            embed = self._run("uploadBlob", lambda c: upload_images(c, images), kind="content")
+        rkey = self._record_key(post)
 
         def create(client: Any) -> Receipt:
-            record = models.AppBskyFeedPost.Record(**fields, embed=embed)
-            data = models.ComAtprotoRepoCreateRecord.Data(
-                repo=self._did, collection=POST_COLLECTION, record=record
-            )
+            data = self._create_data(fields, embed, rkey)
             # Raw invoke rather than send_post: the answer's ratelimit-* headers go in the receipt.
             response = client.invoke_procedure(
                 "com.atproto.repo.createRecord", data=data, input_encoding="application/json"
@@ -136,26 +154,44 @@ class BlueskyNetwork:
             uri = str(get_response_model(response, models.ComAtprotoRepoCreateRecord.Response).uri)
             return Receipt(uri, self._post_url(uri), rate_limit_windows(response.headers))
 
-        receipt = self._run("createRecord", create, write=True)
+        try:
+            receipt = self._run("createRecord", create, kind="write")
+        except TransientError as failure:
+            if not failure.ambiguous:
+                raise
+            found = self._landed(rkey, post.text)
+            if found is None:
+                raise
+            logger.info("bluesky account %s: %s landed after all (%s)", self.account, rkey, failure)
+            return found
         logger.info("bluesky account %s: posted %s", self.account, receipt.remote_id)
         return receipt
 
     def verify(self) -> AccountInfo:
-        """Read the account's own profile (app.bsky.actor.getProfile); posts nothing."""
+        """Check the session with getSession, then read the profile record; posts nothing.
 
-        def read_profile(client: Any) -> AccountInfo:
-            params = models.AppBskyActorGetProfile.Params(actor=self._did)
-            profile = client.app.bsky.actor.get_profile(params)
-            return AccountInfo(
-                network=self.network,
-                account=self.account,
-                handle=str(profile.handle),
-                display_name=str(profile.display_name or ""),
-                url=f"https://bsky.app/profile/{profile.handle}",
-                notes=("Bluesky has no bot flag: say in the profile bio who runs this account.",),
-            )
+        A stored session the PDS accepts is used as it is: no createSession is spent (30 per
+        5 minutes, 300 per day). A missing or refused one costs one login with the app password.
+        """
 
-        return self._run("getProfile", read_profile, write=False)
+        def read_session(client: Any) -> Any:
+            return client.com.atproto.server.get_session()
+
+        session = self._run("getSession", read_session, kind="read")
+        if session.active is False:
+            status = session.status or "no reason given"
+            message = f"bluesky getSession: the account is not active ({status})"
+            raise AuthFailed(message, **self._where)
+        handle = str(session.handle)
+        return AccountInfo(
+            network=self.network,
+            account=self.account,
+            handle=handle,
+            display_name=self._display_name(),
+            url=f"https://bsky.app/profile/{handle}",
+            notes=("Bluesky has no bot flag: say in the profile bio who runs this account.",),
+            session=self._session_origin,
+        )
 
     def find_existing(self, text: str, since: datetime) -> Receipt | None:
         """The newest of the account's own posts with exactly this text, created since ``since``.
@@ -177,7 +213,7 @@ class BlueskyNetwork:
                 records = content.get("records") or []
                 for record in records:
                     value = record.get("value") or {}
-                    created_at = _parse_time(value.get("createdAt"))
+                    created_at = parse_time(value.get("createdAt"))
                     if created_at is not None and created_at < since:
                         return None
                     uri = str(record.get("uri") or "")
@@ -188,31 +224,90 @@ class BlueskyNetwork:
                     return None
             return None
 
-        return self._run("listRecords", search, write=False)
+        return self._run("listRecords", search, kind="read")
 
     def close(self) -> None:
         """Close the HTTP connection pool."""
         if self._client is not None:
             self._client.request.close()
 
+    # -- the record, its key, and reading it back -----------------------------------------
+    def _record(self, fields: dict[str, Any], embed: Any = None) -> Any:
+        """The post record; the SDK's lexicon checks refuse it before anything is sent."""
+        try:
+            return models.AppBskyFeedPost.Record(**fields, embed=embed)
+        except pydantic.ValidationError as exc:
+            reason = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise self._errors.rejected(f"bluesky createRecord: invalid post: {reason}") from exc
+
+    def _create_data(self, fields: dict[str, Any], embed: Any, rkey: str) -> Any:
+        record = self._record(fields, embed)
+        return models.ComAtprotoRepoCreateRecord.Data(
+            repo=self._did, collection=POST_COLLECTION, record=record, rkey=rkey
+        )
+
+    def _record_key(self, post: OutgoingPost) -> str:
+        """The delivery's record key. Without a due time the first attempt's time stands in,
+        which keeps retries in this process on one key (not retries after a restart)."""
+        due_at = post.due_at
+        if due_at is None:
+            due_at = self._first_attempt.setdefault(post.idempotency_key, self._clock())
+            while len(self._first_attempt) > _REMEMBERED_KEYS:
+                del self._first_attempt[next(iter(self._first_attempt))]
+        return record_key(post.idempotency_key, due_at)
+
+    def _landed(self, rkey: str, text: str) -> Receipt | None:
+        """The receipt of the post at ``rkey`` if it is there; None if it is not, or if even
+        this read fails (the caller's failure then stands, ambiguous)."""
+
+        def read(client: Any) -> dict[str, Any]:
+            return get_record(client, self._did, POST_COLLECTION, rkey)
+
+        try:
+            found = self._run("getRecord", read, kind="read")
+        except NetworkError as exc:  # RecordNotFound (a 400) included
+            logger.info("bluesky account %s: %s not found (%s)", self.account, rkey, exc)
+            return None
+        uri = str(found.get("uri") or "")
+        value = found.get("value") or {}
+        if not uri:
+            return None
+        if value.get("text") != text:  # the key is ours alone; another text means a collision
+            raise self._errors.rejected(
+                f"bluesky createRecord: {uri} holds another post; nothing sent"
+            )
+        return Receipt(uri, self._post_url(uri))
+
+    def _display_name(self) -> str:
+        """displayName of the profile record, read from the PDS ("" when there is none)."""
+
+        def read(client: Any) -> dict[str, Any]:
+            return get_record(client, self._did, PROFILE_COLLECTION, "self")
+
+        try:
+            value = self._run("getRecord", read, kind="read").get("value") or {}
+        except AccountUnreadable:  # RecordNotFound: the account never set a profile
+            return ""
+        return str(value.get("displayName") or "") if isinstance(value, dict) else ""
+
     # -- sessions ----------------------------------------------------------------------------
-    def _run(self, action: str, call: Callable[[Any], T], *, write: bool) -> T:
+    def _run(self, action: str, call: Callable[[Any], T], *, kind: Kind) -> T:
         """Call the PDS with a logged-in client; one password login if the session is refused."""
-        with self._translated_errors("createSession", write=False):  # a login never posts
+        with self._errors.translated("createSession", kind="login"):  # a login never posts
             client, generation, fresh_login = self._ready_client()
-        with self._translated_errors(action, write=write):
+        with self._errors.translated(action, kind=kind):
             try:
                 return call(client)
             except (sdk_errors.UnauthorizedError, sdk_errors.BadRequestError) as exc:
-                refused = _xrpc_error(exc)[0]
-                if fresh_login or refused not in _TOKEN_ERRORS:
+                refused = xrpc_error(exc)[0]
+                if fresh_login or refused not in TOKEN_ERRORS:
                     raise
         # The PDS refused the token before acting on the call, so repeating it is safe.
-        with self._translated_errors("createSession", write=False), self._login_lock:
+        with self._errors.translated("createSession", kind="login"), self._login_lock:
             if generation == self._login_generation:  # nobody logged in meanwhile
                 logger.info("bluesky account %s: session refused (%s)", self.account, refused)
                 self._password_login(client)
-        with self._translated_errors(action, write=write):
+        with self._errors.translated(action, kind=kind):
             return call(client)
         raise AssertionError("unreachable: _translated_errors never swallows an exception")
 
@@ -226,7 +321,7 @@ class BlueskyNetwork:
                 self._client = Client(base_url=self._service_url, request=Request(timeout=timeout))
                 self._client.on_session_change(self._on_session_change)
                 stored = self._sessions.load_session(self.account)
-                if stored and _usable_session(stored):
+                if stored and usable_session(stored):
                     self._client.login(session_string=stored, fetch_bsky_profile=False)
                     logger.info("bluesky account %s: reusing the stored session", self.account)
             if self._session_string:  # imported, or logged in earlier
@@ -242,8 +337,13 @@ class BlueskyNetwork:
     def _on_session_change(self, event: SessionEvent, session: Session) -> None:
         self._did = session.did
         self._session_string = session.export()
+        self._session_origin = _SESSION_ORIGINS.get(event, self._session_origin)
         if event in (SessionEvent.CREATE, SessionEvent.REFRESH):
             self._sessions.save_session(self.account, self._session_string)
+
+    def _secrets(self) -> list[str]:
+        """What no message may show: the app password and the session's two tokens."""
+        return [self._app_password, *self._session_string.split(":::")[2:4]]
 
     def _post_url(self, uri: str) -> str:
         handle = Session.decode(self._session_string).handle if self._session_string else ""
@@ -251,148 +351,13 @@ class BlueskyNetwork:
 
     def _read_image(self, item: MediaItem) -> tuple[bytes, str, str]:
         if not item.path.is_file():
-            raise self._rejected(f"image not found: {item.path}")
+            raise self._errors.rejected(f"image not found: {item.path}")
         size = item.path.stat().st_size
         if size > MAX_IMAGE_BYTES:
-            raise self._rejected(f"image {item.path.name}: {size} bytes, over {MAX_IMAGE_BYTES}")
+            raise self._errors.rejected(
+                f"image {item.path.name}: {size} bytes, over {MAX_IMAGE_BYTES}"
+            )
         mime_type = mimetypes.guess_type(item.path.name)[0] or ""
         if not mime_type.startswith("image/"):
-            raise self._rejected(f"{item.path.name} is not an image Bluesky can show")
+            raise self._errors.rejected(f"{item.path.name} is not an image Bluesky can show")
         return item.path.read_bytes(), mime_type, item.alt
-
-    # -- error translation, the one place ----------------------------------------------------
-    @contextmanager
-    def _translated_errors(self, action: str, *, write: bool) -> Iterator[None]:
-        """Turn atproto, httpx and pydantic exceptions into amplifier's NetworkError tree.
-
-        ``write`` marks the call creating the post: only there can a lost answer be ambiguous."""
-        where = self._where
-        try:
-            yield
-        except NetworkError:
-            raise
-        except pydantic.ValidationError as exc:  # the SDK's lexicon checks on our record
-            reason = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise self._rejected(f"bluesky {action}: invalid post: {reason}") from exc
-        except sdk_errors.RateLimitExceededError as exc:
-            raise self._rate_limited(action, exc) from exc
-        except sdk_errors.RequestErrorBase as exc:
-            if exc.response is None:  # a transport failure the SDK wrapped; the cause says which
-                raise self._transient(action, exc.__cause__ or exc, write=write) from exc
-            status = int(exc.response.status_code)
-            error, server_message = _xrpc_error(exc)
-            # "from None" below: the SDK's own message repeats the unscrubbed server text.
-            words = self._scrub(f"{error}: {server_message}".strip(": "))
-            message = f"bluesky {action}: HTTP {status} {words}".rstrip()
-            if status in (401, 403) or error in _TOKEN_ERRORS | _ACCOUNT_ERRORS:
-                raise AuthFailed(message, **where) from None
-            if status >= 500 or status in (408, 409):
-                ambiguous = write and status in (502, 504)  # a gateway may hide a landed write
-                raise TransientError(message, ambiguous=ambiguous, **where) from None
-            raise PostRejected(message, reason=words, **where) from None
-        except httpx.TransportError as exc:
-            raise self._transient(action, exc, write=write) from exc
-        except sdk_errors.AtProtocolError as exc:  # e.g. a 2xx body that does not parse
-            message = f"bluesky {action}: unexpected answer ({type(exc).__name__})"
-            raise TransientError(message, ambiguous=write, **where) from exc
-
-    def _transient(self, action: str, cause: BaseException, *, write: bool) -> TransientError:
-        message = self._scrub(f"bluesky {action}: {type(cause).__name__}: {cause}")
-        ambiguous = write and not isinstance(cause, _NEVER_SENT)
-        return TransientError(message, ambiguous=ambiguous, **self._where)
-
-    def _rate_limited(self, action: str, exc: Any) -> RateLimited:
-        now = self._clock()
-        headers: Mapping[str, str] = exc.response.headers if exc.response is not None else {}
-        windows = rate_limit_windows(headers)
-        if windows and windows[0].reset_at is not None:
-            retry_at = max(windows[0].reset_at, now)
-        elif exc.retry_after is not None:
-            retry_at = now + timedelta(seconds=float(exc.retry_after))
-        else:
-            retry_at = now + DEFAULT_RATE_LIMIT_PAUSE
-        window = windows[0].window if windows else "unknown"
-        message = f"bluesky {action}: rate limited ({window}) until {retry_at.isoformat()}"
-        return RateLimited(message, retry_at=retry_at, window=window, **self._where)
-
-    def _rejected(self, message: str) -> PostRejected:
-        return PostRejected(message, reason=message, **self._where)
-
-    def _scrub(self, message: str) -> str:
-        """Belt and braces: server text should never echo a secret, but make sure."""
-        for secret in [self._app_password, *self._session_string.split(":::")[2:4]]:
-            if secret:
-                message = message.replace(secret, "[redacted]")
-        return message
-
-
-def rate_limit_windows(headers: Mapping[str, str]) -> tuple[RateLimitWindow, ...]:
-    """The ratelimit-* headers of a PDS answer as one RateLimitWindow (none if absent)."""
-    names = ("limit", "remaining", "reset")
-    limit, remaining, reset = (_int_or_none(header(headers, f"ratelimit-{n}")) for n in names)
-    if limit is None and remaining is None and reset is None:
-        return ()
-    reset_at = datetime.fromtimestamp(reset, tz=UTC) if reset is not None else None
-    window = window_name(header(headers, "ratelimit-policy"))
-    return (RateLimitWindow(window, limit, remaining, reset_at),)
-
-
-def window_name(policy: str | None) -> str:
-    """Window name of a ratelimit-policy: "5000;w=3600" -> "1h", "30;w=300" -> "5m"."""
-    for part in (policy or "").split(",")[0].split(";")[1:]:
-        key, _, value = part.strip().partition("=")
-        if key == "w" and value.isdigit() and int(value) > 0:
-            seconds = int(value)
-            if seconds % 3600 == 0:
-                return f"{seconds // 3600}h"
-            return f"{seconds // 60}m" if seconds % 60 == 0 else f"{seconds}s"
-    return "unknown"
-
-
-def _upload(client: Any, images: list[tuple[bytes, str, str]]) -> Any:
-    """uploadBlob each image, then the app.bsky.embed.images embed that carries the alt texts."""
-    embedded = []
-    for data, mime_type, alt in images:
-        # Raw invoke: the SDK's upload_blob hands the bytes to httpx as data= (deprecated there).
-        response = client.invoke_procedure(
-            "com.atproto.repo.uploadBlob", content=data, headers={"Content-Type": mime_type}
-        )
-        blob = get_response_model(response, models.ComAtprotoRepoUploadBlob.Response).blob
-        embedded.append(models.AppBskyEmbedImages.Image(alt=alt, image=blob))
-    return models.AppBskyEmbedImages.Main(images=embedded)
-
-
-def _usable_session(session_string: str) -> bool:
-    """Whether a stored session string can be imported (the SDK would choke on it otherwise)."""
-    try:
-        session = Session.decode(session_string)
-        return bool(session.refresh_jwt) and session.access_jwt_payload.exp is not None
-    except Exception:  # any decoding failure means: log in afresh
-        logger.warning("stored bluesky session is unreadable; logging in instead")
-        return False
-
-
-def _xrpc_error(exc: Any) -> tuple[str, str]:
-    """The XRPC error name and message of an SDK exception ("" where absent)."""
-    content = getattr(exc.response, "content", None)
-    return str(getattr(content, "error", "") or ""), str(getattr(content, "message", "") or "")
-
-
-def _timestamp(moment: datetime) -> str:
-    """createdAt as the official clients write it: UTC, milliseconds, "Z"."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _parse_time(value: object) -> datetime | None:
-    try:
-        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed and parsed.tzinfo is None else parsed

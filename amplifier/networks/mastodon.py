@@ -9,52 +9,60 @@ Choices forced by the library (see /work/shared/PLATFORMS.md):
 * Media processing is awaited by our own bounded polling; ``synchronous=True`` never gives up.
 * Rate-limit headers are read from the raw response through a ``requests`` response hook,
   because Mastodon.py re-bases ``ratelimit_reset`` on the real wall clock and drops it when
-  it looks past, which an injected clock cannot follow.
+  it looks past, which an injected clock cannot follow. The same raw answer gives back the
+  server's words when Mastodon.py drops a body that is not JSON (``mastodon_errors``).
+* The instance's own limits (``instance_limits``) come from /api/v2/instance, then
+  /api/v1/instance, with a short timeout, through an ``InstanceLimitsCache``; any failure there
+  means "use the defaults", never a failed post (``mastodon_limits``).
 """
 
 from __future__ import annotations
 
 import logging
+import mimetypes
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from mastodon import Mastodon
-from mastodon.errors import (
-    MastodonAPIError,
-    MastodonError,
-    MastodonIllegalArgumentError,
-    MastodonIOError,
-    MastodonNetworkError,
-    MastodonNotFoundError,
-    MastodonRatelimitError,
-    MastodonReadTimeout,
-    MastodonServerError,
-    MastodonUnauthorizedError,
-    MastodonVersionError,
-)
-from urllib3.exceptions import NewConnectionError
+from mastodon.errors import MastodonError
 
-from amplifier.errors import AuthFailed, NetworkError, PostRejected, RateLimited, TransientError
+from amplifier.errors import PostRejected, TransientError
 from amplifier.networks.base import (
     AccountInfo,
     HttpSettings,
     MediaItem,
     NetworkName,
     OutgoingPost,
-    RateLimitWindow,
     Receipt,
-    header,
 )
+from amplifier.networks.mastodon_errors import (
+    Kind,
+    MastodonErrors,
+    parse_reset,
+    rate_limits_of,
+    window_name,
+)
+from amplifier.networks.mastodon_limits import (
+    InstanceLimits,
+    InstanceLimitsCache,
+    MemoryInstanceLimitsCache,
+    instance_key,
+    limits_from_answer,
+    merged,
+)
+
+__all__ = ["BOT_NOTE", "MastodonNetwork", "parse_reset", "window_name"]
 
 log = logging.getLogger(__name__)
 
 VISIBILITIES = ("public", "unlisted", "private", "direct")
-DEFAULT_LIMITS = (500, 23)  # Mastodon's stock max_characters and characters_reserved_per_url
+LIMITS_TIMEOUT = 5.0  # seconds, at most, for each instance endpoint: limits never hold a post up
 BOT_NOTE = (
     "This Mastodon account is not marked as a bot: tick 'This is an automated account' in "
     "Preferences > Profile so people know it posts automatically."
@@ -65,44 +73,6 @@ MEDIA_POLL_INTERVALS = (0.5, 1.0, 2.0, 4.0, 5.0)
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def parse_reset(value: str | None) -> datetime | None:
-    """x-ratelimit-reset: ISO-8601 on Mastodon, epoch seconds on some other servers."""
-    if not value:
-        return None
-    try:
-        if value.strip().isdigit():
-            return datetime.fromtimestamp(int(value), UTC)
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def window_name(reset_at: datetime | None, now: datetime) -> str:
-    """Name the counter a set of headers describes, from how far away its reset is.
-
-    Mastodon sends one set of x-ratelimit-* headers: the general API limit (300 per 5 min,
-    per account and IP), or on POST /api/v1/statuses the per-account statuses limit
-    (300 per 3 h) when that one is tighter, or on media uploads 30 per 30 min. The limits
-    look alike, so only the distance to the reset tells them apart.
-    """
-    if reset_at is None:
-        return "5m"
-    ahead = reset_at - now
-    if ahead <= timedelta(minutes=5, seconds=30):
-        return "5m"
-    if ahead <= timedelta(minutes=30, seconds=30):
-        return "30m"
-    return "3h"
 
 
 class MastodonNetwork:
@@ -121,6 +91,7 @@ class MastodonNetwork:
         http: HttpSettings = HttpSettings(),  # noqa: B008 - frozen dataclass, safe to share
         clock: Callable[[], datetime] = _utc_now,
         sleep: Callable[[float], None] = time.sleep,
+        limits_cache: InstanceLimitsCache | None = None,
     ) -> None:
         if visibility not in VISIBILITIES:
             raise ValueError(f"visibility must be one of {VISIBILITIES}, not {visibility!r}")
@@ -130,10 +101,13 @@ class MastodonNetwork:
         self.http = http
         self._clock = clock
         self._sleep = sleep
-        self._limits: tuple[int, int] | None = None
+        self._token = access_token
+        self._limits: InstanceLimits | None = None
+        self._limits_cache = limits_cache or MemoryInstanceLimitsCache()
+        self._errors = MastodonErrors(account, clock, (access_token,))
         self._last_response: requests.Response | None = None
-        session = requests.Session()
-        session.hooks["response"].append(self._remember_response)
+        self._session = requests.Session()
+        self._session.hooks["response"].append(self._remember_response)
         self._client = Mastodon(
             access_token=access_token,
             api_base_url=self.instance_url,
@@ -142,17 +116,19 @@ class MastodonNetwork:
             request_timeout=(http.connect_timeout, http.read_timeout),  # type: ignore[arg-type]
             mastodon_version=mastodon_version,
             version_check_mode="created",
-            session=session,
+            session=self._session,
             user_agent="amplifier (Mastodon.py)",
         )
 
     # -- public API ---------------------------------------------------------------------
     def publish(self, post: OutgoingPost) -> Receipt:
         """Upload the images, wait for them, then post one status with the idempotency key."""
+        if post.media:
+            self._check_media(post.media, self.instance_limits())  # before any upload
         media_ids = [self._upload(item) for item in post.media]
         # Idempotency-Key: the server returns the first status for the same key for 1 h,
         # so a retry after an ambiguous failure cannot post twice within that hour.
-        with self._sdk_errors("posting status", creates_post=True):
+        with self._sdk_errors("posting status", kind="write"):
             status = self._client.status_post(
                 status=post.text,
                 idempotency_key=post.idempotency_key,
@@ -167,12 +143,13 @@ class MastodonNetwork:
         return Receipt(
             remote_id=remote_id,
             url=str(url) if url else None,
-            rate_limits=self._rate_limits_seen(),
+            rate_limits=rate_limits_of(self._last_response, self._clock()),
         )
 
     def verify(self) -> AccountInfo:
-        """Read the account behind the token (GET verify_credentials); posts nothing."""
-        with self._sdk_errors("verifying credentials", creates_post=False):
+        """Read the account behind the token (GET verify_credentials) and the instance's
+        limits, read afresh and cached; posts nothing."""
+        with self._sdk_errors("verifying credentials", kind="read"):
             account = self._client.account_verify_credentials()
         acct = str(account.get("acct") or account.get("username") or "")
         url = account.get("url")
@@ -187,40 +164,102 @@ class MastodonNetwork:
             url=str(url) if url else None,
             is_bot=is_bot,
             notes=() if is_bot else (BOT_NOTE,),
+            instance_limits=self.instance_limits(refresh=True),
         )
 
-    def instance_limits(self) -> tuple[int, int]:
-        """(max_characters, characters_reserved_per_url) from /api/v2/instance, read once."""
-        if self._limits is None:
-            self._limits = self._fetch_limits()
-        return self._limits
+    def instance_limits(self, *, refresh: bool = False) -> InstanceLimits:
+        """The instance's limits; never raises.
+
+        Known in this process, else from the cache while fresh (``MAX_AGE``), else read from
+        the instance and cached. ``refresh`` reads them again. An instance that cannot be read
+        leaves a stale cached value in use, or the defaults."""
+        if self._limits is not None and not refresh:
+            return self._limits
+        key = instance_key(self.instance_url)
+        cached = self._cached_limits(key)
+        if cached is not None and cached.is_fresh(self._clock()) and not refresh:
+            self._limits = cached
+            return cached
+        fresh = self.read_instance_limits()
+        if fresh.source != "default":
+            self._save_limits(key, fresh)
+        elif cached is not None:
+            fresh = cached  # the instance said nothing usable now; what it said before stands
+        self._limits = fresh
+        return fresh
+
+    def read_instance_limits(self) -> InstanceLimits:
+        """GET /api/v2/instance, and /api/v1/instance when v2 gives no character limit.
+        Never raises: any failure (an error status, a timeout, a body that is not JSON) reads
+        as "not published", and what nothing published is the default."""
+        limits = self._instance_answer("v2")
+        if limits.source == "default":
+            limits = merged(limits, self._instance_answer("v1"))
+        if limits.source == "default":
+            log.warning(
+                "mastodon %s: %s publishes no character limit; assuming %s, URLs as %s",
+                self.account,
+                self.instance_url,
+                limits.max_characters,
+                limits.characters_reserved_per_url,
+            )
+        return replace(limits, fetched_at=self._clock())
 
     # -- steps --------------------------------------------------------------------------
-    def _fetch_limits(self) -> tuple[int, int]:
-        try:
-            with self._sdk_errors("reading instance limits", creates_post=False):
-                instance: Mapping[str, Any] = self._client.instance_v2()
-        except PostRejected:  # 404 or a version without /api/v2/instance: use the defaults
-            instance = {}
-        configuration = instance.get("configuration")
-        statuses = configuration.get("statuses") if isinstance(configuration, Mapping) else None
-        if isinstance(statuses, Mapping):
-            max_characters = statuses.get("max_characters")
-            per_url = statuses.get("characters_reserved_per_url")
-            if isinstance(max_characters, int) and isinstance(per_url, int):
-                return max_characters, per_url
-        log.warning(
-            "mastodon %s: %s gives no configuration.statuses limits; assuming %s characters, "
-            "%s per URL",
-            self.account,
-            self.instance_url,
-            *DEFAULT_LIMITS,
+    def _instance_answer(self, version: str) -> InstanceLimits:
+        url = f"{self.instance_url}/api/{version}/instance"
+        timeout = (
+            min(self.http.connect_timeout, LIMITS_TIMEOUT),
+            min(self.http.read_timeout, LIMITS_TIMEOUT),
         )
-        return DEFAULT_LIMITS
+        headers = {"Authorization": f"Bearer {self._token}", "User-Agent": "amplifier"}
+        try:
+            answer = self._session.get(url, headers=headers, timeout=timeout)
+            if answer.status_code != 200:
+                log.info("mastodon %s: %s answered %s", self.account, url, answer.status_code)
+                return InstanceLimits()
+            return limits_from_answer(answer.json(), "v2" if version == "v2" else "v1")
+        except Exception as exc:
+            log.info("mastodon %s: %s unreadable (%s)", self.account, url, type(exc).__name__)
+            return InstanceLimits()
+
+    def _cached_limits(self, key: str) -> InstanceLimits | None:
+        try:
+            return self._limits_cache.load_instance_limits(key)
+        except Exception:
+            log.warning("mastodon %s: cached instance limits unreadable", self.account)
+            return None
+
+    def _save_limits(self, key: str, limits: InstanceLimits) -> None:
+        try:
+            self._limits_cache.save_instance_limits(key, limits)
+        except Exception:
+            log.warning("mastodon %s: instance limits not cached", self.account)
+
+    def _check_media(self, media: tuple[MediaItem, ...], limits: InstanceLimits) -> None:
+        """Refuse what the instance says it will refuse, before uploading anything."""
+        most = limits.max_media_attachments
+        if most is not None and len(media) > most:
+            self._reject(f"{len(media)} images; this instance takes at most {most}")
+        for item in media:
+            if not item.path.is_file():
+                continue  # the upload names the missing file
+            size = item.path.stat().st_size
+            if limits.image_size_limit is not None and size > limits.image_size_limit:
+                self._reject(f"{item.path.name}: {size} bytes, over {limits.image_size_limit}")
+            kind = mimetypes.guess_type(item.path.name)[0] or ""
+            if limits.supported_mime_types and kind not in limits.supported_mime_types:
+                self._reject(f"{item.path.name}: this instance does not take {kind or 'it'}")
+            if limits.description_limit is not None and len(item.alt) > limits.description_limit:
+                self._reject(f"{item.path.name}: alt text over {limits.description_limit}")
+
+    def _reject(self, reason: str) -> None:
+        message = f"mastodon {self.account}: {reason}"
+        raise PostRejected(message, reason=reason, account=self.account, network=self.network)
 
     def _upload(self, item: MediaItem) -> str:
         """Upload one image with its alt text and wait, bounded, until the server processed it."""
-        with self._sdk_errors("uploading media", creates_post=False):
+        with self._sdk_errors("uploading media", kind="content"):
             media = self._client.media_post(item.path, description=item.alt)
             media_id = str(media["id"])
             waited = 0.0
@@ -246,101 +285,12 @@ class MastodonNetwork:
     def _remember_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         self._last_response = response
 
-    def _rate_limits_seen(self) -> tuple[RateLimitWindow, ...]:
-        response = self._last_response
-        if response is None or header(response.headers, "x-ratelimit-remaining") is None:
-            return ()
-        reset_at = parse_reset(header(response.headers, "x-ratelimit-reset"))
-        return (
-            RateLimitWindow(
-                window=window_name(reset_at, self._clock()),
-                limit=_int_or_none(header(response.headers, "x-ratelimit-limit")),
-                remaining=_int_or_none(header(response.headers, "x-ratelimit-remaining")),
-                reset_at=reset_at,
-            ),
-        )
-
-    # -- the one place Mastodon.py exceptions become amplifier errors --------------------
     @contextmanager
-    def _sdk_errors(self, action: str, *, creates_post: bool) -> Iterator[None]:
-        """Translate Mastodon.py exceptions; creates_post marks requests that may post."""
+    def _sdk_errors(self, action: str, *, kind: Kind) -> Iterator[None]:
+        """Translate Mastodon.py exceptions (``mastodon_errors``); "write" posts the status."""
         self._last_response = None
         try:
             yield
         except MastodonError as exc:
-            raise self._translate(exc, action, creates_post) from exc
-
-    def _translate(self, exc: MastodonError, action: str, creates_post: bool) -> NetworkError:
-        where = {"account": self.account, "network": self.network}
-        prefix = f"mastodon {self.account}: {action} failed"
-        response = self._last_response
-        status = response.status_code if response is not None else None
-        if isinstance(exc, MastodonRatelimitError):
-            if status is not None and status != 429:
-                # Mastodon.py raises this when it cannot read the reset header, even after
-                # a 2xx: the request may have been carried out.
-                return TransientError(
-                    f"{prefix}: unreadable rate-limit headers on HTTP {status}",
-                    ambiguous=creates_post,
-                    **where,
-                )
-            seen = self._rate_limits_seen()
-            retry_at = seen[0].reset_at if seen else None
-            if retry_at is None:
-                retry_at = self._clock() + timedelta(minutes=5)
-            window = window_name(retry_at, self._clock())
-            return RateLimited(
-                f"{prefix}: HTTP 429 rate limited ({window} window) until {retry_at.isoformat()}",
-                retry_at=retry_at,
-                window=window,
-                **where,
-            )
-        if isinstance(exc, MastodonNetworkError):
-            ambiguous = creates_post and _may_have_landed(exc)
-            kind = "timed out" if _is_timeout(exc) else "network error"
-            cause = type(exc.__context__ or exc).__name__  # requests' class: no URL, no header
-            return TransientError(f"{prefix}: {kind} ({cause})", ambiguous=ambiguous, **where)
-        if isinstance(exc, MastodonIOError):  # the image file itself cannot be read
-            return PostRejected(f"{prefix}: {exc}", reason=str(exc), **where)
-        if isinstance(exc, MastodonIllegalArgumentError | MastodonVersionError):
-            return PostRejected(f"{prefix}: {exc}", reason=str(exc), **where)
-        if isinstance(exc, MastodonAPIError):
-            code, http_reason, server_text = _api_error_parts(exc)
-            detail = f"HTTP {code} {http_reason}: {server_text}" if code else str(exc.args[0])
-            if isinstance(exc, MastodonServerError):
-                return TransientError(f"{prefix}: {detail}", ambiguous=creates_post, **where)
-            if isinstance(exc, MastodonUnauthorizedError) or code == 403:
-                return AuthFailed(f"{prefix}: {detail}", **where)
-            if isinstance(exc, MastodonNotFoundError) or (code and 400 <= code < 500):
-                return PostRejected(f"{prefix}: {detail}", reason=server_text, **where)
-            # No status code: a 2xx whose body was not JSON. The request went through.
-            return TransientError(f"{prefix}: {detail}", ambiguous=creates_post, **where)
-        return TransientError(f"{prefix}: {type(exc).__name__}", ambiguous=creates_post, **where)
-
-
-def _api_error_parts(exc: MastodonAPIError) -> tuple[int | None, str, str]:
-    """Mastodon.py's args: ('Mastodon API returned error', status, reason, server message)."""
-    args = exc.args
-    if len(args) >= 4 and isinstance(args[1], int):
-        return args[1], str(args[2] or ""), str(args[3] or "")
-    return None, "", ""
-
-
-def _is_timeout(exc: MastodonNetworkError) -> bool:
-    # Mastodon.py wraps every requests exception as MastodonNetworkError("Could not complete
-    # request: ...") raised inside the except block, so the original is the __context__.
-    return isinstance(exc, MastodonReadTimeout) or isinstance(
-        exc.__context__, requests.exceptions.Timeout
-    )
-
-
-def _may_have_landed(exc: MastodonNetworkError) -> bool:
-    """False only when the request never reached the server (no connection was made)."""
-    cause = exc.__context__
-    if isinstance(cause, requests.exceptions.ConnectTimeout):
-        return False
-    if isinstance(cause, requests.exceptions.ConnectionError):
-        # requests wraps urllib3's MaxRetryError; its reason says whether a connection was made.
-        reason = getattr(cause.args[0], "reason", None) if cause.args else None
-        return not isinstance(reason, NewConnectionError)
-    return True
+            response = self._last_response
+            raise self._errors.translate(exc, action, kind, response) from exc

@@ -7,25 +7,26 @@ Images go to ``POST /2/media/upload`` (multipart, ``media_category=tweet_image``
 alt text to ``POST /2/media/metadata`` (``{"id", "metadata": {"alt_text": {"text"}}}``), per
 https://docs.x.com/x-api/media/upload-media and .../create-media-metadata, signed with
 tweepy's own OAuth1 handler. Every tweepy/requests exception is translated in
-``XNetwork._mapped_errors`` and nowhere else.
+``XNetwork._mapped_errors`` and nowhere else; what a call does (``Kind``: "write" creates the
+post, "content" uploads an image, "read" only reads) decides what a failure means.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, NoReturn
+from datetime import UTC, datetime
+from typing import Any, Literal, NoReturn
 
 import requests
 import tweepy
 from requests import Response
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
 from amplifier.errors import (
+    AccountUnreadable,
     AuthFailed,
     DuplicatePost,
     NetworkError,
@@ -33,16 +34,24 @@ from amplifier.errors import (
     RateLimited,
     TransientError,
 )
+from amplifier.networks.answers import about_credentials, may_have_landed, scrub
 from amplifier.networks.base import (
     AccountInfo,
     HttpSettings,
     MediaItem,
     NetworkName,
     OutgoingPost,
-    RateLimitWindow,
     Receipt,
-    header,
 )
+from amplifier.networks.x_answers import (
+    FALLBACK_WAIT,
+    exhausted_window,
+    rate_limit_windows,
+    sent_at_all,
+    server_words_of,
+)
+
+__all__ = ["FALLBACK_WAIT", "XNetwork", "exhausted_window", "rate_limit_windows"]
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +67,7 @@ IMAGE_TYPES = {
     ".jpeg": "image/jpeg",
     ".webp": "image/webp",
 }
-FALLBACK_WAIT = timedelta(minutes=15)
+Kind = Literal["write", "content", "read"]
 AUTOMATED_LABEL_NOTE = (
     "Turn on the 'Automated' label for this account (X settings > Your account > "
     "Account information > Automation) and say in the bio who runs it."
@@ -66,87 +75,10 @@ AUTOMATED_LABEL_NOTE = (
 # tweepy logs request headers at DEBUG, so it only ever sees this stand-in; the transport
 # swaps in the real OAuth2 token just before sending.
 _BEARER_STANDIN = "Bearer amplifier-token-added-by-transport"
-_WINDOW_HEADERS = (
-    ("15m", "x-rate-limit"),
-    ("24h-user", "x-user-limit-24hour"),
-    ("24h-app", "x-app-limit-24hour"),
-)
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def _int_header(headers: Mapping[str, str], name: str) -> int | None:
-    value = header(headers, name)
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def rate_limit_windows(headers: Mapping[str, str]) -> tuple[RateLimitWindow, ...]:
-    """Every X rate-limit window reported in these response headers (reset in epoch seconds)."""
-    windows = []
-    for window, prefix in _WINDOW_HEADERS:
-        limit = _int_header(headers, f"{prefix}-limit")
-        remaining = _int_header(headers, f"{prefix}-remaining")
-        reset = _int_header(headers, f"{prefix}-reset")
-        if limit is None and remaining is None and reset is None:
-            continue
-        reset_at = datetime.fromtimestamp(reset, UTC) if reset is not None else None
-        windows.append(RateLimitWindow(window, limit, remaining, reset_at))
-    return tuple(windows)
-
-
-def exhausted_window(headers: Mapping[str, str], now: datetime) -> tuple[str, datetime]:
-    """Which window a 429 came from and when it reopens.
-
-    A daily window at zero wins over the 15-minute one, because waiting 15 minutes would only
-    earn another 429. A missing or already-past reset falls back to now + 15 minutes.
-    """
-    by_name = {w.window: w for w in rate_limit_windows(headers)}
-    chosen = "15m"
-    for name in ("24h-user", "24h-app"):
-        window = by_name.get(name)
-        if window is not None and window.remaining == 0:
-            chosen = name
-            break
-    reset_at = by_name[chosen].reset_at if chosen in by_name else None
-    if reset_at is None or reset_at <= now:
-        reset_at = now + FALLBACK_WAIT
-    return chosen, reset_at
-
-
-def _server_words(response: requests.Response) -> tuple[str, str]:
-    """(title, reason) from an X error body: v2 problem details or v1.1-style errors."""
-    try:
-        body = response.json()
-    except ValueError:
-        return response.reason or "", response.text[:200].strip()
-    if not isinstance(body, dict):
-        return response.reason or "", str(body)[:200]
-    title = str(body.get("title") or response.reason or "")
-    messages = [
-        str(error.get("message") or error.get("detail") or "")
-        for error in body.get("errors") or []
-        if isinstance(error, dict)
-    ]
-    reason = str(body.get("detail") or "; ".join(m for m in messages if m) or title)
-    return title, reason[:300]
-
-
-def _may_have_landed(exc: requests.RequestException) -> bool:
-    """False only when the request certainly never reached the server."""
-    if isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError):
-        return False
-    if isinstance(exc, requests.ConnectionError) and exc.args:
-        reason = exc.args[0]
-        # urllib3 wraps connect failures (refused, DNS, connect timeout) in MaxRetryError;
-        # a reset or a close after sending surfaces as a bare ProtocolError instead.
-        if isinstance(reason, MaxRetryError) and isinstance(reason.reason, ConnectTimeoutError):
-            return False
-    return True  # read timeouts, resets mid-answer, truncated bodies
 
 
 def _raise_for_status(response: requests.Response) -> None:
@@ -222,6 +154,7 @@ class XNetwork:
         self._upload_base = (upload_base or custom_base or UPLOAD_HOST).rstrip("/")
         self._user_auth = oauth2_user_token is None
         self._oauth1 = (consumer_key, consumer_secret, access_token, access_token_secret)
+        self._oauth2_token = oauth2_user_token
         if self._user_auth:
             self._client = tweepy.Client(
                 consumer_key=consumer_key,
@@ -254,10 +187,10 @@ class XNetwork:
         """Upload the images with their alt text, then create the post."""
         images = self._read_images(post.media)
         media_ids: list[str] = []
-        with self._mapped_errors("media upload", may_post=False):
+        with self._mapped_errors("media upload", kind="content"):
             for image in images:
                 media_ids.append(self._upload_image(image))
-        with self._mapped_errors("create post", may_post=True):
+        with self._mapped_errors("create post", kind="write"):
             response = self._client.create_tweet(
                 text=post.text, media_ids=media_ids or None, user_auth=self._user_auth
             )
@@ -271,7 +204,7 @@ class XNetwork:
 
     def verify(self) -> AccountInfo:
         """Read GET /2/users/me; posts nothing."""
-        with self._mapped_errors("verify credentials", may_post=False):
+        with self._mapped_errors("verify credentials", kind="read"):
             data = self._data(self._client.get_me(user_auth=self._user_auth), "username")
             username = str(data["username"])
             name = str(data.get("name") or "")
@@ -341,29 +274,30 @@ class XNetwork:
 
     # -- errors: the one place SDK and transport exceptions become ours ------------------
     @contextmanager
-    def _mapped_errors(self, action: str, *, may_post: bool) -> Iterator[None]:
-        """Translate tweepy/requests failures of ``action``; may_post marks a tweet creation."""
+    def _mapped_errors(self, action: str, *, kind: Kind) -> Iterator[None]:
+        """Translate tweepy/requests failures of ``action``; only a "write" may be ambiguous."""
+        may_post = kind == "write"
         try:
             yield
         except tweepy.HTTPException as exc:
-            raise self._from_response(exc.response, action, may_post) from exc
+            raise self._from_response(exc.response, action, kind) from exc
         except requests.RequestException as exc:
             why = f"got no HTTP status ({type(exc).__name__}: {exc})"
-            raise self._transient(action, why, may_post and _may_have_landed(exc)) from exc
+            raise self._transient(action, why, may_post and sent_at_all(exc)) from exc
         except _UnreadableBody as exc:
             # A 2xx whose body we cannot read: for a post, it may well exist.
             raise self._transient(action, "answered an unreadable body", may_post) from exc
 
     def _transient(self, action: str, why: str, ambiguous: bool) -> TransientError:
-        message = f"X account {self.account!r}: {action} {why}"
+        message = self._scrub(f"X account {self.account!r}: {action} {why}")
         return TransientError(message, account=self.account, network="x", ambiguous=ambiguous)
 
-    def _from_response(
-        self, response: requests.Response, action: str, may_post: bool
-    ) -> NetworkError:
+    def _from_response(self, response: requests.Response, action: str, kind: Kind) -> NetworkError:
         status = response.status_code
-        title, reason = _server_words(response)
-        message = f"X account {self.account!r}: {action} got HTTP {status} {title}: {reason}"
+        title, reason = (self._scrub(words) for words in server_words_of(response))
+        said = f"{title}: {reason}" if reason and reason != title else title
+        message = f"X account {self.account!r}: {action} got HTTP {status} "
+        message += said or "(no explanation)"
         where: dict[str, str] = {"account": self.account, "network": "x"}
         if status == 429:
             window, retry_at = exhausted_window(response.headers, self._clock())
@@ -373,14 +307,19 @@ class XNetwork:
                 window=window,
                 **where,
             )
-        if status >= 500 or status < 400:
-            # X has created posts behind a 5xx before; say so, the caller decides.
-            return TransientError(message, ambiguous=may_post, **where)
+        if may_have_landed(status):
+            # X has created posts behind a 5xx before; 408/425 ask for a retry: not a refusal.
+            return TransientError(message, ambiguous=kind == "write", **where)
         if status == 403 and "duplicate content" in reason.lower():
             return DuplicatePost(message, **where)
-        if status in (401, 403):
+        if status in (401, 403) or (kind == "read" and about_credentials(said)):
             return AuthFailed(message, **where)
-        return PostRejected(message, reason=reason, **where)
+        if kind == "read":
+            return AccountUnreadable(message, **where)
+        return PostRejected(message, reason=reason or title, **where)
+
+    def _scrub(self, text: str) -> str:
+        return scrub(text, [*self._oauth1[1:], self._oauth2_token or ""])
 
     def _reject(self, reason: str) -> NoReturn:
         message = f"X account {self.account!r}: {reason}"

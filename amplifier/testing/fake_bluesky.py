@@ -1,118 +1,54 @@
 """A fake Bluesky PDS on ``FakeServer``, answering the XRPC calls atproto 0.0.73 makes.
 
-Served: ``com.atproto.server.createSession`` / ``refreshSession``, ``com.atproto.repo.
-createRecord`` / ``uploadBlob`` / ``listRecords``, ``app.bsky.actor.getProfile`` (the SDK's login
-calls nothing else). Tokens are HS256 JWTs with a real ``exp``: the SDK decodes the access token
-to decide when to refresh, so ``access_ttl`` under 15 minutes makes it refresh before each call.
+Served: ``com.atproto.server.createSession`` / ``refreshSession`` / ``getSession`` and
+``com.atproto.repo.createRecord`` / ``getRecord`` / ``uploadBlob`` / ``listRecords``: all the
+adapter calls, and nothing of the appview (a bare PDS serves no ``app.bsky`` reads either). The
+profile record (``app.bsky.actor.profile/self``) holds the display name. ``createRecord`` takes
+the client's ``rkey`` (a TID, else ``400 InvalidRequest``) and answers a key already taken as
+the real PDS 0.5.35 does: ``500 InternalServerError``. Tokens are HS256 JWTs with a real
+``exp``: the SDK decodes the access token to decide when to refresh, so ``access_ttl`` under
+15 minutes makes it refresh before each call.
 Errors use the PDS's words: a bad or revoked token is ``400 InvalidToken`` / ``400 ExpiredToken``,
 a bad password ``401 AuthenticationRequired``.
 
-Tests read ``records``, ``blobs``, ``create_session_calls`` and ``refresh_session_calls`` and
-script faults with ``server.add_fault``. Standalone: ``python -m amplifier.testing.fake_bluesky
---port 8040`` prints its base URL and serves until killed.
+Tests read ``records``, ``blobs``, ``create_session_calls``, ``refresh_session_calls`` and
+``get_session_calls`` and script faults with ``server.add_fault``. Standalone: ``python -m
+amplifier.testing.fake_bluesky --port 8040`` prints its base URL and serves until killed.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
 import hashlib
-import hmac
 import json
 import signal
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import regex  # type: ignore[import-untyped,unused-ignore]  # the venv has no stubs for regex
 
+from amplifier.networks.bluesky_keys import is_tid
+from amplifier.testing.fake_bluesky_data import (
+    MAX_BLOB_BYTES,
+    MAX_POST_BYTES,
+    MAX_POST_GRAPHEMES,
+    POST_COLLECTION,
+    PROFILE_COLLECTION,
+    TID_ALPHABET,
+    FakeAccount,
+    FakePost,
+    FakeRateLimit,
+    fake_cid,
+    jwt_exp,
+    make_jwt,
+    xrpc_error,
+)
 from amplifier.testing.fakeserver import FakeServer, Handler, Request, Response
 
-POST_COLLECTION = "app.bsky.feed.post"
-MAX_BLOB_BYTES = 1_000_000
-MAX_POST_GRAPHEMES = 300
-MAX_POST_BYTES = 3000
-_JWT_SECRET = b"fake-bluesky-signing-key"
-_TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
-
-
-@dataclass
-class FakeAccount:
-    handle: str
-    password: str
-    did: str
-    display_name: str = ""
-
-
-@dataclass
-class FakePost:
-    """One created app.bsky.feed.post record, exactly as the client sent it."""
-
-    uri: str
-    cid: str
-    repo: str
-    value: dict[str, Any]
-
-    @property
-    def rkey(self) -> str:
-        return self.uri.rsplit("/", 1)[-1]
-
-    @property
-    def text(self) -> str:
-        return str(self.value.get("text", ""))
-
-    @property
-    def facets(self) -> list[dict[str, Any]]:
-        return list(self.value.get("facets") or [])
-
-    @property
-    def embed(self) -> dict[str, Any] | None:
-        return self.value.get("embed")
-
-    @property
-    def langs(self) -> list[str] | None:
-        return self.value.get("langs")
-
-
-@dataclass
-class FakeRateLimit:
-    """A points budget per window, reported in ratelimit-* headers like the PDS does."""
-
-    limit: int
-    window_seconds: int = 3600
-    cost: int = 1
-    used: int = 0
-    window_start: float | None = None
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def make_jwt(payload: dict[str, Any]) -> str:
-    """An HS256 JWT; the SDK only decodes it, the fake checks it by lookup."""
-    header = _b64url(json.dumps({"alg": "HS256", "typ": "at+jwt"}).encode())
-    body = _b64url(json.dumps(payload).encode())
-    signature = hmac.new(_JWT_SECRET, f"{header}.{body}".encode(), hashlib.sha256).digest()
-    return f"{header}.{body}.{_b64url(signature)}"
-
-
-def _jwt_exp(token: str) -> float:
-    payload = token.split(".")[1]
-    decoded = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    return float(decoded["exp"])
-
-
-def _fake_cid(prefix: str, data: bytes) -> str:
-    digest = base64.b32encode(hashlib.sha256(data).digest()).decode().rstrip("=").lower()
-    return prefix + digest
-
-
-def _xrpc_error(status: int, error: str, message: str) -> Response:
-    return Response(status, {"error": error, "message": message})
+__all__ = ["FakeAccount", "FakeBluesky", "FakePost", "FakeRateLimit", "main", "make_jwt"]
 
 
 class FakeBluesky:
@@ -139,6 +75,7 @@ class FakeBluesky:
         self.rate_limits: dict[str, FakeRateLimit] = {}
         self.create_session_calls = 0
         self.refresh_session_calls = 0
+        self.get_session_calls = 0
         self._access_tokens: dict[str, str] = {}  # token -> did
         self._refresh_tokens: dict[str, str] = {}
         self._last_tid = 0
@@ -159,7 +96,7 @@ class FakeBluesky:
             self.records.clear()
             self.blobs.clear()
             self.rate_limits.clear()
-            self.create_session_calls = self.refresh_session_calls = 0
+            self.create_session_calls = self.refresh_session_calls = self.get_session_calls = 0
         self.revoke_sessions()
         with self.server.lock:
             self.server.faults.clear()
@@ -197,10 +134,11 @@ class FakeBluesky:
         routes: list[tuple[str, str, Handler]] = [
             ("POST", "com.atproto.server.createSession", self._create_session),
             ("POST", "com.atproto.server.refreshSession", self._refresh_session),
+            ("GET", "com.atproto.server.getSession", self._get_session),
+            ("GET", "com.atproto.repo.getRecord", self._get_record),
             ("POST", "com.atproto.repo.createRecord", self._create_record),
             ("POST", "com.atproto.repo.uploadBlob", self._upload_blob),
             ("GET", "com.atproto.repo.listRecords", self._list_records),
-            ("GET", "app.bsky.actor.getProfile", self._get_profile),
         ]
         for method, nsid, handler in routes:
             self.server.route(method, f"/xrpc/{nsid}", self._limited(nsid, handler))
@@ -223,7 +161,7 @@ class FakeBluesky:
                     "RateLimit-Reset": str(int(limit.window_start + limit.window_seconds)),
                     "RateLimit-Policy": f"{limit.limit};w={limit.window_seconds}",
                 }
-            refused = _xrpc_error(429, "RateLimitExceeded", "Rate Limit Exceeded")
+            refused = xrpc_error(429, "RateLimitExceeded", "Rate Limit Exceeded")
             response = handler(request) if allowed else refused
             response.headers.update(headers)
             return response
@@ -250,14 +188,14 @@ class FakeBluesky:
         """The account a bearer token belongs to, or the PDS's error answer."""
         authorization = request.header("Authorization") or ""
         if not authorization.startswith("Bearer "):
-            return _xrpc_error(401, "AuthenticationRequired", "Authentication Required")
+            return xrpc_error(401, "AuthenticationRequired", "Authentication Required")
         token = authorization.removeprefix("Bearer ")
         with self._lock:
             did = tokens.get(token)
         if did is None:
-            return _xrpc_error(400, "InvalidToken", "Token could not be verified")
-        if _jwt_exp(token) <= self.clock():
-            return _xrpc_error(400, "ExpiredToken", "Token has expired")
+            return xrpc_error(400, "InvalidToken", "Token could not be verified")
+        if jwt_exp(token) <= self.clock():
+            return xrpc_error(400, "ExpiredToken", "Token has expired")
         return next(account for account in self.accounts.values() if account.did == did)
 
     def _account_by_actor(self, actor: str) -> FakeAccount | None:
@@ -267,7 +205,7 @@ class FakeBluesky:
         with self._lock:
             tid = max(int(time.time() * 1_000_000) << 10, self._last_tid + 1)
             self._last_tid = tid
-        return "".join(_TID_ALPHABET[(tid >> (5 * i)) & 31] for i in reversed(range(13)))
+        return "".join(TID_ALPHABET[(tid >> (5 * i)) & 31] for i in reversed(range(13)))
 
     # -- com.atproto.server ----------------------------------------------------------------
     def _create_session(self, request: Request) -> Response:
@@ -276,7 +214,7 @@ class FakeBluesky:
         data = request.json() or {}
         account = self._account_by_actor(str(data.get("identifier", "")))
         if account is None or data.get("password") != account.password:
-            return _xrpc_error(401, "AuthenticationRequired", "Invalid identifier or password")
+            return xrpc_error(401, "AuthenticationRequired", "Invalid identifier or password")
         return Response(200, self._issue_session(account))
 
     def _refresh_session(self, request: Request) -> Response:
@@ -285,11 +223,23 @@ class FakeBluesky:
         account = self._account_for(request, self._refresh_tokens)
         if isinstance(account, Response):
             if account.status == 400:
-                return _xrpc_error(400, "ExpiredToken", "Token has been revoked")
+                return xrpc_error(400, "ExpiredToken", "Token has been revoked")
             return account
         with self._lock:  # refresh tokens rotate: the old one is spent
             self._refresh_tokens.pop((request.header("Authorization") or "")[7:], None)
         return Response(200, self._issue_session(account))
+
+    def _get_session(self, request: Request) -> Response:
+        with self._lock:
+            self.get_session_calls += 1
+        account = self._account_for(request, self._access_tokens)
+        if isinstance(account, Response):
+            return account
+        body: dict[str, Any] = {"did": account.did, "handle": account.handle}
+        body["active"] = account.active
+        if account.status:
+            body["status"] = account.status
+        return Response(200, body)
 
     # -- com.atproto.repo ------------------------------------------------------------------
     def _create_record(self, request: Request) -> Response:
@@ -298,19 +248,25 @@ class FakeBluesky:
             return account
         data = request.json() or {}
         if data.get("repo") not in (account.did, account.handle):
-            return _xrpc_error(401, "AuthenticationRequired", "Input/repo must be the session's")
+            return xrpc_error(401, "AuthenticationRequired", "Input/repo must be the session's")
         record = data.get("record")
         collection = data.get("collection")
         if not isinstance(record, dict) or not collection:
-            return _xrpc_error(400, "InvalidRequest", "Input must have collection and record")
+            return xrpc_error(400, "InvalidRequest", "Input must have collection and record")
         if collection == POST_COLLECTION:
             problem = self._post_problem(record)
             if problem:
                 message = f"Invalid {POST_COLLECTION} record: {problem}"
-                return _xrpc_error(400, "InvalidRequest", message)
-        rkey = self._next_rkey()
+                return xrpc_error(400, "InvalidRequest", message)
+        rkey = data.get("rkey") or self._next_rkey()
+        if not isinstance(rkey, str) or not is_tid(rkey):
+            message = f"Invalid record key for {collection}: Invalid TID string (got {rkey!r})"
+            return xrpc_error(400, "InvalidRequest", message)
         uri = f"at://{account.did}/{collection}/{rkey}"
-        cid = _fake_cid("bafyrei", json.dumps(record, sort_keys=True).encode() + rkey.encode())
+        if any(post.uri == uri for post in self.records):
+            # What the real PDS answers: its repository tree refuses a second value at the key.
+            return xrpc_error(500, "InternalServerError", "Internal Server Error")
+        cid = fake_cid("bafyrei", json.dumps(record, sort_keys=True).encode() + rkey.encode())
         with self._lock:
             self.records.append(FakePost(uri, cid, account.did, record))
         return Response(200, {"uri": uri, "cid": cid, "validationStatus": "valid"})
@@ -334,13 +290,33 @@ class FakeBluesky:
         if isinstance(account, Response):
             return account
         if len(request.body) > MAX_BLOB_BYTES:
-            return _xrpc_error(400, "BlobTooLarge", "This file is too large.")
+            return xrpc_error(400, "BlobTooLarge", "This file is too large.")
         mime = request.header("Content-Type") or "application/octet-stream"
-        cid = _fake_cid("bafkrei", request.body)
+        cid = fake_cid("bafkrei", request.body)
         with self._lock:
             self.blobs[cid] = (mime, request.body)
         blob = {"$type": "blob", "ref": {"$link": cid}, "mimeType": mime, "size": len(request.body)}
         return Response(200, {"blob": blob})
+
+    def _get_record(self, request: Request) -> Response:
+        def param(name: str) -> str:
+            return request.query.get(name, [""])[0]
+
+        account = self._account_by_actor(param("repo"))
+        if account is None:
+            return xrpc_error(400, "InvalidRequest", f"Could not find repo: {param('repo')}")
+        uri = f"at://{account.did}/{param('collection')}/{param('rkey')}"
+        profile = param("collection") == PROFILE_COLLECTION and param("rkey") == "self"
+        if profile and account.display_name:
+            value = {"$type": PROFILE_COLLECTION, "displayName": account.display_name}
+            return Response(
+                200, {"uri": uri, "cid": fake_cid("bafyrei", uri.encode()), "value": value}
+            )
+        with self._lock:
+            found = next((post for post in self.records if post.uri == uri), None)
+        if found is None:
+            return xrpc_error(400, "RecordNotFound", f"Could not locate record: {uri}")
+        return Response(200, {"uri": found.uri, "cid": found.cid, "value": found.value})
 
     def _list_records(self, request: Request) -> Response:
         def param(name: str, default: str = "") -> str:
@@ -348,7 +324,7 @@ class FakeBluesky:
 
         account = self._account_by_actor(param("repo"))
         if account is None:
-            return _xrpc_error(400, "InvalidRequest", f"Could not find repo: {param('repo')}")
+            return xrpc_error(400, "InvalidRequest", f"Could not find repo: {param('repo')}")
         limit = max(1, min(int(param("limit", "50")), 100))
         cursor = param("cursor")
         with self._lock:
@@ -367,16 +343,6 @@ class FakeBluesky:
         if len(matching) > limit:
             body["cursor"] = page[-1].rkey
         return Response(200, body)
-
-    # -- app.bsky --------------------------------------------------------------------------
-    def _get_profile(self, request: Request) -> Response:
-        actor = request.query.get("actor", [""])[0]
-        account = self._account_by_actor(actor)
-        if account is None:
-            return _xrpc_error(400, "InvalidRequest", "Profile not found")
-        posts = sum(post.repo == account.did for post in self.records)
-        profile = {"did": account.did, "handle": account.handle, "postsCount": posts}
-        return Response(200, {**profile, "displayName": account.display_name})
 
 
 def main(argv: list[str] | None = None) -> None:

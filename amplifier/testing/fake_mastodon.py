@@ -11,6 +11,10 @@ the Mastodon.py cassettes (Mastodon 4.6), and behaves like the real server where
   else against ``api_limit`` per 5 min; going over answers 429.
 * POST /api/v2/media answers 202 with ``url: null``; GET /api/v1/media/<id> answers 206
   until the ``media_ready_after_polls``-th poll, then 200 with a url.
+* GET /api/v2/instance and /api/v1/instance publish the limits in Mastodon 4's shapes; the
+  settings serve only some versions (``instance_versions``), answer another status
+  (``instance_status``, e.g. a 500 from a server picky about its Host header), a body that is
+  not JSON (``instance_body``) or late (``instance_delay``).
 
 Run standalone: ``python -m amplifier.testing.fake_mastodon --port 8030 --token T``.
 """
@@ -22,96 +26,29 @@ import contextlib
 import email.parser
 import email.policy
 import html
-import re
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
+from amplifier.testing.fake_mastodon_data import (
+    ACCOUNT_CONSTANTS,
+    FIRST_ID,
+    INSTANCE_CONSTANTS,
+    NOT_PROCESSED,
+    PERIODS,
+    STATUS_CONSTANTS,
+    URL_PATTERN,
+    FakeMastodonSettings,
+    FakeMedia,
+    FakeStatus,
+    iso,
+)
 from amplifier.testing.fakeserver import FakeServer, Fault, Request, Response
 
-URL_PATTERN = re.compile(r"https?://\S+")
-NOT_PROCESSED = "Cannot attach files that have not finished processing. Try again in a moment!"
-FIRST_ID = 117020585907693810  # snowflake-sized ids, as real servers hand out
-# Length in seconds of each rate-limit counter's window, as on a real server.
-PERIODS = {"api": 300, "statuses": 3 * 3600, "media": 1800}
-# Fields of real responses whose values the fake never varies.
-ACCOUNT_CONSTANTS: dict[str, Any] = {
-    "id": "117020565966271181",
-    "created_at": "2026-08-01T00:00:00.000Z",
-    "note": "",
-    **dict.fromkeys(["locked", "indexable", "group"], False),
-    **dict.fromkeys(["discoverable", "last_status_at"]),
-    **dict.fromkeys(["followers_count", "following_count"], 0),
-    **{key: [] for key in ("emojis", "roles", "fields")},
-}
-STATUS_CONSTANTS: dict[str, Any] = {
-    **dict.fromkeys(["in_reply_to_id", "in_reply_to_account_id", "edited_at", "reblog"]),
-    **dict.fromkeys(["card", "poll"]),
-    **dict.fromkeys(["replies_count", "reblogs_count", "favourites_count"], 0),
-    **dict.fromkeys(["favourited", "reblogged", "muted", "bookmarked", "pinned"], False),
-    **{key: [] for key in ("filtered", "mentions", "tags", "emojis")},
-}
-INSTANCE_CONSTANTS: dict[str, Any] = {
-    "title": "Fake Mastodon",
-    "version": "4.3.0",
-    "source_url": "https://github.com/mastodon/mastodon",
-    "languages": ["en"],
-    "registrations": {"enabled": False, "approval_required": False, "message": None},
-    "api_versions": {"mastodon": 2},
-    "contact": {"email": "", "account": None},
-    "rules": [],
-}
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-@dataclass
-class FakeMedia:
-    id: str
-    description: str | None
-    content_type: str
-    polls: int = 0
-    ready: bool = False
-
-
-@dataclass
-class FakeStatus:
-    """One accepted status, as tests inspect it."""
-
-    id: str
-    text: str
-    visibility: str
-    language: str | None
-    spoiler_text: str
-    media_descriptions: list[str | None]
-    media_ids: list[str]
-    idempotency_key: str | None
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class FakeMastodonSettings:
-    """How the fake behaves; ``FakeMastodon.reset(**changes)`` swaps in a changed copy."""
-
-    token: str = "fake-mastodon-token"
-    username: str = "amplifier_test"
-    display_name: str = "Amplifier Test"
-    bot: bool = True
-    max_characters: int | None = 500  # None: /api/v2/instance omits configuration.statuses
-    characters_reserved_per_url: int = 23
-    media_ready_after_polls: int = 2  # 0: uploads are ready at once (200 with a url)
-    status_limit: int = 300  # per 3 h, as Mastodon's default
-    api_limit: int = 300  # per 5 min
-    clock: Callable[[], datetime] = _utc_now
+__all__ = ["FakeMastodon", "FakeMastodonSettings", "FakeMedia", "FakeStatus", "main"]
 
 
 class FakeMastodon:
@@ -119,12 +56,12 @@ class FakeMastodon:
 
     def __init__(
         self,
-        settings: FakeMastodonSettings = FakeMastodonSettings(),
+        settings: FakeMastodonSettings | None = None,
         *,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
-        self._defaults = settings
+        self._defaults = settings or FakeMastodonSettings()
         self._lock = threading.Lock()
         self.server = FakeServer(host, port)
         self.reset()
@@ -132,8 +69,9 @@ class FakeMastodon:
         self.server.route("POST", "/api/v2/media", self._post_media)
         self.server.route("GET", "/api/v1/media/", self._get_media, prefix=True)
         self.server.route("GET", "/api/v1/accounts/verify_credentials", self._verify)
-        self.server.route("GET", "/api/v2/instance", self._instance)
-        self.server.route("GET", "/api/v2/instance/", self._instance)
+        for version in ("v1", "v2"):
+            for path in (f"/api/{version}/instance", f"/api/{version}/instance/"):
+                self.server.route("GET", path, self._instance)
 
     def reset(self, **changes: Any) -> FakeMastodon:
         """Forget every post, upload, fault and request; settings become defaults + changes."""
@@ -189,7 +127,7 @@ class FakeMastodon:
         return allowed, {
             "X-RateLimit-Limit": str(limit),
             "X-RateLimit-Remaining": str(max(limit - used, 0)),
-            "X-RateLimit-Reset": _iso(reset),
+            "X-RateLimit-Reset": iso(reset),
         }
 
     def _gate(self, request: Request, family: str) -> tuple[Response | None, dict[str, str]]:
@@ -247,7 +185,7 @@ class FakeMastodon:
         return {
             **STATUS_CONSTANTS,
             "id": status.id,
-            "created_at": _iso(status.created_at),
+            "created_at": iso(status.created_at),
             "sensitive": bool(status.spoiler_text),
             "spoiler_text": status.spoiler_text,
             "visibility": status.visibility,
@@ -340,14 +278,33 @@ class FakeMastodon:
             return Response(200, self.account_json(with_source=True), headers)
 
     def _instance(self, request: Request) -> Response:
+        settings = self.settings
+        version = request.path.split("/")[2]
+        if settings.instance_delay:
+            time.sleep(settings.instance_delay)  # a slow server, as the client sees it
+        if version not in settings.instance_versions:
+            return Response(404, {"error": "Record not found"})
+        if settings.instance_status != 200:
+            return Response(settings.instance_status, "Internal Server Error")
+        if settings.instance_body is not None:
+            return Response(200, settings.instance_body)
         configuration: dict[str, Any] = {"urls": {"streaming": None}, "polls": {"max_options": 4}}
-        if self.settings.max_characters is not None:
+        if settings.max_characters is not None:
             configuration["statuses"] = {
-                "max_characters": self.settings.max_characters,
-                "max_media_attachments": 4,
-                "characters_reserved_per_url": self.settings.characters_reserved_per_url,
+                "max_characters": settings.max_characters,
+                "max_media_attachments": settings.max_media_attachments,
+                "characters_reserved_per_url": settings.characters_reserved_per_url,
             }
-        body = {**INSTANCE_CONSTANTS, "domain": self.base_url.split("://", 1)[1]}
+        media: dict[str, Any] = {"supported_mime_types": ["image/jpeg", "image/png", "image/webp"]}
+        media["image_size_limit"] = settings.image_size_limit
+        domain = self.base_url.split("://", 1)[1]
+        if version == "v2":
+            media["description_limit"] = settings.description_limit
+            configuration["media_attachments"] = media
+            body = {**INSTANCE_CONSTANTS, "domain": domain, "configuration": configuration}
+            return Response(200, body)
+        configuration["media_attachments"] = media  # v1: the same fields, a flatter answer
+        body = {"uri": domain, "title": INSTANCE_CONSTANTS["title"], "version": "4.3.0"}
         return Response(200, {**body, "configuration": configuration})
 
     def _authorized(self, request: Request) -> bool:

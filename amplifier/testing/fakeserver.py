@@ -8,7 +8,8 @@ this module gives them the plumbing they share:
 * ``faults``: a queue of scripted outcomes consumed one per matching request, e.g.
   ``Fault(status=429, headers={...})``, ``Fault(status=503)``, ``Fault(delay=3.0)`` (answer
   late, after doing the work), ``Fault(drop=True)`` (close the connection without answering,
-  after doing the work when ``after_work`` is set, which is what makes a failure ambiguous).
+  after doing the work when ``after_work`` is set, which is what makes a failure ambiguous),
+  ``Fault(truncate=True)`` (announce the whole answer, send half of it, close).
 * ``received``: every request that reached a handler, in order, for tests to count.
 * ``start()`` / ``stop()`` and a context manager, on a free port of 127.0.0.1.
 """
@@ -16,6 +17,7 @@ this module gives them the plumbing they share:
 from __future__ import annotations
 
 import json
+import socket
 import sys
 import threading
 import time
@@ -56,6 +58,7 @@ class Response:
     status: int = 200
     body: bytes | str | dict[str, Any] | list[Any] = b""
     headers: dict[str, str] = field(default_factory=dict)
+    truncate: bool = False  # send the full Content-Length but only half the body, then close
 
     def encoded(self) -> tuple[bytes, str]:
         if isinstance(self.body, dict | list):
@@ -72,6 +75,7 @@ class Fault:
     status/body/headers: answer this instead of calling the handler.
     delay: sleep this long before answering (the handler still runs first when after_work).
     drop: close the connection without any answer.
+    truncate: send the answer (``status``/``body``, or the handler's) cut in half, then close.
     after_work: run the real handler first (the post is stored), then misbehave.
     """
 
@@ -82,6 +86,7 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     drop: bool = False
+    truncate: bool = False
     after_work: bool = False
 
 
@@ -171,7 +176,7 @@ class FakeServer:
             if fault.drop:
                 return None
             if fault.status is not None:
-                return Response(fault.status, fault.body, dict(fault.headers))
+                return Response(fault.status, fault.body, dict(fault.headers), fault.truncate)
         if handler is None:
             return Response(404, {"error": f"no fake route for {request.method} {request.path}"})
         with self.lock:
@@ -183,7 +188,8 @@ class FakeServer:
             if fault.drop:
                 return None
             if fault.status is not None:
-                return Response(fault.status, fault.body, dict(fault.headers))
+                return Response(fault.status, fault.body, dict(fault.headers), fault.truncate)
+            response.truncate = fault.truncate
         return response
 
     def _make_handler_class(self) -> type[BaseHTTPRequestHandler]:
@@ -218,6 +224,12 @@ class FakeServer:
                     self.send_header(key, value)
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
+                if response.truncate:
+                    self.wfile.write(payload[: len(payload) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 self.wfile.write(payload)
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve

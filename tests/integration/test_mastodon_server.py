@@ -8,7 +8,6 @@ own process on 127.0.0.1; each test reads its evidence back from the server over
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import io
 import os
@@ -16,7 +15,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -35,6 +33,7 @@ from amplifier.networks.base import HttpSettings, MediaItem, OutgoingPost
 from amplifier.networks.mastodon import BOT_NOTE, MastodonNetwork
 
 from .images import png
+from .proxy import AnswerDroppingProxy
 
 ACCOUNT = "fbt-mastodon"
 BOT_TOKEN = "mock-token-fbt-bot"
@@ -95,74 +94,6 @@ class MastodonServer:
     def clear_faults(self) -> None:
         answer = httpx.delete(self.url + "/api/v1/_mock/faults", timeout=10.0)
         assert answer.status_code == 200, answer.text
-
-
-class AnswerDroppingProxy:
-    """A TCP proxy in front of the server that passes everything through, except that for the
-    next ``count`` requests starting with a given line it lets the request reach the server,
-    waits for the server's answer, and then closes the client's connection without it."""
-
-    def __init__(self, upstream_url: str) -> None:
-        self._upstream = ("127.0.0.1", int(upstream_url.rsplit(":", 1)[1]))
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
-        self._prefix = b""
-        self._to_drop = 0
-        self.dropped = 0
-        self._lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def drop_answers_to(self, request_start: bytes, count: int) -> None:
-        with self._lock:
-            self._prefix, self._to_drop = request_start, count
-
-    def __enter__(self) -> AnswerDroppingProxy:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._listener.close()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self._listener.accept()
-            except OSError:  # closed
-                return
-            upstream = socket.create_connection(self._upstream)
-            dropping = threading.Event()
-            threading.Thread(
-                target=self._requests, args=(client, upstream, dropping), daemon=True
-            ).start()
-            threading.Thread(
-                target=self._answers, args=(upstream, client, dropping), daemon=True
-            ).start()
-
-    def _requests(
-        self, client: socket.socket, upstream: socket.socket, drop: threading.Event
-    ) -> None:
-        with contextlib.suppress(OSError):
-            while chunk := client.recv(65536):
-                with self._lock:
-                    if self._to_drop and self._prefix and chunk.startswith(self._prefix):
-                        self._to_drop -= 1
-                        drop.set()
-                upstream.sendall(chunk)
-        upstream.close()
-
-    def _answers(
-        self, upstream: socket.socket, client: socket.socket, drop: threading.Event
-    ) -> None:
-        with contextlib.suppress(OSError):
-            while chunk := upstream.recv(65536):
-                if drop.is_set():  # the server has answered: the status exists; lose the answer
-                    with self._lock:
-                        self.dropped += 1
-                    break
-                client.sendall(chunk)
-        for end in (client, upstream):  # shutdown, not only close: the other pump is in recv
-            with contextlib.suppress(OSError):
-                end.shutdown(socket.SHUT_RDWR)
-            end.close()
 
 
 def _unavailable(reason: str) -> None:
@@ -246,7 +177,9 @@ def test_status_arrives_with_hashtags_link_language_and_visibility(
     text = f"Las familias deben estar juntas {marker} #FamiliesBelongTogether #Asylum {link}"
     net = adapter(server)
 
-    assert net.instance_limits() == (500, 23)  # read from the server's /api/v2/instance
+    limits = net.instance_limits()  # read from the server's own /api/v2/instance
+    assert (limits.max_characters, limits.characters_reserved_per_url) == (500, 23)
+    assert (limits.source, limits.max_media_attachments) == ("v2", 4)
     receipt = net.publish(post(text, language="es"))
 
     [status] = server.statuses_containing(marker)

@@ -15,15 +15,25 @@ from typing import Any
 import httpx
 import pytest
 
-from amplifier.errors import RateLimited
-from amplifier.networks.base import HttpSettings, MediaItem, MemorySessionStore, OutgoingPost
+from amplifier.errors import RateLimited, TransientError
+from amplifier.networks.base import (
+    FreshLoginSessions,
+    HttpSettings,
+    MediaItem,
+    MemorySessionStore,
+    OutgoingPost,
+)
 from amplifier.networks.bluesky import BlueskyNetwork
+from amplifier.networks.bluesky_keys import encode_tid, record_key, tid_time
 
 from .conftest import LocalPds, PdsAccount
 from .images import png
+from .proxy import AnswerDroppingProxy
 
 ACCOUNT = "fbt-bsky"
 CREATE_SESSION = "/xrpc/com.atproto.server.createSession"
+CREATE_RECORD = "/xrpc/com.atproto.repo.createRecord"
+GET_RECORD = "/xrpc/com.atproto.repo.getRecord"
 LOGINS_PER_5_MINUTES = 30  # the PDS's createSession limit per identifier and IP (createSession.js)
 
 _opened: list[BlueskyNetwork] = []
@@ -41,13 +51,19 @@ def poster(local_pds: LocalPds) -> PdsAccount:
     return local_pds.create_account("poster")
 
 
-def adapter(pds: LocalPds, account: PdsAccount, store: MemorySessionStore) -> BlueskyNetwork:
+def adapter(
+    pds: LocalPds,
+    account: PdsAccount,
+    store: MemorySessionStore | FreshLoginSessions,
+    *,
+    service_url: str | None = None,
+) -> BlueskyNetwork:
     net = BlueskyNetwork(
         ACCOUNT,
         handle=account.handle,
         app_password=account.app_password,
         sessions=store,
-        service_url=pds.url,
+        service_url=service_url or pds.url,
         http=HttpSettings(connect_timeout=5.0, read_timeout=20.0),
     )
     _opened.append(net)
@@ -55,9 +71,16 @@ def adapter(pds: LocalPds, account: PdsAccount, store: MemorySessionStore) -> Bl
 
 
 def post(
-    text: str, *, language: str | None = None, media: tuple[MediaItem, ...] = ()
+    text: str,
+    *,
+    language: str | None = None,
+    media: tuple[MediaItem, ...] = (),
+    due_at: datetime | None = None,
 ) -> OutgoingPost:
-    return OutgoingPost(ACCOUNT, text, f"key-{uuid.uuid4()}", language=language, media=media)
+    """A post of a delivery of its own, due now unless ``due_at`` says otherwise."""
+    due_at = due_at or datetime.now(UTC)
+    key = f"key-{uuid.uuid4()}"
+    return OutgoingPost(ACCOUNT, text, key, language=language, media=media, due_at=due_at)
 
 
 def get_record(pds: LocalPds, uri: str) -> dict[str, Any]:
@@ -247,3 +270,133 @@ def test_find_existing_finds_the_post_just_published(
     assert found.url == receipt.url
     assert restarted.find_existing(text + " (never posted)", since=since) is None
     assert restarted.find_existing(text, since=datetime.now(UTC) + timedelta(minutes=1)) is None
+
+
+def raw_create(
+    pds: LocalPds, account: PdsAccount, token: str, rkey: str, text: str
+) -> httpx.Response:
+    """createRecord of a post under ``rkey``, as any client sends it."""
+    record = {"$type": "app.bsky.feed.post", "text": text, "createdAt": _now_stamp()}
+    body = {"repo": account.did, "collection": "app.bsky.feed.post", "rkey": rkey, "record": record}
+    headers = {"Authorization": f"Bearer {token}"}
+    return httpx.post(pds.url + CREATE_RECORD, json=body, headers=headers, timeout=20.0)
+
+
+def _now_stamp() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# -- exactly once: the delivery's own record key ---------------------------------------------
+
+
+def test_repeated_record_key_is_refused_with_500_and_read_back(local_pds: LocalPds) -> None:
+    """What the real PDS answers to a second createRecord under one record key: 500
+    InternalServerError, storing nothing. The adapter, sending the same delivery twice (two
+    adapters, as across a restart), reads the key back and returns the same receipt."""
+    account = local_pds.create_account("rekeyed")
+    login = raw_login(local_pds, account)
+    assert login.status_code == 200, login.text
+    token = login.json()["accessJwt"]
+    rkey = record_key("a-delivery", datetime.now(UTC))
+    first = raw_create(local_pds, account, token, rkey, "first under this key")
+    again = raw_create(local_pds, account, token, rkey, "second under this key")
+    assert first.status_code == 200, first.text
+    assert first.json()["uri"].endswith("/" + rkey)
+    assert (again.status_code, again.json()) == (
+        500,
+        {"error": "InternalServerError", "message": "Internal Server Error"},
+    )
+    assert list_texts(local_pds, account) == ["first under this key"]
+
+    store = MemorySessionStore()
+    delivery = post("Vigil tonight at 7, once")
+    receipt = adapter(local_pds, account, store).publish(delivery)
+    before = local_pds.requests_logged(CREATE_RECORD, status=500)
+    again_receipt = adapter(local_pds, account, store).publish(delivery)
+    assert again_receipt.remote_id == receipt.remote_id
+    assert again_receipt.url == receipt.url
+    assert local_pds.requests_logged(CREATE_RECORD, status=500) == before + 1
+    assert sorted(list_texts(local_pds, account)) == [
+        "Vigil tonight at 7, once",
+        "first under this key",
+    ]
+
+
+def test_lost_answer_is_found_under_the_record_key(local_pds: LocalPds) -> None:
+    """The PDS stores the post but its answer is lost on the way: the adapter reads its
+    record key back and returns the post's receipt; the account holds it once."""
+    account = local_pds.create_account("lostanswer")
+    delivery = post("Lost answer, one post")
+    with AnswerDroppingProxy(local_pds.url) as proxy:
+        proxy.drop_answers_to(f"POST {CREATE_RECORD}".encode(), count=1)
+        receipt = adapter(local_pds, account, MemorySessionStore(), service_url=proxy.url).publish(
+            delivery
+        )
+        assert proxy.dropped == 1
+    assert get_record(local_pds, receipt.remote_id)["value"]["text"] == delivery.text
+    assert list_texts(local_pds, account) == [delivery.text]
+
+
+def test_lost_answer_and_lost_read_back_then_retry_posts_once(local_pds: LocalPds) -> None:
+    """The answer and the read-back are both lost: ambiguous TransientError. The retry, from a
+    restarted adapter, meets the PDS's 500 for the taken key and returns the stored post."""
+    account = local_pds.create_account("twicelost")
+    delivery = post("Twice lost, still one post")
+    store = MemorySessionStore()
+    with AnswerDroppingProxy(local_pds.url) as proxy:
+        proxy.drop_answers_to(f"POST {CREATE_RECORD}".encode(), f"GET {GET_RECORD}".encode(),
+                              count=2)  # fmt: skip
+        with pytest.raises(TransientError) as caught:
+            adapter(local_pds, account, store, service_url=proxy.url).publish(delivery)
+        assert proxy.dropped == 2
+    assert caught.value.ambiguous is True
+    assert list_texts(local_pds, account) == [delivery.text]
+    refused_before = local_pds.requests_logged(CREATE_RECORD, status=500)
+    receipt = adapter(local_pds, account, store).publish(delivery)
+    assert local_pds.requests_logged(CREATE_RECORD, status=500) == refused_before + 1
+    assert get_record(local_pds, receipt.remote_id)["value"]["text"] == delivery.text
+    assert list_texts(local_pds, account) == [delivery.text]
+
+
+def test_record_key_time_apart_from_created_at_is_a_normal_post(local_pds: LocalPds) -> None:
+    """A post due three hours ago gets a key with that time while its createdAt is now: the PDS
+    stores it as a valid app.bsky.feed.post and lists it by key like any other (a key a year
+    ahead is accepted as well: the PDS checks only a TID's syntax)."""
+    account = local_pds.create_account("oldkey")
+    due = datetime.now(UTC) - timedelta(hours=3)
+    receipt = adapter(local_pds, account, MemorySessionStore()).publish(post("Late", due_at=due))
+    stored = get_record(local_pds, receipt.remote_id)
+    rkey = receipt.remote_id.rsplit("/", 1)[1]
+    key_time = tid_time(rkey)
+    assert key_time is not None and abs(key_time - due) < timedelta(seconds=1)
+    created = datetime.fromisoformat(stored["value"]["createdAt"])
+    assert abs(created - datetime.now(UTC)) < timedelta(minutes=1)
+    assert stored["value"]["$type"] == "app.bsky.feed.post"
+
+    token = raw_login(local_pds, account).json()["accessJwt"]
+    ahead = encode_tid(int((datetime.now(UTC) + timedelta(days=365)).timestamp() * 1e6), 7)
+    answer = raw_create(local_pds, account, token, ahead, "Key a year ahead")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["validationStatus"] == "valid"
+    assert list_texts(local_pds, account) == ["Key a year ahead", "Late"]  # newest key first
+
+
+# -- accounts verify: the stored session, not a login -----------------------------------------
+
+
+def test_second_verify_spends_no_login(local_pds: LocalPds) -> None:
+    """verify() logs in once; a second verify on the stored session makes no createSession
+    (the PDS's request log says so) and reports the session as the stored one. A fresh login,
+    asked for, spends exactly one more."""
+    account = local_pds.create_account("verifier")
+    store = MemorySessionStore()
+    logged = local_pds.requests_logged(CREATE_SESSION)
+    first = adapter(local_pds, account, store).verify()
+    second = adapter(local_pds, account, store).verify()
+    assert local_pds.requests_logged(CREATE_SESSION) == logged + 1
+    assert (first.handle, first.session) == (account.handle, "new")
+    assert (second.handle, second.session) == (account.handle, "stored")
+    assert second.display_name == ""  # no profile record yet: read from the PDS, no appview
+    fresh = adapter(local_pds, account, FreshLoginSessions(store)).verify()
+    assert fresh.session == "new"
+    assert local_pds.requests_logged(CREATE_SESSION) == logged + 2

@@ -132,13 +132,6 @@ def test_cassette_real_401_means_auth_failed() -> None:
     assert "The access token is invalid" in str(caught.value)
 
 
-def test_cassette_instance_limits_from_v2_configuration() -> None:
-    """instance_limits() reads configuration.statuses from a real /api/v2/instance/."""
-    with replay("test_instance.yaml") as cassette:
-        assert cassette_network().instance_limits() == (500, 23)
-    assert cassette.play_count == 1
-
-
 def test_cassette_media_upload_with_descriptions(tmp_path: Path) -> None:
     """Two images go up with alt text (real /api/v2/media answers), then one status."""
     media = (
@@ -370,25 +363,7 @@ def test_missing_image_file_is_rejected(network: MastodonNetwork, tmp_path: Path
         network.publish(post(media=(MediaItem(tmp_path / "gone.png", "alt"),)))
 
 
-# -- instance limits and verify -------------------------------------------------------------
-def test_instance_limits_are_read_once(fake: FakeMastodon, network: MastodonNetwork) -> None:
-    """Two calls, one GET /api/v2/instance/: the configured limits are cached."""
-    fake.reset(max_characters=1000, characters_reserved_per_url=30)
-    assert network.instance_limits() == (1000, 30)
-    assert network.instance_limits() == (1000, 30)
-    assert [r.path for r in fake.server.received] == ["/api/v2/instance/"]
-
-
-def test_instance_limits_fall_back_with_warning(
-    fake: FakeMastodon, network: MastodonNetwork, caplog: pytest.LogCaptureFixture
-) -> None:
-    """A server without configuration.statuses gives (500, 23) and a logged warning."""
-    fake.reset(max_characters=None)
-    with caplog.at_level(logging.WARNING, logger="amplifier.networks.mastodon"):
-        assert network.instance_limits() == (500, 23)
-    assert "no configuration.statuses" in caplog.text
-
-
+# -- verify -------------------------------------------------------------------------------
 @pytest.mark.parametrize("bot", [True, False])
 def test_verify_reports_bot_flag(fake: FakeMastodon, network: MastodonNetwork, bot: bool) -> None:
     """verify() reports Account.bot and reminds the organizer only when it is off."""

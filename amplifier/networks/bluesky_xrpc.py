@@ -1,0 +1,110 @@
+"""The XRPC side of the Bluesky adapter: facets, records, blobs, ratelimit headers, sessions.
+
+Plain functions over an atproto 0.0.73 ``Client`` or its answers; no policy and no errors of
+our own (``amplifier.networks.bluesky`` translates what they raise).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from atproto_client import models
+from atproto_client.client.session import Session
+from atproto_client.models.utils import get_response_model
+from atproto_client.utils.facet_detection import detect_facets
+
+from amplifier.networks.base import RateLimitWindow, header
+
+logger = logging.getLogger(__name__)
+
+
+def facets_for(text: str) -> list[Any]:
+    """Link and #tag facets (``models.AppBskyRichtextFacet.Main``) with UTF-8 byte offsets.
+
+    atproto's ``detect_facets`` is a port of the official TypeScript detector, makes no request
+    and counts bytes, not code points. Mentions are left out: they need a handle lookup, and a
+    campaign bot should not @mention anyway. ``$CASHTAGS`` come out as tags, as in the app.
+    """
+    return list(detect_facets(text))
+
+
+def get_record(client: Any, repo: str | None, collection: str, rkey: str) -> dict[str, Any]:
+    """com.atproto.repo.getRecord: ``{"uri", "cid", "value"}`` (the PDS answers it itself)."""
+    params = models.ComAtprotoRepoGetRecord.Params(repo=repo, collection=collection, rkey=rkey)
+    response = client.invoke_query("com.atproto.repo.getRecord", params=params)
+    return response.content if isinstance(response.content, dict) else {}
+
+
+def rate_limit_windows(headers: Mapping[str, str]) -> tuple[RateLimitWindow, ...]:
+    """The ratelimit-* headers of a PDS answer as one RateLimitWindow (none if absent)."""
+    names = ("limit", "remaining", "reset")
+    limit, remaining, reset = (_int_or_none(header(headers, f"ratelimit-{n}")) for n in names)
+    if limit is None and remaining is None and reset is None:
+        return ()
+    reset_at = datetime.fromtimestamp(reset, tz=UTC) if reset is not None else None
+    window = window_name(header(headers, "ratelimit-policy"))
+    return (RateLimitWindow(window, limit, remaining, reset_at),)
+
+
+def window_name(policy: str | None) -> str:
+    """Window name of a ratelimit-policy: "5000;w=3600" -> "1h", "30;w=300" -> "5m"."""
+    for part in (policy or "").split(",")[0].split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key == "w" and value.isdigit() and int(value) > 0:
+            seconds = int(value)
+            if seconds % 3600 == 0:
+                return f"{seconds // 3600}h"
+            return f"{seconds // 60}m" if seconds % 60 == 0 else f"{seconds}s"
+    return "unknown"
+
+
+def upload_images(client: Any, images: list[tuple[bytes, str, str]]) -> Any:
+    """uploadBlob each image, then the app.bsky.embed.images embed that carries the alt texts."""
+    embedded = []
+    for data, mime_type, alt in images:
+        # Raw invoke: the SDK's upload_blob hands the bytes to httpx as data= (deprecated there).
+        response = client.invoke_procedure(
+            "com.atproto.repo.uploadBlob", content=data, headers={"Content-Type": mime_type}
+        )
+        blob = get_response_model(response, models.ComAtprotoRepoUploadBlob.Response).blob
+        embedded.append(models.AppBskyEmbedImages.Image(alt=alt, image=blob))
+    return models.AppBskyEmbedImages.Main(images=embedded)
+
+
+def usable_session(session_string: str) -> bool:
+    """Whether a stored session string can be imported (the SDK would choke on it otherwise)."""
+    try:
+        session = Session.decode(session_string)
+        return bool(session.refresh_jwt) and session.access_jwt_payload.exp is not None
+    except Exception:  # any decoding failure means: log in afresh
+        logger.warning("stored bluesky session is unreadable; logging in instead")
+        return False
+
+
+def xrpc_error(exc: Any) -> tuple[str, str]:
+    """The XRPC error name and message of an SDK exception ("" where absent)."""
+    content = getattr(exc.response, "content", None)
+    return str(getattr(content, "error", "") or ""), str(getattr(content, "message", "") or "")
+
+
+def timestamp(moment: datetime) -> str:
+    """createdAt as the official clients write it: UTC, milliseconds, "Z"."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def parse_time(value: object) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed and parsed.tzinfo is None else parsed
