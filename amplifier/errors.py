@@ -5,6 +5,8 @@
     ├── ContentError           a post template is wrong; .problems says where
     ├── RenderError            a post cannot be rendered for a network (for example too long)
     ├── StoreError             the database failed or holds something unexpected
+    ├── StateMoved             the rotation a decision was made on changed before its claim:
+    │                          another process decided for the account meanwhile; decide again
     └── NetworkError           publishing failed; .account and .network say where
         ├── TransientError     network error, timeout or 5xx: a retry may succeed;
         │                      .ambiguous is True when the request may have landed
@@ -69,6 +71,15 @@ class RenderError(AmplifierError):
 
 class StoreError(AmplifierError):
     """The state database failed."""
+
+
+class StateMoved(AmplifierError):
+    """The account's rotation changed between a decision and its claim; decide again.
+
+    Another process (a second worker, a ``post-now``) claimed a post for the account after this
+    decision read its state: claiming anyway could send the same post twice, or pass a guard
+    that the other claim now fails.
+    """
 
 
 class NetworkError(AmplifierError):

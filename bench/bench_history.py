@@ -49,6 +49,7 @@ COLUMNS = (
     "account", "network", "slot_key", "due_at", "template_id", "campaign", "text", "language",
     "link", "content_warning", "media", "idempotency_key", "status", "attempts", "remote_id",
     "url", "last_error", "retry_at", "claimed_by", "claimed_at", "created_at", "updated_at",
+    "sent_at",
 )  # fmt: skip
 RECENT_DAYS = 30
 PEERS = ["x"] * 3 + ["mastodon"] * 3 + ["bluesky"] * 2
@@ -82,7 +83,7 @@ def history_rows(total: int, start: datetime, rng: random.Random) -> Iterator[tu
             account, network, f"h-{number}", due, f"post-{number % 45}", CAMPAIGN, text, "en",
             None, None, "[]", f"h{number:09d}", status, 1 if status != "skipped" else 0,
             f"r{number}" if published else None, None, None if published else "benchmark row",
-            None, None, None, due, due,
+            None, None, None, due, due, due if published else None,
         )  # fmt: skip
 
     for day in range(RECENT_DAYS, 0, -1):
@@ -258,10 +259,10 @@ def time_queries(database: Database) -> None:
         "get(account, slot)": lambda: store.get("bench-x", "2000-01-01T00:00"),
         "orphaned()": lambda: store.orphaned(now, timedelta(seconds=45)),
         "due_deferred()": lambda: store.due_deferred(now),
-        "deliveries_since(14 d, account)": lambda: store.deliveries_since(
+        "counted_since(14 d, account)": lambda: store.counted_since(
             now - timedelta(days=14), account="bench-x", statuses=SENT
         ),
-        "deliveries_since(7 d, network=x)": lambda: store.deliveries_since(
+        "counted_since(7 d, network=x)": lambda: store.counted_since(
             now - timedelta(days=7), network="x", statuses=SENT
         ),
         "spend_micros(month, account)": lambda: store.spend_micros(

@@ -10,6 +10,20 @@ from __future__ import annotations
 
 from amplifier.store.sessions import SealedSessions
 from amplifier.store.sql import Store
-from amplifier.store.types import Delivery, DeliveryDraft, DeliveryStatus
+from amplifier.store.types import (
+    REHEARSAL_PREFIX,
+    Delivery,
+    DeliveryDraft,
+    DeliveryStatus,
+    RotationWrite,
+)
 
-__all__ = ["Delivery", "DeliveryDraft", "DeliveryStatus", "SealedSessions", "Store"]
+__all__ = [
+    "REHEARSAL_PREFIX",
+    "Delivery",
+    "DeliveryDraft",
+    "DeliveryStatus",
+    "RotationWrite",
+    "SealedSessions",
+    "Store",
+]

@@ -20,11 +20,12 @@ from amplifier.networks.base import RateLimitWindow
 from amplifier.store.base import aware
 from amplifier.store.reads import DeliveryReads
 from amplifier.store.schema import deliveries, delivery_costs
-from amplifier.store.state import save_rotation_row, save_windows
+from amplifier.store.state import save_rotation_checked, save_rotation_row, save_windows
 from amplifier.store.types import (
     Delivery,
     DeliveryDraft,
     DeliveryStatus,
+    RotationWrite,
     idempotency_key,
     row_to_delivery,
 )
@@ -80,7 +81,7 @@ class Deliveries(DeliveryReads):
         draft: DeliveryDraft,
         values: Mapping[str, object],
         now: datetime,
-        rotation: tuple[str, Mapping[str, object]] | None = None,
+        rotation: tuple[str, Mapping[str, object]] | RotationWrite | None = None,
         cost_micros: int | None = None,
     ) -> Delivery | None:
         row_values = {**self._draft_values(draft, now), **values}
@@ -88,8 +89,12 @@ class Deliveries(DeliveryReads):
             try:
                 with self._engine.begin() as conn:
                     row = conn.execute(_INSERT_DELIVERY, row_values).one()
-                    if rotation is not None:
-                        # Same transaction: a claim that loses the race leaves rotation as it was.
+                    # Same transaction: a claim that loses the race leaves rotation as it was.
+                    if isinstance(rotation, RotationWrite):
+                        save_rotation_checked(
+                            conn, rotation.key, rotation.state, rotation.expected, now
+                        )
+                    elif rotation is not None:
                         save_rotation_row(conn, rotation[0], rotation[1], now)
                     if cost_micros is not None:
                         cost = {
@@ -113,13 +118,15 @@ class Deliveries(DeliveryReads):
         draft: DeliveryDraft,
         *,
         worker_id: str,
-        rotation: tuple[str, Mapping[str, object]] | None = None,
+        rotation: tuple[str, Mapping[str, object]] | RotationWrite | None = None,
         cost_micros: int | None = None,
     ) -> Delivery | None:
         """Record the slot as 'sending' by this worker; None if the slot already has a row.
 
-        ``rotation=(account, state)`` is saved in the same transaction, so only the winner of
-        a race advances the rotation; so is ``cost_micros``, what the post costs (X).
+        ``rotation`` is saved in the same transaction, so only the winner of a race advances
+        the rotation: ``(key, state)`` as it is, a ``RotationWrite`` only if the stored state
+        is still the one the decision read (else ``StateMoved``, and nothing is recorded). So
+        is ``cost_micros``, what the post costs (X).
         """
         now = self._now()
         values = {"status": "sending", "claimed_by": worker_id, "claimed_at": now}
@@ -134,6 +141,24 @@ class Deliveries(DeliveryReads):
         return self._insert_delivery(
             draft, {"status": "skipped", "last_error": reason}, self._now()
         )
+
+    def record_rehearsed(
+        self,
+        draft: DeliveryDraft,
+        note: str,
+        *,
+        rotation: tuple[str, Mapping[str, object]] | RotationWrite | None = None,
+        cost_micros: int | None = None,
+    ) -> Delivery | None:
+        """Record a dry run's post, printed and never sent; None if the slot has a row.
+
+        'rehearsed' counts for nothing live (guards, spend, last post); its slot key should
+        carry ``REHEARSAL_PREFIX`` so it never takes a live slot. ``rotation`` and
+        ``cost_micros`` as for ``claim_slot`` (the rehearsal's own rotation, what it would cost).
+        """
+        now = self._now()
+        values = {"status": "rehearsed", "last_error": note, "sent_at": now}
+        return self._insert_delivery(draft, values, now, rotation, cost_micros)
 
     def begin_attempt(self, delivery_id: int, *, worker_id: str) -> Delivery | None:
         """Count one more publish attempt, if this worker still owns the row."""
@@ -186,6 +211,7 @@ class Deliveries(DeliveryReads):
             url=url,
             last_error=note,
             retry_at=None,
+            sent_at=self._now(),
         )
 
     def mark_deferred(
@@ -270,6 +296,8 @@ class Deliveries(DeliveryReads):
             raise StoreError(f"an unknown delivery resolves to published or failed, not {status}")
         # Keep the reason it became unknown after the operator's note.
         earlier = func.coalesce(literal(" (was: ") + deliveries.c.last_error + literal(")"), "")
+        # Found published: it went out before it was marked unknown, its last attempt by then.
+        sent_at = deliveries.c.updated_at if status == "published" else None
         with self._write("resolve") as conn:
             result = conn.execute(
                 update(deliveries)
@@ -277,6 +305,7 @@ class Deliveries(DeliveryReads):
                 .values(
                     status=status,
                     last_error=literal(f"resolved as {status} by {by}: {note}") + earlier,
+                    sent_at=sent_at,
                     updated_at=self._now(),
                 )
             )

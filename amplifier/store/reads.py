@@ -78,17 +78,17 @@ class DeliveryReads(StoreBase):
         return self._select("history", where, *order, limit=limit)
 
     def last_published(self, account: str) -> Delivery | None:
-        """The account's most recently published row (by when it was marked published)."""
+        """The account's most recently published row (by when it went out)."""
         where = (deliveries.c.account == account) & (deliveries.c.status == "published")
-        order = (deliveries.c.updated_at.desc(), deliveries.c.id.desc())
+        order = (deliveries.c.sent_at.desc(), deliveries.c.id.desc())
         return next(iter(self._select("last_published", where, *order, limit=1)), None)
 
     def published_count(self, account: str, since: datetime) -> int:
-        """How many of the account's rows were marked published at or after ``since``."""
+        """How many of the account's rows went out (were published) at or after ``since``."""
         query = select(func.count()).where(
             (deliveries.c.account == account)
             & (deliveries.c.status == "published")
-            & (deliveries.c.updated_at >= aware("since", since))
+            & (deliveries.c.sent_at >= aware("since", since))
         )
         with self._read("published_count") as conn:
             return int(conn.execute(query).scalar_one())
@@ -124,6 +124,41 @@ class DeliveryReads(StoreBase):
         if statuses is not None:
             where = where & deliveries.c.status.in_(list(statuses))
         return self._select("deliveries_since", where, deliveries.c.due_at, deliveries.c.id)
+
+    def counted_since(
+        self,
+        since: datetime,
+        *,
+        statuses: Collection[str],
+        account: str | None = None,
+        network: str | None = None,
+    ) -> list[Delivery]:
+        """The rows the guards count from ``since`` on, by when each went out, not its due time.
+
+        Of the rows in ``statuses``: those sent at or after ``since`` (``sent_at``: published,
+        rehearsed); 'unknown' ones marked so since then (their last attempt was before it);
+        and every 'sending' or 'deferred' one whatever its age, since it has not gone out yet
+        and may at any moment. Oldest due first.
+        """
+        start = aware("since", since)
+        scope: ColumnElement[bool] = true()
+        if account is not None:
+            scope = scope & (deliveries.c.account == account)
+        if network is not None:
+            scope = scope & (deliveries.c.network == network)
+        wanted = set(statuses)
+        rows: list[Delivery] = []
+        went_out = sorted(wanted & {"published", "rehearsed"})
+        if went_out:
+            where = scope & deliveries.c.status.in_(went_out) & (deliveries.c.sent_at >= start)
+            rows += self._select("counted_since", where)
+        if "unknown" in wanted:
+            where = scope & (deliveries.c.status == "unknown") & (deliveries.c.updated_at >= start)
+            rows += self._select("counted_since", where)
+        pending = sorted(wanted & {"sending", "deferred"})
+        if pending:
+            rows += self._select("counted_since", scope & deliveries.c.status.in_(pending))
+        return sorted(rows, key=lambda row: (row.due_at, row.id))
 
     # -- costs ---------------------------------------------------------------------------------
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from amplifier.errors import StoreError
+from amplifier.errors import StateMoved, StoreError
 from amplifier.networks.base import RateLimitWindow
 from amplifier.store.base import StoreBase, aware, upsert
 from amplifier.store.schema import flags, rate_limits, rotation_state, sessions, workers
@@ -33,6 +36,52 @@ def save_rotation_row(
         {"account": account, "state": document, "updated_at": now},
         ["account"],
     )
+
+
+def save_rotation_checked(
+    conn: Connection,
+    account: str,
+    state: Mapping[str, object],
+    expected: Mapping[str, object] | None,
+    now: datetime,
+) -> None:
+    """Replace the rotation state only if it is still ``expected`` (None: none stored yet).
+
+    Raises ``StateMoved`` otherwise, in the caller's transaction, which then rolls back. The
+    stored row is locked while compared (PostgreSQL; SQLite's writers already queue up).
+    """
+    document = json.dumps(dict(state), sort_keys=True)
+    if expected is None:
+        statement = (
+            _insert_ignoring(conn.dialect.name)
+            .values(account=account, state=document, updated_at=now)
+            .returning(rotation_state.c.account)
+        )
+        if conn.execute(statement).first() is None:  # (rowcount is -1 on psycopg here)
+            raise StateMoved(f"rotation of {account} was saved by another claim meanwhile")
+        return
+    current = conn.execute(
+        select(rotation_state.c.state).where(rotation_state.c.account == account).with_for_update()
+    ).scalar_one_or_none()
+    if current is None or json.loads(current) != dict(expected):
+        raise StateMoved(f"rotation of {account} changed since it was read")
+    conn.execute(
+        update(rotation_state)
+        .where(rotation_state.c.account == account)
+        .values(state=document, updated_at=now)
+    )
+
+
+def _insert_flag(dialect: str) -> Any:
+    """INSERT INTO flags ... ON CONFLICT DO NOTHING: another worker recorded it first."""
+    dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return dialect_insert(flags).on_conflict_do_nothing(index_elements=["name"])
+
+
+def _insert_ignoring(dialect: str) -> Any:
+    """INSERT INTO rotation_state ... ON CONFLICT DO NOTHING, for the dialect."""
+    dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return dialect_insert(rotation_state).on_conflict_do_nothing(index_elements=["account"])
 
 
 def save_windows(
@@ -149,6 +198,38 @@ class SharedState(StoreBase):
                 conn.execute(insert(flags).values(**values))
             started: datetime = conn.execute(query).scalar_one()
         return started
+
+    def starts(self) -> dict[str, datetime]:
+        """Every first start recorded: '' for this database's first worker (``first_started``),
+        'live:<account>' and 'rehearsal:<account>' for an account's first run of each kind."""
+        query = select(flags.c.name, flags.c.updated_at).where(
+            (flags.c.name == _FIRST_START_FLAG) | flags.c.name.startswith(_FIRST_START_FLAG + ":")
+        )
+        with self._read("starts") as conn:
+            rows = conn.execute(query).all()
+        return {name[len(_FIRST_START_FLAG) + 1 :]: at for name, at in rows}
+
+    def record_starts(self, starts: Mapping[str, datetime]) -> dict[str, datetime]:
+        """Record each first start not recorded yet (one transaction); returns ``starts()``.
+
+        A start already recorded is kept: the first to record it wins.
+        """
+        with self._write("record_starts") as conn:
+            known = {
+                name
+                for (name,) in conn.execute(
+                    select(flags.c.name).where(flags.c.name.startswith(_FIRST_START_FLAG))
+                )
+            }
+            for scope, at in starts.items():
+                name = _FIRST_START_FLAG + (f":{scope}" if scope else "")
+                if name not in known:
+                    values = {"name": name, "value": "", "by": "worker"}
+                    moment = aware("start", at)
+                    conn.execute(
+                        _insert_flag(conn.dialect.name).values(**values, updated_at=moment)
+                    )
+        return self.starts()
 
     # -- workers -------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -11,8 +12,25 @@ from typing import Any, Literal
 from sqlalchemy import Row
 
 DeliveryStatus = Literal[
-    "sending", "published", "deferred", "failed", "unknown", "missed", "skipped"
+    "sending", "published", "deferred", "failed", "unknown", "missed", "skipped", "rehearsed"
 ]
+
+# A dry run's rows live beside the live ones under this prefix of the slot key, so a rehearsal
+# never takes a live slot (nor its idempotency key) and the live worker never sees it.
+REHEARSAL_PREFIX = "rehearsal:"
+
+
+@dataclass(frozen=True)
+class RotationWrite:
+    """A rotation state to save with a claim, if the stored one is still ``expected``.
+
+    ``key`` is the account's name (or its rehearsal key); ``expected`` is the document the
+    decision read, None when none was stored yet.
+    """
+
+    key: str
+    state: Mapping[str, object]
+    expected: Mapping[str, object] | None
 
 
 @dataclass(frozen=True)
@@ -56,6 +74,8 @@ class Delivery:
     last_error: str | None
     retry_at: datetime | None
     ambiguous_since: datetime | None  # start of the earliest attempt that may have landed
+    # When it went out (published) or was printed (rehearsed); None while it has not.
+    sent_at: datetime | None
     claimed_by: str | None
     claimed_at: datetime | None
     created_at: datetime

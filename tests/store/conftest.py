@@ -162,4 +162,7 @@ def claim_on_old_schema(
         row_id = conn.exec_driver_sql(
             f"SELECT id FROM deliveries WHERE idempotency_key = '{values['idempotency_key']}'"
         ).scalar_one()
-    return Delivery(id=int(row_id), **{**values, "media": draft.media, "ambiguous_since": None})  # type: ignore[arg-type]
+    # Through 0007 a published row takes its updated_at as its send time.
+    sent_at = values["updated_at"] if values["status"] == "published" else None
+    expected = {**values, "media": draft.media, "ambiguous_since": None, "sent_at": sent_at}
+    return Delivery(id=int(row_id), **expected)  # type: ignore[arg-type]
