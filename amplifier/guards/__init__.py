@@ -26,7 +26,10 @@ a window or a cap off.
                                (spend.py; accounts' monthly_budget_usd and
                                guards.x_monthly_budget_usd)
 
-"Sent" means a delivery that went out or still may: published, sending, deferred or unknown.
+"Sent" means a delivery that went out or still may: published, sending, deferred or unknown
+(a dry run's own rehearsal also counts what it rehearsed; nothing live ever does). Every
+window runs between send times: from the moment the new post would go out back to the moment
+each earlier one went out; one not out yet (sending, deferred) counts as going out with it.
 
 The mentions rule holds on every network (a bot's @mention notifies someone who did not ask);
 the others are as named.
@@ -50,7 +53,16 @@ decision.py (the guard step), refusals.py (what a rule says when it says no).
 from __future__ import annotations
 
 from amplifier.guards.decision import Decision, decide
-from amplifier.guards.history import SENT, GuardContext, guard_context, others_since, own_since
+from amplifier.guards.history import (
+    REHEARSAL_SENT,
+    SENT,
+    GuardContext,
+    Sent,
+    guard_context,
+    others_since,
+    own_since,
+    sent_rows,
+)
 from amplifier.guards.refusals import Refusal, by_rule
 from amplifier.guards.similarity import similar_pairs
 from amplifier.guards.spend import (
@@ -69,12 +81,14 @@ from amplifier.guards.spend import (
 from amplifier.guards.text import text_refusals
 
 __all__ = [
+    "REHEARSAL_SENT",
     "SENT",
     "Budget",
     "Cost",
     "Decision",
     "GuardContext",
     "Refusal",
+    "Sent",
     "budgets",
     "by_rule",
     "decide",
@@ -86,6 +100,7 @@ __all__ = [
     "others_since",
     "own_since",
     "post_cost",
+    "sent_rows",
     "similar_pairs",
     "template_cost",
     "text_refusals",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Generic, TypeVar
 
 from amplifier.config import Account, Settings
@@ -50,31 +51,47 @@ def decide(
     slot: Slot,
     context: GuardContext,
     settings: Settings,
+    *,
+    moment: datetime,
+    offered: Collection[str] | None = None,
 ) -> Decision[S]:
-    """Apply every rule to the planned post, re-planning without each post refused."""
+    """Apply every rule to the planned post going out at ``moment``, re-planning without each
+    post refused.
+
+    ``offered``: the posts the slot may take (by original id), when the caller narrowed them
+    (``post-now --post``): refusals of other posts are not reported, only set aside.
+    """
     rules = settings.guards
-    refusal = account_refusal(account, slot, context.own, rules)
+    refusal = account_refusal(account, slot, context.own, rules, moment=moment)
     if refusal is not None:
         return Decision(None, None, None, (refusal,), f"guard {refusal}")
     planned, state = first
     refused: list[Refusal] = []
     excluded: set[str] = set()
-    known = known_refusals(account, slot.due_at, context, rules)
+    known = known_refusals(account, moment, context, rules)
     while isinstance(planned, PlannedPost):
         post = planned.template.original_id
-        refusal = known.get(post) or post_refusal(planned, account, context, settings)
+        refusal = known.get(post) or post_refusal(
+            planned, account, context, settings, moment=moment
+        )
         if refusal is None:
             break
         if not excluded:
             # Re-planning renders, the slow part: set aside at once every post certain to be
             # refused, so the rotation's next offer is one worth rendering.
-            refused.extend(r for r in known.values() if r.post != post)
+            refused.extend(
+                r
+                for r in known.values()
+                if r.post != post and (offered is None or r.post in offered)
+            )
             excluded.update(known)
         refused.append(refusal)
         excluded.add(post)  # the rotation offers the next one
         planned, state = replan(frozenset(excluded))
     if not isinstance(planned, PlannedPost):
         reason = summarise(refused) if refused else planned.reason
+        if refused and planned.too_long:
+            reason += "; too long for this network: " + "; ".join(planned.too_long)
         return Decision(None, None, None, tuple(refused), reason)
     template = planned.template
     cost = post_cost(account.network, planned.rendered.text, len(template.media), rules.x_prices)

@@ -1,8 +1,10 @@
 """The rules that read what was sent: caps per day and tier, no-repeat, X duplicates, distinct text.
 
-The worker gathers the account's own recent deliveries and, for networks under the
-distinct-text rule, the other accounts' ones, into a ``GuardContext``; the rules here are pure
-functions over it.
+The worker (and the forecast) gathers the account's own recent deliveries and, for networks
+under the distinct-text rule, the other accounts' ones, into a ``GuardContext``; the rules here
+are pure functions over it. Every window runs between send times: from the moment the new post
+would go out back to the moment each earlier one went out (``Sent.at``), never between due
+times, since a post goes out up to ``grace_minutes`` after its slot, and a deferred one later.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
 from amplifier.config import Account, GuardSettings, Settings
@@ -26,94 +28,144 @@ if TYPE_CHECKING:  # rows are only passed in: a check never needs the database
 
 # Deliveries that went out or still may: they count for every rule and every budget.
 SENT = ("published", "sending", "deferred", "unknown")
+# A dry run counts, for its own rehearsal only, what went out live and what it rehearsed.
+REHEARSAL_SENT = (*SENT, "rehearsed")
 LEGACY_FREE_PER_24H = 17
 LEGACY_FREE_PER_MONTH = 500
 
 
 @dataclass(frozen=True)
 class Sent:
-    """A delivery that went out or still may (published, sending, deferred, unknown)."""
+    """A delivery that went out or still may, and when it went out.
+
+    Every window rule measures from the moment the new post would go out back to ``at``.
+    ``at`` is None for a post that has not gone out yet (sending, deferred): it may go out at
+    any moment, so it counts as going out with the new post, inside every window and on its
+    day, for as long as it waits. An 'unknown' one counts at the moment it became unknown, the
+    latest it can have gone out.
+    """
 
     account: str
     post_id: str  # the version sent (a translation has its own id)
     text: str
-    due_at: datetime
+    at: datetime | None  # when it went out (or, predicted, will); None: not yet
     original_id: str = ""  # the post it is a version of; "" when post_id is the original
+    status: str = "published"
 
     @property
     def original(self) -> str:
         return self.original_id or self.post_id
+
+    def when(self, moment: datetime) -> datetime:
+        """When it counts for a post going out at ``moment``: not out by then, at ``moment``."""
+        return self.at if self.at is not None and self.at <= moment else moment
+
+    def went(self, moment: datetime, where: str = "") -> str:
+        """'went out<where> 5 h ago', 'is still to go out<where> (deferred)', or for an
+        'unknown' one 'may have gone out<where> 2 h ago'."""
+        if self.at is None or self.at > moment:
+            return f"is still to go out{where} ({self.status})"
+        ago = _ago(moment, self.at)
+        verb = "may have gone out" if self.status == "unknown" else "went out"
+        return f"{verb}{where} {ago} ago"
+
+    def of(self, moment: datetime) -> str:
+        """'of 5 h ago', 'still to go out (deferred)', 'that may have gone out 2 h ago'."""
+        if self.at is None or self.at > moment:
+            return f"still to go out ({self.status})"
+        ago = _ago(moment, self.at)
+        return f"that may have gone out {ago} ago" if self.status == "unknown" else f"of {ago} ago"
 
 
 @dataclass(frozen=True)
 class GuardContext:
     """Everything the rules need beyond the post itself, gathered by the worker per slot."""
 
-    own: Sequence[Sent]  # this account's, due since ``own_since``
-    others: Sequence[Sent]  # other accounts' on the same network, due since ``others_since``
+    own: Sequence[Sent]  # this account's, sent since ``own_since`` or not yet out
+    others: Sequence[Sent]  # other accounts' on the same network, since ``others_since``
     budgets: Sequence[Budget] = ()
 
 
-def guard_context(
-    account: Account,
-    own: Iterable[Delivery],
-    others: Iterable[Delivery],
-    budgets: Sequence[Budget],
-    library: Library,
-) -> GuardContext:
-    """A context from store rows in ``SENT`` states; translations know their original."""
+def sent_moment(row: Delivery) -> datetime | None:
+    """When a stored row went out, as ``Sent.at`` wants it (see ``Sent``)."""
+    if row.status in ("published", "rehearsed"):
+        return row.sent_at or row.updated_at
+    if row.status == "unknown":
+        return row.updated_at
+    return None
+
+
+def sent_rows(rows: Iterable[Delivery], library: Library) -> list[Sent]:
+    """Store rows as the rules see them; a translation knows its original."""
     originals = {
         version.id: original
         for original, versions in library.translations.items()
         for version in versions.values()
     }
+    return [
+        Sent(
+            r.account,
+            r.template_id,
+            r.text,
+            sent_moment(r),
+            originals.get(r.template_id, ""),
+            r.status,
+        )
+        for r in rows
+    ]
 
-    def sent(rows: Iterable[Delivery]) -> list[Sent]:
-        return [
-            Sent(r.account, r.template_id, r.text, r.due_at, originals.get(r.template_id, ""))
-            for r in rows
-        ]
 
-    mine = sent(own)
-    theirs = [item for item in sent(others) if item.account != account.name]
-    return GuardContext(own=mine, others=theirs, budgets=budgets)
+def guard_context(
+    account: Account,
+    own: Iterable[Sent],
+    others: Iterable[Sent],
+    budgets: Sequence[Budget],
+) -> GuardContext:
+    """A context from what counts: the account's own, and other accounts' of its network."""
+    theirs = [item for item in others if item.account != account.name]
+    return GuardContext(own=list(own), others=theirs, budgets=budgets)
 
 
-def own_since(slot: Slot, rules: GuardSettings) -> datetime:
-    """How far back the account's own deliveries matter for the slot."""
-    local = slot.due_at.astimezone(slot.nominal.tzinfo)
+def own_since(moment: datetime, zone: tzinfo | None, rules: GuardSettings) -> datetime:
+    """How far back the account's own sends matter for a post going out at ``moment``."""
+    local = moment.astimezone(zone)
     day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
     days = max(1, rules.no_repeat_days, rules.x_duplicate_days)
-    since = min(day_start, slot.due_at - timedelta(days=days))
+    since = min(day_start, moment - timedelta(days=days))
     if rules.x_legacy_free_tier:
-        since = min(since, month_bounds(slot.due_at)[0])
+        since = min(since, month_bounds(moment)[0])
     return since
 
 
-def others_since(slot: Slot, rules: GuardSettings) -> datetime:
-    return slot.due_at - timedelta(days=rules.distinct_text_days)
+def others_since(moment: datetime, rules: GuardSettings) -> datetime:
+    """How far back other accounts' sends matter (the distinct-text window)."""
+    return moment - timedelta(days=rules.distinct_text_days)
 
 
 def account_refusal(
-    account: Account, slot: Slot, own: Sequence[Sent], rules: GuardSettings
+    account: Account, slot: Slot, own: Sequence[Sent], rules: GuardSettings, *, moment: datetime
 ) -> Refusal | None:
-    """Caps that hold whatever the post: per local day, and X's legacy Free tier."""
+    """Caps that hold whatever the post: per local day, and X's legacy Free tier.
+
+    Counted by when posts go out: the day is the local day of ``moment`` (when this post
+    would go out), and a post counts on the local day it went out.
+    """
     zone = slot.nominal.tzinfo
-    day = slot.due_at.astimezone(zone).date()
-    today = sum(1 for sent in own if sent.due_at.astimezone(zone).date() == day)
+    day = moment.astimezone(zone).date()
+    today = sum(1 for sent in own if sent.when(moment).astimezone(zone).date() == day)
     if rules.daily_cap and today >= rules.daily_cap:
         detail = f"{today} posts already on {day} (local), the daily cap is {rules.daily_cap}"
         return Refusal("daily-cap", "account", detail)
     if account.network == "x" and rules.x_legacy_free_tier:
-        last_day = sum(1 for sent in own if slot.due_at - sent.due_at < timedelta(hours=24))
+        last_day = sum(1 for sent in own if moment - sent.when(moment) < timedelta(hours=24))
         if last_day >= LEGACY_FREE_PER_24H:
             detail = (
                 f"{last_day} posts in the last 24 h, X's legacy Free tier allows "
                 f"{LEGACY_FREE_PER_24H}"
             )
             return Refusal("x-free-tier", "account", detail)
-        start, _ = month_bounds(slot.due_at)
-        this_month = sum(1 for sent in own if sent.due_at >= start)
+        start, _ = month_bounds(moment)
+        this_month = sum(1 for sent in own if sent.when(moment) >= start)
         if this_month >= LEGACY_FREE_PER_MONTH:
             detail = (
                 f"{this_month} posts this month, X's legacy Free tier allows "
@@ -128,14 +180,22 @@ def _exact(text: str) -> str:
 
 
 def _ago(now: datetime, then: datetime) -> str:
-    hours = max(0, int((now - then).total_seconds() // 3600))
+    minutes = max(0, int((now - then).total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    hours = minutes // 60
     return f"{hours} h" if hours < 48 else f"{hours // 24} days"
 
 
 def post_refusal(
-    planned: PlannedPost, account: Account, context: GuardContext, settings: Settings
+    planned: PlannedPost,
+    account: Account,
+    context: GuardContext,
+    settings: Settings,
+    *,
+    moment: datetime,
 ) -> Refusal | None:
-    """The first rule refusing this rendered post, cheapest rules first."""
+    """The first rule refusing this rendered post going out at ``moment``, cheapest first."""
     rules = settings.guards
     template = planned.template
     text = planned.rendered.text
@@ -149,58 +209,57 @@ def post_refusal(
         rules=rules,
     ):
         return replace(refusal, post=post)
-    due = planned.slot.due_at
     if rules.no_repeat_days:
         window = timedelta(days=rules.no_repeat_days)
         for sent in context.own:
-            if sent.original == post and due - sent.due_at < window:
-                return _repeated(sent, due, rules)
+            if sent.original == post and moment - sent.when(moment) < window:
+                return _repeated(sent, moment, rules)
     if account.network == "x" and rules.x_duplicate_days:
         window = timedelta(days=rules.x_duplicate_days)
         exact = _exact(text)
         for sent in context.own:
-            if due - sent.due_at < window and _exact(sent.text) == exact:
+            if moment - sent.when(moment) < window and _exact(sent.text) == exact:
                 detail = (
-                    f"{template.id!r} would repeat word for word the text this account sent "
-                    f"{_ago(due, sent.due_at)} ago; X refuses duplicate content (window "
-                    f"{rules.x_duplicate_days} days)"
+                    f"{template.id!r} would repeat word for word the text of {sent.post_id!r}, "
+                    f"which {sent.went(moment, ' on this account')}; X refuses duplicate "
+                    f"content (window {rules.x_duplicate_days} days)"
                 )
                 return Refusal("x-duplicate", "post", detail, post)
     if rules.distinct_text_days and account.network in rules.distinct_text_networks:
         window = timedelta(days=rules.distinct_text_days)
         closest: tuple[float, Sent] | None = None
         for sent in context.others:
-            if sent.account == account.name or due - sent.due_at >= window:
+            if sent.account == account.name or moment - sent.when(moment) >= window:
                 continue
             score = similarity(text, sent.text)
             if closest is None or score > closest[0]:
                 closest = (score, sent)
         if closest is not None and closest[0] >= rules.similarity_threshold:
-            return _similar(template.id, post, closest[0], closest[1], due, rules)
+            return _similar(template.id, post, closest[0], closest[1], moment, rules)
     return None
 
 
-def _repeated(sent: Sent, due: datetime, rules: GuardSettings) -> Refusal:
+def _repeated(sent: Sent, moment: datetime, rules: GuardSettings) -> Refusal:
     detail = (
-        f"{sent.post_id!r} went out on this account {_ago(due, sent.due_at)} ago, "
+        f"{sent.post_id!r} {sent.went(moment, ' on this account')}, "
         f"within the {rules.no_repeat_days}-day no-repeat window"
     )
     return Refusal("no-repeat", "post", detail, sent.original)
 
 
 def _similar(
-    post_id: str, post: str, score: float, sent: Sent, due: datetime, rules: GuardSettings
+    post_id: str, post: str, score: float, sent: Sent, moment: datetime, rules: GuardSettings
 ) -> Refusal:
     detail = (
         f"{post_id!r} is {score:.2f} similar to {sent.account}'s {sent.post_id!r} "
-        f"of {_ago(due, sent.due_at)} ago (threshold {rules.similarity_threshold:.2f}, "
+        f"{sent.of(moment)} (threshold {rules.similarity_threshold:.2f}, "
         f"window {rules.distinct_text_days} days)"
     )
     return Refusal("distinct-text", "post", detail, post)
 
 
 def known_refusals(
-    account: Account, due: datetime, context: GuardContext, rules: GuardSettings
+    account: Account, moment: datetime, context: GuardContext, rules: GuardSettings
 ) -> dict[str, Refusal]:
     """Posts refused whatever their hashtags, by original id, found without rendering them.
 
@@ -211,14 +270,13 @@ def known_refusals(
     found: dict[str, Refusal] = {}
     if rules.no_repeat_days:
         for sent in context.own:
-            if due - sent.due_at < timedelta(days=rules.no_repeat_days):
-                found.setdefault(sent.original, _repeated(sent, due, rules))
+            if moment - sent.when(moment) < timedelta(days=rules.no_repeat_days):
+                found.setdefault(sent.original, _repeated(sent, moment, rules))
     if rules.distinct_text_days and account.network in rules.distinct_text_networks:
+        window = timedelta(days=rules.distinct_text_days)
         for sent in context.others:
-            if sent.account != account.name and due - sent.due_at < timedelta(
-                days=rules.distinct_text_days
-            ):
+            if sent.account != account.name and moment - sent.when(moment) < window:
                 found.setdefault(
-                    sent.original, _similar(sent.post_id, sent.original, 1.0, sent, due, rules)
+                    sent.original, _similar(sent.post_id, sent.original, 1.0, sent, moment, rules)
                 )
     return found

@@ -16,11 +16,11 @@ from amplifier.schedule.planner import (
     PlannedPost,
     candidates,
     plan_slot,
-    preview,
     seed_key,
     slot_spec,
     upcoming_slots,
 )
+from amplifier.schedule.reasons import why_no_post, why_not_post
 from amplifier.schedule.slots import Slot, SlotSpec, next_slots, schedule_spec, slots_between
 
 __all__ = [
@@ -32,10 +32,11 @@ __all__ = [
     "candidates",
     "next_slots",
     "plan_slot",
-    "preview",
     "schedule_spec",
     "seed_key",
     "slot_spec",
     "slots_between",
     "upcoming_slots",
+    "why_no_post",
+    "why_not_post",
 ]

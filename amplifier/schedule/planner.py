@@ -1,7 +1,8 @@
 """Plan and render: which post an account publishes in a slot, and its exact text.
 
 Pure over explicit state: the caller passes the account's rotation state in and gets the new
-state back, so the preview runs on memory and the worker persists the same state in its store.
+state back; the worker stores it with its claim, and the forecast (``amplifier.forecast``)
+carries it from one predicted slot to the next over the stored state.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import date, datetime, timedelta
 from amplifier.config import Account, Settings
 from amplifier.content import Library, RenderedPost, Template, limits_for_post, render
 from amplifier.errors import RenderError
+from amplifier.schedule.reasons import why_no_post
 from amplifier.schedule.rotation import RotationExhausted, RotationState, next_item, next_items
 from amplifier.schedule.slots import Slot, SlotSpec, next_slots, schedule_spec, slots_between
 
@@ -54,11 +56,16 @@ class PlannedPost:
 
 @dataclass(frozen=True)
 class NothingToPost:
-    """A slot with no post, and why (no active campaign, no eligible template...)."""
+    """A slot with no post, and why (no active campaign, no eligible template...).
+
+    ``too_long``: posts passed over because they do not fit this network's limit here
+    (an instance with a lower limit than the check used), one message each.
+    """
 
     account: str
     slot: Slot
     reason: str
+    too_long: tuple[str, ...] = ()
 
 
 def seed_key(settings: Settings, account: Account) -> str:
@@ -118,11 +125,15 @@ def plan_slot(
     exclude: frozenset[str] = frozenset(),
 ) -> tuple[PlannedPost | NothingToPost, AccountState]:
     """Choose and render the next post for this slot; templates that cannot render are skipped."""
-    pool = candidates(settings, library, account, slot.nominal.date())
+    day = slot.nominal.date()
+    pool = candidates(settings, library, account, day)
     if not pool:
-        return NothingToPost(account.name, slot, "no eligible post for this day"), state
+        return NothingToPost(
+            account.name, slot, why_no_post(settings, library, account, day)
+        ), state
     weights = {post_id: template.weight for post_id, template in pool.items()}
     refused = set(exclude)
+    too_long: list[str] = []
     limits = settings.networks.limits(account.network)
     while True:
         try:
@@ -130,7 +141,11 @@ def plan_slot(
                 state.templates, weights, seed_key(settings, account), exclude=refused
             )
         except RotationExhausted:
-            return NothingToPost(account.name, slot, "every eligible post was refused"), state
+            if too_long and not (refused - {t.split(":")[0].strip("'") for t in too_long}):
+                reason = "every eligible post is too long for this network: " + "; ".join(too_long)
+            else:
+                reason = "every eligible post was refused"
+            return NothingToPost(account.name, slot, reason, tuple(too_long)), state
         template = pool[post_id]
         tags, hashtag_states = _choose_hashtags(settings, account, template, state)
         try:
@@ -141,8 +156,9 @@ def plan_slot(
                 link=template.link,
                 hashtags=tags,
             )
-        except RenderError:
+        except RenderError as error:
             refused.add(post_id)  # e.g. an instance with a lower limit than the check used
+            too_long.append(f"{post_id!r}: {error}")
             continue
         new_state = AccountState(templates=template_state, hashtags=hashtag_states)
         return PlannedPost(account.name, slot, template, rendered), new_state
@@ -170,19 +186,3 @@ def _choose_hashtags(
         )
         chosen.extend(picked)
     return chosen, states
-
-
-def preview(
-    settings: Settings,
-    library: Library,
-    account: Account,
-    slots: list[Slot],
-    state: AccountState | None = None,
-) -> list[PlannedPost | NothingToPost]:
-    """Plan a run of slots in order, carrying rotation state from one to the next."""
-    current = state or AccountState()
-    out: list[PlannedPost | NothingToPost] = []
-    for slot in slots:
-        planned, current = plan_slot(settings, library, account, slot, current)
-        out.append(planned)
-    return out

@@ -143,31 +143,34 @@ def test_daily_cap_counts_the_local_day() -> None:
     """Eight posts on the local day refuse a ninth; posts of the day before do not count."""
     slot = slot_at("2026-11-23T21:00")
     own = [sent_at(f"2026-11-23T{hour:02d}:00") for hour in range(8)]
-    refusal = account_refusal(X, slot, own, RULES)
+    at = slot.due_at
+    refusal = account_refusal(X, slot, own, RULES, moment=at)
     assert refusal == Refusal(
         "daily-cap", "account", "8 posts already on 2026-11-23 (local), the daily cap is 8"
     )
     yesterday = [sent_at(f"2026-11-22T{hour:02d}:00") for hour in range(12, 20)]
-    assert account_refusal(X, slot, own[:7] + yesterday, RULES) is None
-    assert account_refusal(X, slot, own, RULES.model_copy(update={"daily_cap": 0})) is None
+    assert account_refusal(X, slot, own[:7] + yesterday, RULES, moment=at) is None
+    no_cap = RULES.model_copy(update={"daily_cap": 0})
+    assert account_refusal(X, slot, own, no_cap, moment=at) is None
 
 
 def test_legacy_free_tier_rolling_day_and_month() -> None:
     """With the legacy Free tier: 17 posts in 24 h refuse the 18th; 500 in a month the 501st."""
     rules = RULES.model_copy(update={"daily_cap": 0, "x_legacy_free_tier": True})
     slot = slot_at("2026-11-23T10:00")
+    at = slot.due_at
     rolling = [sent_at("2026-11-22T11:00") for _ in range(17)]  # 23 h before the slot
-    refusal = account_refusal(X, slot, rolling, rules)
+    refusal = account_refusal(X, slot, rolling, rules, moment=at)
     assert refusal is not None and refusal.rule == "x-free-tier"
     assert "17 posts in the last 24 h" in refusal.detail
     older = [sent_at("2026-11-22T09:00") for _ in range(17)]  # 25 h ago
-    assert account_refusal(X, slot, older, rules) is None
+    assert account_refusal(X, slot, older, rules, moment=at) is None
     month = [sent_at("2026-11-05T09:00") for _ in range(500)]
-    refusal = account_refusal(X, slot, month, rules)
+    refusal = account_refusal(X, slot, month, rules, moment=at)
     assert refusal is not None and "500 posts this month" in refusal.detail
     masto = X.model_copy(update={"network": "mastodon"})
-    assert account_refusal(masto, slot, month, rules) is None
-    assert own_since(slot, rules) == datetime(2026, 11, 1, tzinfo=UTC)
+    assert account_refusal(masto, slot, month, rules, moment=at) is None
+    assert own_since(at, NY, rules) == datetime(2026, 11, 1, tzinfo=UTC)
 
 
 POST = """---
@@ -205,18 +208,19 @@ def test_post_refusal_no_repeat_then_distinct_text(tmp_path: Path) -> None:
     planned, _ = first_plan(settings, library, slot)
     assert isinstance(planned, PlannedPost)
     account = settings.accounts[0]
+    at = slot.due_at
     recent = GuardContext(own=[sent_at("2026-11-21T09:00", post="only")], others=[])
-    refusal = post_refusal(planned, account, recent, settings)
+    refusal = post_refusal(planned, account, recent, settings, moment=at)
     assert refusal is not None and refusal.rule == "no-repeat"
     assert "went out on this account 2 days ago, within the 3-day no-repeat" in refusal.detail
     old = GuardContext(own=[sent_at("2026-11-20T08:00", post="only")], others=[])
-    assert post_refusal(planned, account, old, settings) is None
+    assert post_refusal(planned, account, old, settings, moment=at) is None
     twin = sent_at("2026-11-18T09:00", post="twin", account="other", text=BASE.upper())
-    refusal = post_refusal(planned, account, GuardContext(own=[], others=[twin]), settings)
+    refusal = post_refusal(planned, account, GuardContext([], [twin]), settings, moment=at)
     assert refusal is not None and refusal.rule == "distinct-text"
     assert "1.00 similar to other's 'twin' of 5 days ago" in refusal.detail
     expired = sent_at("2026-11-16T08:59", account="other", text=BASE)
-    assert post_refusal(planned, account, GuardContext(own=[], others=[expired]), settings) is None
+    assert post_refusal(planned, account, GuardContext([], [expired]), settings, moment=at) is None
 
 
 def test_decide_replans_without_refused_posts(tmp_path: Path) -> None:
@@ -240,13 +244,14 @@ def test_decide_replans_without_refused_posts(tmp_path: Path) -> None:
 
     empty = GuardContext(own=[], others=[])
     outcome = replan(frozenset({"fine", "allowed"}))  # start from the post that will be refused
-    decision = decide(outcome, replan, account, slot, empty, settings)
+    decision = decide(outcome, replan, account, slot, empty, settings, moment=slot.due_at)
     assert decision.planned is not None and decision.planned.template.id in {"fine", "allowed"}
     assert [r.rule for r in decision.refused] == ["mentions"]
     assert asked[-1] == frozenset({"mention"})
 
     busy = GuardContext(own=[sent_at("2026-11-22T09:00", post=p) for p in posts], others=[])
-    decision = decide(first_plan(settings, library, slot), replan, account, slot, busy, settings)
+    first = first_plan(settings, library, slot)
+    decision = decide(first, replan, account, slot, busy, settings, moment=slot.due_at)
     assert decision.planned is None
     assert decision.skip_reason is not None
     assert decision.skip_reason.startswith("every eligible post refused by the guards: no-repeat x")
@@ -263,16 +268,21 @@ def test_decide_budget_and_caps_skip_with_figures(tmp_path: Path) -> None:
         raise AssertionError("an account-level refusal must not re-plan")
 
     budget = Budget("account me", 10_000_000, 9_990_000)
-    decision = decide(plan, never, account, slot, GuardContext([], [], [budget]), settings)
+    at = slot.due_at
+    decision = decide(
+        plan, never, account, slot, GuardContext([], [], [budget]), settings, moment=at
+    )
     assert decision.skip_reason == (
         "guard x-budget: spend $9.99 + $0.015 would exceed the $10.00 monthly budget of account me"
     )
     assert decision.cost is not None and decision.cost.micros == 15_000
     roomy = Budget("account me", 10_000_000, 9_985_000)
-    decision = decide(plan, never, account, slot, GuardContext([], [], [roomy]), settings)
+    decision = decide(
+        plan, never, account, slot, GuardContext([], [], [roomy]), settings, moment=at
+    )
     assert decision.planned is not None and decision.skip_reason is None
     full = [sent_at(f"2026-11-23T0{h}:00", post="x") for h in range(8)]
-    decision = decide(plan, never, account, slot, GuardContext(full, []), settings)
+    decision = decide(plan, never, account, slot, GuardContext(full, []), settings, moment=at)
     assert decision.skip_reason is not None and decision.skip_reason.startswith("guard daily-cap")
     assert decision.rule == "daily-cap"
 

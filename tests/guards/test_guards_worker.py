@@ -296,11 +296,16 @@ def test_mentions_only_with_allow_mentions(tmp_path: Path) -> None:
 
 
 def test_post_now_obeys_the_guards(tmp_path: Path) -> None:
-    """post-now of a post x1 just sent is refused for x2, with the rule, and claims nothing."""
+    """post-now of a post x1 just sent is refused for x2, naming that post and the rule (not
+    other posts), and claims nothing."""
     rig = Rig(tmp_path, DISTINCT_POSTS)
     rig.clock.now = ny("2026-11-23", "08:10")
     rig.worker.post_now("x1", "call")
     rig.clock.now += timedelta(minutes=5)
-    with pytest.raises(AmplifierError, match=r"not posted on x2: .*distinct-text x1"):
+    with pytest.raises(AmplifierError) as refused:
         rig.worker.post_now("x2", "call")
+    assert str(refused.value) == (
+        "post 'call' cannot go out on x2 now: distinct-text: 'call' is 1.00 similar to x1's "
+        "'call' of 5 min ago (threshold 0.80, window 7 days)"
+    )
     assert [row.account for row in rig.store.history()] == ["x1"]
