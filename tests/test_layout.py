@@ -28,7 +28,8 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         {"content"},  # load, render
         {"schedule"},  # plan
         {"guards"},  # guard
-        {"accounts", "check", "delivery"},  # adapters per account; pre-flight; claim-publish-record
+        # adapters per account; pre-flight; what becomes of a slot; claim-publish-record
+        {"accounts", "check", "forecast", "delivery"},
         {"worker"},  # the loop that runs the flow
         {"cli"},  # the command line
         {"testing", "__main__"},  # fakes shipped for users and tests; python -m amplifier

@@ -67,10 +67,10 @@ def _command(name: str) -> Command | None:
         from amplifier.cli.check import cmd_check
 
         return cmd_check
-    if name == "preview":
-        from amplifier.cli.preview import cmd_preview
+    if name in ("preview", "schedule"):
+        from amplifier.cli.preview import cmd_preview, cmd_schedule
 
-        return cmd_preview
+        return cmd_preview if name == "preview" else cmd_schedule
     if name == "accounts":
         from amplifier.cli.accounts import cmd_accounts_verify
 

@@ -1,4 +1,4 @@
-"""The operator's commands: schedule, history, status, pause, resume, review.
+"""The operator's commands: history, status, pause, resume, review.
 
 Like the rest of the CLI they decide nothing: each opens the store (running its migrations),
 reads or writes it, and prints.
@@ -64,29 +64,6 @@ def _when(settings: Settings, account: str, moment: datetime | None) -> str:
     except KeyError:
         zone = UTC
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
-
-
-def cmd_schedule(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
-    with opened(args, clock) as (settings, store):
-        paused = store.paused()
-        if paused[0]:
-            print(f"PAUSED by {paused[1]}: these slots are skipped until resume", file=out)
-        accounts = [a for a in settings.accounts if a.enabled]
-        if args.account:
-            accounts = [a for a in accounts if a.name == args.account]
-            if not accounts:
-                print(f"error: no enabled account {args.account!r}", file=out)
-                return 1
-        for account in accounts:
-            zone = settings.schedules[account.schedule].timezone
-            print(f"{account.name} ({account.network}) · {account.schedule} in {zone}", file=out)
-            slots = upcoming_slots(settings, account, clock(), count=args.n, days=None)
-            for slot in slots:
-                local = _when(settings, account.name, slot.due_at)
-                print(f"  {local}  ({slot.due_at:%Y-%m-%d %H:%M} UTC)  slot {slot.key}", file=out)
-            if not slots:
-                print("  no slots ahead (campaign ended, or no days/times left)", file=out)
-    return 0
 
 
 def history_line(settings: Settings, row: Delivery, cost: int | None = None) -> str:
@@ -236,7 +213,6 @@ def cmd_review(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
 
 
 OPERATOR_COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO, Clock], int]] = {
-    "schedule": cmd_schedule,
     "history": cmd_history,
     "status": cmd_status,
     "pause": cmd_pause,

@@ -48,10 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     show = commands.add_parser(
         "preview",
-        help="show what each account would post in its next slots",
+        help="show what the worker will do with each account's next slots",
         description=(
-            "Show what each account would post in its next slots: time, post id, the rendered "
-            "text with its hashtags, and its length against the network's limit. Nothing is sent."
+            "Show what the worker will do with each account's next slots, from what is stored "
+            "(rotation, guard history, spend, pause): the post each sends, rendered exactly as "
+            "it will go out with its length against the network's limit, the post it replaces "
+            "and the rule that refused it, or why the slot is skipped. Each predicted post "
+            "counts for the next slot's guards, rotation and spend. Nothing is sent or recorded."
         ),
     )
     common(show)
@@ -94,10 +97,13 @@ def _worker_commands(commands: Any, common: Callable[[argparse.ArgumentParser], 
         "Run the worker: publish each account's slots as they come, exactly once, until "
         "SIGTERM or Ctrl-C (the post in flight is finished or handed back first). State lives "
         "in the database (database_url / DATABASE_URL). Accounts without credentials in the "
-        "environment print their posts instead (dry run). Run exactly one worker per database; "
-        "a second one is safe but pointless.",
+        "environment print their posts instead (dry run), recorded as 'rehearsed', which no "
+        "live count, guard, spend or rotation ever takes for a post. Run exactly one worker "
+        "per database; a second one is safe but pointless.",
     )
-    run.add_argument("--dry-run", action="store_true", help="print every post, send nothing")
+    run.add_argument(
+        "--dry-run", action="store_true", help="print every post, send nothing (rehearsed)"
+    )
     run.add_argument(
         "--once",
         action="store_true",
@@ -107,7 +113,8 @@ def _worker_commands(commands: Any, common: Callable[[argparse.ArgumentParser], 
         "schedule",
         "list each account's upcoming slots",
         "List each enabled account's upcoming slots in its own timezone (and UTC), from the "
-        "config: times, days, random offset, campaign dates and blackout dates applied.",
+        "config (times, days, random offset, campaign dates and blackout dates applied), each "
+        "with what the worker will do with it, as amplifier preview predicts it.",
     )
     schedule.add_argument("--account", metavar="NAME", help="only this account")
     schedule.add_argument("-n", type=int, default=5, metavar="N", help="slots per account")
@@ -141,12 +148,17 @@ def _worker_commands(commands: Any, common: Callable[[argparse.ArgumentParser], 
     post_now = add(
         "post-now",
         "publish one post for an account right away",
-        "Publish the account's next post in rotation (or --post ID) right away. It is "
-        "claimed like a slot (key manual-<UTC time>), so it is recorded and never sent twice.",
+        "Publish the account's next post in rotation (or --post ID) right away, if the guards "
+        "allow it. It is claimed like a slot under a key of its own (manual-<UTC time>-<random>), "
+        "so it is recorded and never sent twice; each run of the command is a post of its own.",
     )
     post_now.add_argument("account", metavar="ACCOUNT", help="the account's name")
     post_now.add_argument("--post", metavar="ID", help="this post instead of the next in rotation")
-    post_now.add_argument("--dry-run", action="store_true", help="print the post, send nothing")
+    post_now.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the post, send nothing; recorded as 'rehearsed', which nothing counts",
+    )
     review = add(
         "review",
         "list deliveries that may or may not have gone out; settle one",

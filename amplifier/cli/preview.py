@@ -1,9 +1,17 @@
-"""``amplifier preview``: each account's next posts as the worker would send them, and spend."""
+"""``amplifier preview`` and ``amplifier schedule``: what the worker will do, slot by slot.
+
+Both print ``forecast.predict``: the worker's own decision run over the stored state (rotation,
+guard history, spend, pause, rate limits, slots already recorded), each predicted send counted
+for the next slot. ``preview`` shows each post as it will go out, what it replaces and why, or
+why the slot is skipped; ``schedule`` one line per slot. Nothing is sent or recorded; a state
+database that does not exist yet is not created (it reads as empty).
+"""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
@@ -14,12 +22,38 @@ from amplifier.check import display_path, load
 from amplifier.cli.operator import spend_line, store_spend
 from amplifier.config import Account, Settings
 from amplifier.content import Library
-from amplifier.errors import StoreError
-from amplifier.guards import post_cost, text_refusals, usd
-from amplifier.schedule import NothingToPost, PlannedPost, preview, upcoming_slots
+from amplifier.forecast import UNFORESEEABLE, SlotForecast, predict, rehearsals
+from amplifier.guards import usd
+from amplifier.schedule import slot_spec
 from amplifier.store import Store
 
 Clock = Callable[[], datetime]
+
+
+@contextmanager
+def state_store(settings: Settings) -> Iterator[Store | None]:
+    """The state database, migrated, or None when it does not exist yet (nothing is made)."""
+    url = make_url(settings.sqlalchemy_url)
+    if url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).exists()):
+        yield None
+        return
+    store = Store(settings.sqlalchemy_url)
+    try:
+        store.migrate()
+        yield store
+    finally:
+        store.close()
+
+
+def _accounts(settings: Settings, name: str | None, out: TextIO) -> list[Account] | None:
+    accounts = [a for a in settings.accounts if a.enabled]
+    if name:
+        accounts = [a for a in accounts if a.name == name]
+        if not accounts:
+            names = ", ".join(a.name for a in settings.accounts if a.enabled)
+            print(f"error: no enabled account {name!r}; accounts: {names}", file=out)
+            return None
+    return accounts
 
 
 def cmd_preview(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
@@ -30,70 +64,133 @@ def cmd_preview(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
             "(run amplifier check)",
             file=out,
         )
-    accounts = [a for a in settings.accounts if a.enabled]
-    if args.account:
-        accounts = [a for a in accounts if a.name == args.account]
-        if not accounts:
-            names = ", ".join(a.name for a in settings.accounts)
-            print(f"error: no account {args.account!r}; accounts: {names}", file=out)
-            return 1
+    accounts = _accounts(settings, args.account, out)
+    if accounts is None:
+        return 1
     now = clock()
-    for account in accounts:
-        schedule = settings.schedules[account.schedule]
-        print(
-            f"{account.name} ({account.network}) · schedule {account.schedule!r} "
-            f"in {schedule.timezone}",
-            file=out,
+    with state_store(settings) as store:
+        forecast = predict(
+            settings,
+            library,
+            store,
+            now,
+            rehearsals=rehearsals(settings),
+            accounts=[a.name for a in accounts],
+            count=args.n,
+            days=args.days,
         )
-        slots = upcoming_slots(settings, account, now, count=args.n, days=args.days)
-        if not slots:
-            print("  no slots ahead (campaign ended, or no days/times left)", file=out)
-        for planned in preview(settings, library, account, slots):
-            print(_preview_block(planned, settings), file=out)
-        if account.network == "x":
-            print(f"  spend: {_spend_so_far(settings, library, account, now)}", file=out)
-        print(file=out)
+        if forecast.paused:
+            print(f"PAUSED ({forecast.paused}): every slot is skipped until resume", file=out)
+        for account in forecast.accounts:
+            print(_account_header(settings, account.account), file=out)
+            if account.rehearsal:
+                print(f"  {account.rehearsal}", file=out)
+            if not account.slots:
+                print(f"  no slots ahead: {_no_slots(settings, account.account, now)}", file=out)
+            for slot in account.slots:
+                print(_preview_block(slot, settings), file=out)
+            if account.account.network == "x" and not account.rehearsal:
+                print(
+                    f"  spend: {_spend(settings, library, account.account, now, store)}", file=out
+                )
+            print(file=out)
+    print("not foreseen: " + "; ".join(UNFORESEEABLE), file=out)
     return 0
 
 
-def _spend_so_far(settings: Settings, library: Library, account: Account, now: datetime) -> str:
-    """The account's month from the state database, read-only; preview works without one."""
-    url = make_url(settings.sqlalchemy_url)
-    if url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).exists()):
-        # Opening it would create it, and nothing can have been spent without it.
-        return spend_line(settings, library, account, now, lambda _name, _statuses: 0)
-    store = Store(settings.sqlalchemy_url)
-    try:
-        return spend_line(settings, library, account, now, store_spend(store, now))
-    except StoreError:
-        return "unknown: the state database cannot be read (run amplifier status)"
-    finally:
-        store.close()
-
-
-def _preview_block(planned: PlannedPost | NothingToPost, settings: Settings) -> str:
-    when = planned.slot.due_at.astimezone(planned.slot.nominal.tzinfo).strftime(
-        "%a %Y-%m-%d %H:%M %Z"
+def _account_header(settings: Settings, account: Account) -> str:
+    schedule = settings.schedules[account.schedule]
+    return (
+        f"{account.name} ({account.network}) · schedule {account.schedule!r} in {schedule.timezone}"
     )
-    if isinstance(planned, NothingToPost):
-        return f"  {when}  (nothing: {planned.reason})"
+
+
+def _no_slots(settings: Settings, account: Account, now: datetime) -> str:
+    spec = slot_spec(settings, account)
+    if spec.end is not None and spec.end < now.astimezone(spec.zone).date():
+        return f"its campaigns ended on {spec.end}"
+    return "its schedule has no slot in the next 400 days (days, blackout dates, campaign dates)"
+
+
+def _spend(
+    settings: Settings, library: Library, account: Account, now: datetime, store: Store | None
+) -> str:
+    if store is None:  # nothing can have been spent without a database
+        return spend_line(settings, library, account, now, lambda _name, _statuses: 0)
+    return spend_line(settings, library, account, now, store_spend(store, now))
+
+
+def _when(forecast: SlotForecast) -> str:
+    slot = forecast.slot
+    text = slot.due_at.astimezone(slot.nominal.tzinfo).strftime("%a %Y-%m-%d %H:%M %Z")
+    return f"{text} (due, next pass)" if forecast.overdue and forecast.recorded is None else text
+
+
+def outcome(forecast: SlotForecast) -> str:
+    """One slot's outcome in a few words: 'sends call-congress', 'skipped: guard daily-cap…'."""
+    if forecast.recorded is not None:
+        row = forecast.recorded
+        return f"already {row.status}: {row.template_id or '-'}"
+    decision = forecast.decision
+    assert decision is not None
+    if decision.action == "send" and decision.planned is not None:
+        verb = "rehearses" if decision.rehearsal else "sends"
+        return f"{verb} {decision.planned.template.id}"
+    return f"{'missed' if decision.action == 'missed' else 'skipped'}: {decision.reason}"
+
+
+def _preview_block(forecast: SlotForecast, settings: Settings) -> str:
+    when = _when(forecast)
+    decision = forecast.decision
+    if decision is None or decision.action != "send" or decision.planned is None:
+        return f"  {when}  {outcome(forecast)}"
+    planned = decision.planned
     rendered = planned.rendered
+    verb = "rehearses" if decision.rehearsal else "sends"
     header = (
-        f"  {when}  {planned.template.id} ({planned.template.language}) "
+        f"  {when}  {verb} {planned.template.id} ({planned.template.language}) "
         f"{rendered.length}/{rendered.limit} · {display_path(planned.template.path)}"
     )
-    if rendered.network == "x":
-        images = len(planned.template.media)
-        cost = post_cost("x", rendered.text, images, settings.guards.x_prices)
-        header += f" · {usd(cost.micros, 3)}"
-    body = "\n".join(f"      {line}".rstrip() for line in rendered.text.splitlines())
-    refusals = text_refusals(
-        rendered.text,
-        rendered.network,
-        allow_mentions=planned.template.allow_mentions,
-        max_hashtags=settings.networks.limits(rendered.network).max_hashtags,
-        rules=settings.guards,
-    )
-    for refusal in refusals:  # the worker sends the next post in rotation instead
-        body += f"\n      ! refused by the guards: {refusal}"
-    return f"{header}\n{body}"
+    if rendered.network == "x" and decision.cost is not None:
+        header += f" · {usd(decision.cost.micros, 3)}"
+    lines = [header]
+    for refusal in decision.replaced:  # the posts the rotation offered first
+        lines.append(f"      instead of {refusal.post!r}, refused by {refusal}")
+    if decision.deferred is not None:
+        lines.append(f"      waits: {decision.deferred[1]}")
+    lines += [f"      {line}".rstrip() for line in rendered.text.splitlines()]
+    return "\n".join(lines)
+
+
+def cmd_schedule(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
+    settings, library = load(args.config, args.posts)
+    accounts = _accounts(settings, args.account, out)
+    if accounts is None:
+        return 1
+    now = clock()
+    with state_store(settings) as store:
+        forecast = predict(
+            settings,
+            library,
+            store,
+            now,
+            rehearsals=rehearsals(settings),
+            accounts=[a.name for a in accounts],
+            count=args.n,
+        )
+    if forecast.paused:
+        print(f"PAUSED ({forecast.paused}): these slots are skipped until resume", file=out)
+    for account in forecast.accounts:
+        zone = settings.schedules[account.account.schedule].timezone
+        name, network = account.account.name, account.account.network
+        print(f"{name} ({network}) · {account.account.schedule} in {zone}", file=out)
+        for slot in account.slots:
+            local = slot.slot.due_at.astimezone(slot.slot.nominal.tzinfo)
+            print(
+                f"  {local:%Y-%m-%d %H:%M %Z}  ({slot.slot.due_at:%Y-%m-%d %H:%M} UTC)  "
+                f"slot {slot.slot.key}  {outcome(slot)}",
+                file=out,
+            )
+        if not account.slots:
+            print(f"  no slots ahead: {_no_slots(settings, account.account, now)}", file=out)
+    return 0

@@ -12,6 +12,7 @@ from amplifier.accounts import network_factory
 from amplifier.check import load
 from amplifier.cli.operator import LOGGER, history_line, opened
 from amplifier.config import Settings, resolve_secrets
+from amplifier.forecast import rehearsals
 from amplifier.logs import log_event
 from amplifier.store import Store
 from amplifier.worker import Worker, run_forever
@@ -29,7 +30,8 @@ def _worker(
     )
     for message in resolve_secrets(settings)[1]:
         log_event(LOGGER, "dry-run", reason=f"{message}; its posts are printed, not sent")
-    return Worker(settings, library, store, factory, clock=clock)
+    notes = rehearsals(settings, flag=bool(args.dry_run))
+    return Worker(settings, library, store, factory, clock=clock, rehearsals=notes)
 
 
 def cmd_run(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
@@ -66,7 +68,7 @@ def cmd_post_now(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
         finally:
             worker.close()
         print(history_line(settings, row), file=out)
-        return 0 if row.status == "published" else 1
+        return 0 if row.status in ("published", "rehearsed") else 1
 
 
 RUN_COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO, Clock], int]] = {

@@ -17,6 +17,10 @@ settles it. Then:
                                          record first and records it if found
       dry-run, memory                  deliver again
 
+Rows of an account that only rehearses now (a dry run: ``waits``) are left as they are, since
+its dry-run network would "publish" them without sending: they wait for the account to be
+live again, and are given up past the lookback as usual then.
+
 A due deferred row goes through the same rules (its ambiguity, if any, in ``ambiguous_since``),
 waits for an account's rate-limit window, and is given up once its slot is older than the
 lookback window: a post held back a whole day is no longer "on time", and a backlog released
@@ -72,8 +76,10 @@ class Settler:
         rules: RecoveryRules,
         *,
         stop: threading.Event | None = None,
+        waits: Callable[[str], bool] = lambda account: False,
     ) -> None:
         self.context = context
+        self.waits = waits  # account -> its rows wait (it only rehearses now)
         self.store: Store = context.store
         self.networks = networks
         self.rules = rules
@@ -103,6 +109,8 @@ class Settler:
         for orphan in stuck:
             if self._stopping():
                 break
+            if self.waits(orphan.account):
+                continue
             row = self.store.take_over(
                 orphan.id,
                 worker_id=self.worker_id,
@@ -136,6 +144,8 @@ class Settler:
         for waiting in self.store.due_deferred(now):
             if self._stopping():
                 break
+            if self.waits(waiting.account):
+                continue
             row = self.store.take_over(
                 waiting.id,
                 worker_id=self.worker_id,

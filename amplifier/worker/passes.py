@@ -22,7 +22,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
@@ -32,20 +32,14 @@ from amplifier.config import Account, Settings
 from amplifier.content import Library
 from amplifier.delivery import DeliveryContext, DeliveryPolicy, RecoveryRules, Settler, Sleep
 from amplifier.errors import AmplifierError, StoreError
+from amplifier.forecast import first_run, pause_reason, slot_key, start_scope, window_start
 from amplifier.logs import log_event
 from amplifier.networks.base import Network
-from amplifier.schedule import (
-    NothingToPost,
-    Slot,
-    candidates,
-    next_slots,
-    plan_slot,
-    seed_key,
-    slot_spec,
-    slots_between,
-)
+from amplifier.networks.dryrun import DryRunNetwork
+from amplifier.schedule import Slot, next_slots, seed_key, slot_spec, slots_between
 from amplifier.store import Delivery, Store
-from amplifier.worker.slot import SlotFlow, draft_for
+from amplifier.worker.manual import ManualPost
+from amplifier.worker.slot import SlotFlow
 
 LOGGER = logging.getLogger(__name__)
 
@@ -59,10 +53,6 @@ def utc_now() -> datetime:
 def make_worker_id() -> str:
     """Unique per process: host, pid, and a random part (pids repeat across dyno restarts)."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:6]}"
-
-
-def manual_slot_key(now: datetime) -> str:
-    return "manual-" + now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 class Worker:
@@ -80,6 +70,7 @@ class Worker:
         sleep: Sleep | None = None,
         stop: threading.Event | None = None,
         logger: logging.Logger = LOGGER,
+        rehearsals: Mapping[str, str] | None = None,
     ) -> None:
         self.settings = settings
         self.library = library
@@ -93,7 +84,10 @@ class Worker:
         self._build_network = networks
         self._networks: dict[str, Network] = {}
         self._recorded: dict[str, set[str]] = {}  # account -> slot keys known to have a row
-        self._first_started: datetime | None = None
+        self._first_started: dict[str, datetime] = {}  # start_scope -> first run of that kind
+        self._rehearsing: dict[str, bool] = {}
+        # account -> why it only rehearses (forecast.rehearsals); None: ask each network.
+        self._rehearsals = None if rehearsals is None else dict(rehearsals)
         # Slot jobs and the housekeeping job never overlap; re-entrant for run_pending_if_idle.
         self._pass_lock = threading.RLock()
         self.context = DeliveryContext(
@@ -111,8 +105,16 @@ class Worker:
             self.network_for,
             RecoveryRules.from_settings(settings.worker),
             stop=self.stop,
+            waits=self.rehearsing,
         )
-        self.flow = SlotFlow(settings, library, self.context, self.network_for, grace=self.grace)
+        self.flow = SlotFlow(
+            settings,
+            library,
+            self.context,
+            self.network_for,
+            grace=self.grace,
+            rehearsal_note=self.rehearsal_note,
+        )
 
     @property
     def accounts(self) -> list[Account]:
@@ -131,6 +133,32 @@ class Worker:
             self._networks[name] = self._build_network(self.account(name))
         return self._networks[name]
 
+    @property
+    def pass_lock(self) -> threading.RLock:
+        """Held by every pass and post-now: one at a time in this process."""
+        return self._pass_lock
+
+    def rehearsing(self, name: str) -> bool:
+        """Whether the account only rehearses (a dry run: its network prints, never sends).
+
+        Its slots are then decided over the rehearsal's own state and recorded 'rehearsed';
+        its live rows (deferred, or left sending by a live worker) wait for it to be live.
+        Told by ``rehearsals`` (``forecast.rehearsals``, the rule the network factory and
+        the forecast share), else by the account's network being the dry-run one.
+        """
+        if self._rehearsals is not None:
+            return name in self._rehearsals
+        if name not in self._rehearsing:
+            try:
+                self._rehearsing[name] = isinstance(self.network_for(name), DryRunNetwork)
+            except (KeyError, AmplifierError):  # unknown, or unbuildable: not a dry run
+                return False
+        return self._rehearsing[name]
+
+    def rehearsal_note(self, name: str) -> str:
+        """What a rehearsed row says about why it was printed and not sent."""
+        return (self._rehearsals or {}).get(name, "dry run: printed, not sent")
+
     def heartbeat(self) -> None:
         self.store.heartbeat(self.worker_id)
 
@@ -145,11 +173,7 @@ class Worker:
         log_event(self.logger, "stopped", worker=self.worker_id, settled=settled)
 
     def pause_reason(self) -> str | None:
-        paused, by, since = self.store.paused()
-        if not paused:
-            return None
-        when = since.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if since else "unknown time"
-        return f"paused by {by or 'someone'} since {when}"
+        return pause_reason(self.store)
 
     def wait_for_pass(self, timeout: float) -> bool:
         """Wait until no pass is running (True), or give up after ``timeout`` seconds.
@@ -188,6 +212,7 @@ class Worker:
             now = now or self.clock()
             self.heartbeat()
             paused = self.pause_reason()
+            self._record_starts(now)
             done: list[Delivery] = []
             if paused is None:  # while paused nothing goes out, not even a retry
                 done += self.settler.settle_orphans(now)
@@ -243,30 +268,55 @@ class Worker:
         return done
 
     def _account_pass(self, account: Account, now: datetime, paused: str | None) -> list[Delivery]:
+        rehearsal = self.rehearsing(account.name)
         spec = slot_spec(self.settings, account)
         # slots_between is half-open: the end just past now includes a slot due exactly now.
         end = now + timedelta(microseconds=1)
-        due = slots_between(spec, seed_key(self.settings, account), self._window_start(now), end)
+        begin = self._window_start(account, rehearsal, now)
+        due = slots_between(spec, seed_key(self.settings, account), begin, end)
         # A slot that has a row keeps it for good, so each is looked up until it has one.
+        keys = {slot.key: slot_key(slot.key, rehearsal=rehearsal) for slot in due}
         known = self._recorded.setdefault(account.name, set())
-        known &= {slot.key for slot in due}
+        known &= set(keys.values())
         done: list[Delivery] = []
         for slot in due:
             if self.stop.is_set():
                 break
-            if slot.key in known or self.store.get(account.name, slot.key) is not None:
-                known.add(slot.key)
+            key = keys[slot.key]
+            if key in known or self.store.get(account.name, key) is not None:
+                known.add(key)
                 continue
-            row = self.flow.settle(account, slot, now, paused)
+            row = self.flow.settle(account, slot, now, paused, rehearsal=rehearsal)
             if row is not None:
                 done.append(row)
         return done
 
-    def _window_start(self, now: datetime) -> datetime:
-        """How far back to look: the lookback, but never before this database's first worker."""
-        if self._first_started is None:
-            self._first_started = self.store.first_started()
-        return max(now - self.lookback, self._first_started - self.grace)
+    def _record_starts(self, now: datetime) -> None:
+        """Record when each account's run of its kind (live, rehearsal) began, once.
+
+        One read and at most one write for all accounts, on this worker's first pass (and when
+        an account changes kind): ``forecast.first_run`` says what each start is.
+        """
+        missing = {start_scope(a.name, rehearsal=self.rehearsing(a.name)): a for a in self.accounts}
+        missing = {scope: a for scope, a in missing.items() if scope not in self._first_started}
+        if not missing:
+            return
+        self.store.first_started()  # the deployment's first worker, recorded once
+        starts = self.store.starts()
+        wanted = {
+            scope: first_run(starts, a.name, rehearsal=self.rehearsing(a.name)) or now
+            for scope, a in missing.items()
+            if scope not in starts
+        }
+        if wanted:
+            starts = self.store.record_starts(wanted)
+        self._first_started.update({scope: starts[scope] for scope in missing})
+
+    def _window_start(self, account: Account, rehearsal: bool, now: datetime) -> datetime:
+        """How far back to look: the lookback, but never before this account's first run of
+        this kind (live, or rehearsal) less the grace window (``forecast.window_start``)."""
+        started = self._first_started.get(start_scope(account.name, rehearsal=rehearsal))
+        return window_start(started, now, grace=self.grace, lookback=self.lookback)
 
     def next_slot(self, account: Account, after: datetime) -> Slot | None:
         found = next_slots(
@@ -275,37 +325,11 @@ class Worker:
         return found[0] if found else None
 
     def post_now(self, name: str, post_id: str | None = None) -> Delivery:
-        """Publish one post for ``name`` right away, claimed like any slot (key manual-<time>)."""
-        paused = self.pause_reason()
-        if paused is not None:
-            raise AmplifierError(f"{paused}; run amplifier resume first")
-        account = self.account(name)
-        now = self.clock()
-        zone = slot_spec(self.settings, account).zone
-        slot = Slot(due_at=now, nominal=now.astimezone(zone), key=manual_slot_key(now))
-        state = self.flow.rotation(account)
-        exclude: frozenset[str] = frozenset()
-        if post_id is not None:
-            pool = candidates(self.settings, self.library, account, slot.nominal.date())
-            wanted = [key for key, t in pool.items() if post_id in (key, t.id)]
-            if not wanted:
-                raise AmplifierError(
-                    f"post {post_id!r} cannot go out on {name} today; eligible: "
-                    + (", ".join(sorted(pool)) or "(none)")
-                )
-            exclude = frozenset(pool) - set(wanted)
-        planned, new_state = plan_slot(
-            self.settings, self.library, account, slot, state, exclude=exclude
-        )
-        if isinstance(planned, NothingToPost):
-            raise AmplifierError(f"nothing to post on {name}: {planned.reason}")
-        with self._pass_lock:
-            self.heartbeat()
-            decision = self.flow.guard(account, slot, (planned, new_state), state, exclude)
-            if decision.planned is None or decision.state is None:
-                raise AmplifierError(f"not posted on {name}: {decision.skip_reason}")
-            draft = draft_for(account, slot, decision.planned)
-            row = self.flow.claim_and_deliver(account, draft, decision.state, now, decision.cost)
-        if row is None:
-            raise AmplifierError(f"slot {slot.key} of {name} was claimed by another worker")
-        return row
+        """Publish one post for ``name`` right away, claimed like any slot.
+
+        Its slot key is ``manual-<UTC time to the microsecond>-<random>``, its own for each
+        call: two calls never share one, while every retry of this one (the network's, a
+        restart's) reuses its row and idempotency key, so it still goes out at most once.
+        A dry-run account rehearses it instead (recorded 'rehearsed', printed, not sent).
+        """
+        return ManualPost(self, name, post_id).run()

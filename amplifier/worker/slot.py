@@ -1,16 +1,24 @@
-"""One slot of one account: plan -> render -> guard -> claim -> deliver, every outcome recorded.
+"""One slot of one account: decide (the forecast's ``decide_slot``), then act on the decision.
 
-``SlotFlow.settle`` is what a pass does with a due slot that has no row yet:
+``SlotFlow.settle`` is what a pass does with a due slot that has no row yet. The decision is
+``forecast.decide_slot`` over the stored state, the very function ``amplifier preview``
+chains, so a prediction and the worker agree by construction. Acting on it:
 
-    nothing to post                     recorded 'skipped' with the planner's reason
-    older than the grace window         recorded 'missed', never sent: no flood after downtime
-    paused                              recorded 'skipped' ("paused by X since T")
-    refused by the guards               recorded 'skipped' with the rule and its figure
-    otherwise                           claimed (row and new rotation state in one
-                                        transaction; None means another worker has it),
-                                        then delivered; while the account's rate-limit window
-                                        is shut the claimed post is deferred to its reset
+    skip                                recorded 'skipped' with the reason (nothing to post,
+                                        paused, a guard's rule and figure)
+    missed                              recorded 'missed', never sent: no flood after downtime
+    send, live                          claimed (row, new rotation state and cost in one
+                                        transaction, only if the rotation is still the one the
+                                        decision read; None means another worker has the
+                                        slot), then delivered; while the account's rate-limit
+                                        window is shut the post is deferred to its reset
                                         without calling the network
+    send, dry run (rehearsal)           recorded 'rehearsed' under the rehearsal key with the
+                                        rehearsal's own rotation, then printed: counted by no
+                                        live guard, spend or rotation
+
+When the stored rotation moved between the decision and the claim (``StateMoved``: a
+``post-now`` or another worker decided for the account meanwhile), the slot is decided again.
 """
 
 from __future__ import annotations
@@ -18,59 +26,33 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from amplifier.config import Account, Settings
 from amplifier.content import Library
 from amplifier.delivery import DeliveryContext
-from amplifier.errors import AmplifierError
-from amplifier.guards import (
-    SENT,
-    Cost,
-    Decision,
-    budgets,
-    by_rule,
-    decide,
-    guard_context,
-    month_bounds,
-    others_since,
-    own_since,
-)
+from amplifier.errors import AmplifierError, StateMoved
+from amplifier.forecast import SlotDecision, StoreView, decide_slot
+from amplifier.guards import by_rule
 from amplifier.logs import log_event
-from amplifier.networks.base import Network
-from amplifier.schedule import AccountState, NothingToPost, PlannedPost, Slot, plan_slot
-from amplifier.store import Delivery, DeliveryDraft
+from amplifier.networks.base import MediaItem, Network, OutgoingPost
+from amplifier.schedule import Slot
+from amplifier.store import Delivery, DeliveryDraft, RotationWrite
+
+DECISION_TRIES = 3  # decisions of one slot in a pass when the rotation keeps moving
 
 
-def _duration(span: timedelta) -> str:
-    minutes = int(span.total_seconds() // 60)
-    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60} min"
-
-
-def draft_for(account: Account, slot: Slot, planned: PlannedPost | None) -> DeliveryDraft:
-    """The row to record for a slot; without a planned post (nothing to post) the text is empty."""
-    if planned is None:
-        return DeliveryDraft(
-            account=account.name,
-            network=account.network,
-            slot_key=slot.key,
-            due_at=slot.due_at,
-            template_id="",
-            campaign=account.campaigns[0],
-            text="",
-        )
-    template = planned.template
-    return DeliveryDraft(
-        account=account.name,
-        network=account.network,
-        slot_key=slot.key,
-        due_at=slot.due_at,
-        template_id=template.id,
-        campaign=template.campaign,
-        text=planned.rendered.text,
-        language=template.language,
-        link=planned.rendered.link,
-        content_warning=template.content_warning,
-        media=tuple((str(item.path), item.alt) for item in template.media),
+def printed_post(row: Delivery) -> OutgoingPost:
+    """A rehearsed row as the dry-run network prints it."""
+    return OutgoingPost(
+        account=row.account,
+        text=row.text,
+        idempotency_key=row.idempotency_key,
+        language=row.language,
+        link=row.link,
+        media=tuple(MediaItem(path=Path(path), alt=alt) for path, alt in row.media),
+        content_warning=row.content_warning,
+        due_at=row.due_at,
     )
 
 
@@ -85,6 +67,7 @@ class SlotFlow:
         network_for: Callable[[str], Network],
         *,
         grace: timedelta,
+        rehearsal_note: Callable[[str], str],
     ) -> None:
         self.settings = settings
         self.library = library
@@ -94,64 +77,33 @@ class SlotFlow:
         self.logger = context.logger
         self.network_for = network_for
         self.grace = grace
+        self.rehearsal_note = rehearsal_note
 
-    def settle(
-        self, account: Account, slot: Slot, now: datetime, paused: str | None
-    ) -> Delivery | None:
-        state = self.rotation(account)
-        planned, new_state = plan_slot(self.settings, self.library, account, slot, state)
-        late = now - slot.due_at
-        where = {"account": account.name, "slot": slot.key}
-        if isinstance(planned, NothingToPost):
-            log_event(self.logger, "skipped", **where, reason=planned.reason)
-            return self.store.record_skipped(draft_for(account, slot, None), planned.reason)
-        draft = draft_for(account, slot, planned)
-        if late > self.grace:
-            reason = f"no worker ran at its time; {_duration(late)} late is past the grace window"
-            log_event(self.logger, "missed", logging.WARNING, **where, reason=reason)
-            return self.store.record_missed(draft, reason)
-        if paused is not None:
-            log_event(self.logger, "skipped", **where, reason=paused)
-            return self.store.record_skipped(draft, paused)
-        decision = self.guard(account, slot, (planned, new_state), state)
-        if decision.planned is None or decision.state is None:
-            reason = decision.skip_reason or "refused by the guards"
-            log_event(self.logger, "skipped", **where, rule=decision.rule, reason=reason)
-            return self.store.record_skipped(draft, reason)
-        draft = draft_for(account, slot, decision.planned)
-        return self.claim_and_deliver(account, draft, decision.state, now, decision.cost)
+    def view(self, *, rehearsal: bool) -> StoreView:
+        return StoreView(self.store, self.library, rehearsal=rehearsal, logger=self.logger)
 
-    def guard(
+    def decide(
         self,
         account: Account,
         slot: Slot,
-        first: tuple[PlannedPost | NothingToPost, AccountState],
-        state: AccountState,
+        now: datetime,
+        paused: str | None,
+        view: StoreView,
+        *,
         exclude: frozenset[str] = frozenset(),
-    ) -> Decision[AccountState]:
-        """The guard step: the compliance rules over what the store knows, each refusal logged."""
-        rules, store = self.settings.guards, self.store
-        own = store.deliveries_since(own_since(slot, rules), account=account.name, statuses=SENT)
-        others: list[Delivery] = []
-        if rules.distinct_text_days and account.network in rules.distinct_text_networks:
-            since = others_since(slot, rules)
-            others = store.deliveries_since(since, network=account.network, statuses=SENT)
-        start, end = month_bounds(slot.due_at)
-
-        def spent(name: str | None) -> int:
-            return store.spend_micros(start, end, statuses=SENT, account=name, network="x")
-
-        limits = budgets(self.settings, account, spent)
-        context = guard_context(account, own, others, limits, self.library)
-        decision = decide(
-            first,
-            lambda refused: plan_slot(
-                self.settings, self.library, account, slot, state, exclude=exclude | refused
-            ),
+        offered: frozenset[str] | None = None,
+    ) -> SlotDecision:
+        decision = decide_slot(
+            self.settings,
+            self.library,
             account,
             slot,
-            context,
-            self.settings,
+            moment=now,
+            view=view,
+            paused=paused,
+            grace=self.grace,
+            exclude=exclude,
+            offered=offered,
         )
         for rule, group in by_rule(decision.refused).items():  # one line per rule
             posts = ",".join(refusal.post for refusal in group if refusal.post) or None
@@ -159,33 +111,74 @@ class SlotFlow:
             log_event(self.logger, "guard", **where, posts=posts, reason=group[0].detail)
         return decision
 
-    def rotation(self, account: Account) -> AccountState:
-        stored = self.store.load_rotation(account.name)
+    def settle(
+        self, account: Account, slot: Slot, now: datetime, paused: str | None, *, rehearsal: bool
+    ) -> Delivery | None:
+        for _ in range(DECISION_TRIES):
+            view = self.view(rehearsal=rehearsal)
+            decision = self.decide(account, slot, now, paused, view)
+            try:
+                return self.act(decision, view, now)
+            except StateMoved as moved:
+                log_event(self.logger, "decide-again", account=account.name, slot=slot.key,
+                          reason=str(moved))  # fmt: skip
+        return None  # the next pass decides it again
+
+    def act(self, decision: SlotDecision, view: StoreView, now: datetime) -> Delivery | None:
+        """Record, claim and deliver what the decision says; ``StateMoved`` if it is stale."""
+        account, draft = decision.account, decision.draft()
+        where = {"account": account.name, "slot": decision.slot.key}
+        reason = decision.reason or ""
+        if decision.rehearsal and decision.action != "send":
+            reason = f"dry run: {reason}"
+        if decision.action == "skip":
+            log_event(self.logger, "skipped", **where, rule=decision.rule, reason=reason)
+            return self.store.record_skipped(draft, reason)
+        if decision.action == "missed":
+            log_event(self.logger, "missed", logging.WARNING, **where, reason=reason)
+            return self.store.record_missed(draft, reason)
+        assert decision.state is not None  # a send always carries its new rotation state
+        rotation = view.rotation_write(account, decision.state)
+        cost = decision.cost.micros if decision.cost is not None and decision.cost.micros else None
+        if decision.rehearsal:
+            return self.rehearse(decision, draft, rotation, cost)
+        return self.claim_and_deliver(decision, draft, rotation, now, cost)
+
+    def rehearse(
+        self,
+        decision: SlotDecision,
+        draft: DeliveryDraft,
+        rotation: RotationWrite,
+        cost: int | None,
+    ) -> Delivery | None:
+        """Record the rehearsal first (a pass never prints it twice), then print it."""
+        name = decision.account.name
+        note = self.rehearsal_note(name)
+        row = self.store.record_rehearsed(draft, note, rotation=rotation, cost_micros=cost)
+        if row is None:
+            log_event(self.logger, "claimed-elsewhere", account=name, slot=draft.slot_key)
+            return None
+        log_event(
+            self.logger, "rehearsed", account=name, slot=decision.slot.key, post=row.template_id,
+            id=row.id, note=note,
+        )  # fmt: skip
         try:
-            return AccountState.from_dict(stored or {})
-        except ValueError as error:
-            log_event(
-                self.logger,
-                "rotation-reset",
-                logging.WARNING,
-                account=account.name,
-                reason=str(error),
-            )
-            return AccountState()
+            self.network_for(name).publish(printed_post(row))
+        except AmplifierError as error:  # printing never fails the rehearsal already recorded
+            log_event(self.logger, "print-failed", logging.WARNING, account=name, reason=str(error))
+        return row
 
     def claim_and_deliver(
         self,
-        account: Account,
+        decision: SlotDecision,
         draft: DeliveryDraft,
-        state: AccountState,
+        rotation: RotationWrite,
         now: datetime,
-        cost: Cost | None = None,
+        cost_micros: int | None,
     ) -> Delivery | None:
+        account = decision.account
         row = self.store.claim_slot(
-            draft,
-            worker_id=self.worker_id,
-            rotation=(account.name, state.to_dict()),
-            cost_micros=cost.micros if cost is not None and cost.micros else None,
+            draft, worker_id=self.worker_id, rotation=rotation, cost_micros=cost_micros
         )
         if row is None:
             log_event(self.logger, "claimed-elsewhere", account=account.name, slot=draft.slot_key)
@@ -197,21 +190,16 @@ class SlotFlow:
             slot=draft.slot_key,
             post=draft.template_id,
             id=row.id,
-            cost=cost.describe() if cost is not None and cost.micros else None,
+            cost=decision.cost.describe() if cost_micros and decision.cost is not None else None,
         )
-        blocked = self.store.blocked_until(account.name, now)
+        blocked = self.view(rehearsal=False).blocked(account.name, now)
         if blocked is not None:
             # Never send before the platform's reset: hand the post to that time.
-            windows = [
-                w.window
-                for w in self.store.rate_limits(account.name)
-                if w.remaining == 0 and w.reset_at == blocked
-            ]
-            at = blocked.astimezone(UTC).isoformat(timespec="seconds")
-            reason = f"rate limit window {', '.join(windows) or 'unknown'} until {at}"
+            until, reason = blocked
             self.store.mark_deferred(
-                row.id, worker_id=self.worker_id, retry_at=blocked, reason=reason
+                row.id, worker_id=self.worker_id, retry_at=until, reason=reason
             )
+            at = until.astimezone(UTC).isoformat(timespec="seconds")
             log_event(
                 self.logger,
                 "deferred",

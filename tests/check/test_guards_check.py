@@ -13,6 +13,7 @@ import pytest
 from amplifier.check import guard_warnings, load, run_check
 from amplifier.cli import main
 from amplifier.schedule.planner import upcoming_slots
+from amplifier.testing.fake_x import make_fake_x
 
 BASE = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 23)
@@ -146,8 +147,25 @@ def test_mastodon_public_and_missing_budget(project: Path) -> None:
     assert any("fbt-x (x): no monthly budget; X bills every post (about $" in m for m in messages)
 
 
-def test_status_preview_history_show_spend(project: Path) -> None:
-    """After a post: status and preview show the month's spend; history shows each cost."""
+def test_status_preview_history_show_spend(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a post: status and preview show the month's spend; history shows each cost.
+
+    fbt-x posts for real (to a local fake X): a dry run spends nothing."""
+    fake = make_fake_x()
+    server = fake.__enter__()
+    try:
+        _spend_after_a_post(project, monkeypatch, server.base_url)
+    finally:
+        fake.__exit__(None, None, None)
+
+
+def _spend_after_a_post(project: Path, monkeypatch: pytest.MonkeyPatch, base_url: str) -> None:
+    set_config(
+        project, "monthly_budget_usd = 5.00", f'api_base = "{base_url}"\nmonthly_budget_usd = 5.00'
+    )
+    for name in ENV:
+        if name.startswith("FBT_X_"):
+            monkeypatch.setenv(name, f"test-{name.lower()}")
     settings, _ = load(None, None)
     account = settings.account("fbt-x")
     due = upcoming_slots(settings, account, BASE, count=1, days=None)[0].due_at
@@ -163,7 +181,7 @@ def test_status_preview_history_show_spend(project: Path) -> None:
         block,
     ), block
     code, history = run(now, "history", "--account", "fbt-x")
-    assert re.search(r"published \S+  \$0\.015$", history, re.M), history  # dry run: no URL
+    assert re.search(r"published \S+  \$0\.015  https://", history, re.M), history
     code, preview = run(now, "preview", "--account", "fbt-x", "-n", "2")
     assert code == 0
     assert "  spend: $0.015 spent this month, projected $" in preview
@@ -191,15 +209,15 @@ def test_deployment_budget_line_in_status(project: Path) -> None:
 
 
 def test_preview_marks_a_post_the_guards_refuse(project: Path) -> None:
-    """preview shows a post that @mentions without allow_mentions as refused by the guards."""
+    """preview shows a post that @mentions without allow_mentions refused, and what goes instead."""
     (project / "posts" / "thanks.md").write_text(
         "---\nid: thanks\ncampaign: families-belong-together\nlanguage: en\nsource: test\n"
         "---\nThank you @ana for standing with families.\n"
     )
     code, out = run(BASE, "preview", "--account", "fbt-mastodon", "--days", "31")
     assert code == 0
-    block = re.split(r"\n  (?! )", out.split(" thanks (en) ", 1)[1])[0]  # up to the next slot
-    assert block.splitlines()[-1] == (
-        "      ! refused by the guards: mentions: mentions @ana but the post does not say "
-        "allow_mentions: true (automated @mentions are treated as spam)"
-    )
+    assert (  # the slot sends the next post in rotation instead, and says why
+        "\n      instead of 'thanks', refused by mentions: mentions @ana but the post does not "
+        "say allow_mentions: true (automated @mentions are treated as spam)\n"
+    ) in out
+    assert " rehearses thanks " not in out

@@ -13,7 +13,7 @@ import pytest
 
 from amplifier.check import load
 from amplifier.cli import main
-from amplifier.schedule.planner import PlannedPost, preview, upcoming_slots
+from amplifier.forecast import predict, rehearsals
 
 DATA = Path(__file__).parent.parent / "data"
 FIXED_NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
@@ -67,12 +67,14 @@ def test_check_bad_config_exit_2() -> None:
 def test_preview_week_never_repeats_while_unused_remain(repo_root: Path) -> None:
     """Over 7 days of the sample config no account repeats a post while unused ones remain."""
     settings, library = load(repo_root / "config.example.toml", None)
-    for account in settings.accounts:
-        slots = upcoming_slots(settings, account, FIXED_NOW, count=None, days=7)
-        planned = [
-            p for p in preview(settings, library, account, slots) if isinstance(p, PlannedPost)
-        ]
-        assert len(planned) == len(slots) > 0
+    forecast = predict(
+        settings, library, None, FIXED_NOW, rehearsals=rehearsals(settings), days=7, count=None
+    )
+    for predicted in forecast.accounts:
+        account = predicted.account
+        decisions = [slot.decision for slot in predicted.slots]
+        planned = [d.planned for d in decisions if d is not None and d.action == "send"]
+        assert len(planned) == len(predicted.slots) > 0
         ids = [p.template.original_id for p in planned]
         pool = library.eligible(
             campaign="families-belong-together",
@@ -86,6 +88,7 @@ def test_preview_week_never_repeats_while_unused_remain(repo_root: Path) -> None
         assert len(first_round) == len(set(first_round)), (account.name, ids)
         assert set(ids) <= set(pool)
         for planned_post in planned:
+            assert planned_post is not None
             assert planned_post.rendered.length <= planned_post.rendered.limit
 
 

@@ -56,19 +56,21 @@ def first_slot(account: str) -> datetime:
 
 
 def test_run_once_prints_due_posts_once(project: Path) -> None:
-    """run --once with no credentials prints each due post (dry run); a second pass sends none."""
+    """run --once with no credentials prints each due post (dry run), recorded as rehearsed;
+    a second pass prints none."""
     now = first_slot("fbt-x") + timedelta(minutes=1)
     code, out = run(now, "run", "--once")
     assert code == 0, out
     assert "--- dry run #1: x account fbt-x ---" in out
-    assert re.search(r"^event=published account=fbt-x slot=2026-11-23T09:00 ", out, re.M)
+    assert re.search(r"^event=rehearsed account=fbt-x slot=2026-11-23T09:00 ", out, re.M)
     assert (project / "amplifier.db").exists()
     code, again = run(now + timedelta(seconds=30), "run", "--once")
     assert code == 0
     assert "fbt-x ---" not in again
-    code, history = run(now, "history", "--account", "fbt-x", "--status", "published")
+    code, history = run(now, "history", "--account", "fbt-x", "--status", "rehearsed")
     assert len(history.strip().splitlines()) == 1
-    assert "2026-11-23 " in history and "published" in history
+    assert "2026-11-23 " in history and "rehearsed" in history
+    assert "no credentials: FBT_X_CONSUMER_KEY" in history
 
 
 def test_run_once_when_nothing_is_due(project: Path) -> None:
@@ -112,16 +114,21 @@ def test_pause_status_resume(project: Path) -> None:
     assert "fbt-x (x)\n  last post:    none yet\n  next slot:    2026-11-23 13:" in status
 
 
-def test_status_after_posting(project: Path) -> None:
+def test_status_after_posting(
+    project: Path, fake_x: FakeX, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """status names the last post, the next slot, rate limits and what needs review."""
+    (project / "config.toml").write_text(X_CONFIG.format(base=fake_x.base_url))
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
     now = first_slot("fbt-x") + timedelta(minutes=1)
     run(now, "run", "--once")
     code, out = run(now, "status")
     assert code == 0
     block = out.split("fbt-x (x)\n", 1)[1].split("\nfbt-", 1)[0]
-    assert re.search(r"last post:    2026-11-23 0\d:\d\d CST  \S+", block)
-    assert "next slot:    2026-11-23 1" in block
-    assert "rate limits:  no window reported" in block
+    assert re.search(r"last post:    2026-11-23 09:00 CST  \S+  https://", block)
+    assert "next slot:    2026-11-24 09:00 CST" in block
+    assert "rate limits:  " in block  # what the fake X answered, or none
     assert "needs review: 0" in block
 
 
@@ -178,14 +185,15 @@ def test_review_and_history_say_since_when_a_post_may_have_landed(project: Path)
 
 
 def test_post_now_publishes_chosen_post(project: Path) -> None:
-    """post-now ACCOUNT --post ID sends that post at once under a manual slot, recorded."""
+    """post-now ACCOUNT --post ID sends that post at once under a manual slot, recorded (here
+    rehearsed: the account has no credentials)."""
     now = datetime(2026, 11, 23, 16, 5, tzinfo=UTC)
     code, out = run(now, "post-now", "fbt-mastodon", "--post", "asylum-is-a-right")
     assert code == 0, out
     assert "--- dry run #1: mastodon account fbt-mastodon ---" in out
     assert "Seeking asylum is a right" in out
     code, history = run(now, "history", "--account", "fbt-mastodon")
-    assert "published asylum-is-a-right" in " ".join(history.split())
+    assert "rehearsed asylum-is-a-right" in " ".join(history.split())
     code, out = run(now, "post-now", "nobody")
     assert code == 1 and "no enabled account 'nobody'" in out
 

@@ -30,7 +30,8 @@ EXIT_WITHIN = 10.0  # as test_sigterm; Heroku allows 30
 
 def config(tmp_path: Path) -> Path:
     """IDLE_ACCOUNTS accounts with no slot due, then 'last' with one slot due a minute ago; no
-    credentials anywhere, so every post is a dry run (printed, recorded, never sent)."""
+    credentials anywhere, so every post is a dry run (printed, recorded 'rehearsed', never
+    sent)."""
     due = Schedule.minutes_ago([1])
     url = f"sqlite:///{tmp_path / 'state.db'}"
     lines = [
@@ -69,9 +70,9 @@ def test_sigterm_as_the_slot_jobs_are_rearmed_exits_in_seconds(tmp_path: Path) -
     worker = WorkerProcess("arming", command, env | {"PYTHONUNBUFFERED": "1"}, tmp_path)
     try:
         wait_for(
-            lambda: worker.events("published") or not worker.alive,
+            lambda: worker.events("rehearsed") or not worker.alive,
             timeout=60,
-            what="the first pass to publish the last account's post",
+            what="the first pass to rehearse the last account's post",
             interval=0.005,
             describe=worker.tail,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
 import signal
 import threading
 from collections import Counter
@@ -374,14 +375,14 @@ def test_crashed_worker_row_settled_by_next_worker(harness: Harness) -> None:
 
 
 def test_post_now_claims_a_manual_slot(harness: Harness) -> None:
-    """post-now publishes the chosen post at once under a manual-<time> slot key."""
+    """post-now publishes the chosen post at once under a manual-<time>-<random> slot key."""
     harness.clock.now = datetime(2026, 11, 23, 15, 4, 5, tzinfo=UTC)
     row = harness.worker().post_now("t-masto", "post-3")
     assert row.status == "published"
-    assert row.slot_key == "manual-20261123T150405Z"
+    assert re.fullmatch(r"manual-20261123T150405\.000000Z-[0-9a-f]{6}", row.slot_key)
     assert row.template_id == "post-3"
     assert "reason number 3" in harness.nets["t-masto"].sent[0].text
-    with pytest.raises(AmplifierError, match="eligible: post-1"):
+    with pytest.raises(AmplifierError, match="no post has the id 'no-such-post'"):
         harness.worker().post_now("t-masto", "no-such-post")
 
 
