@@ -124,7 +124,7 @@ def _worker_commands(commands: Any, common: Callable[[argparse.ArgumentParser], 
         "List recorded deliveries, newest slot first: published ones with their link, and "
         "every other state with its reason. States: published, deferred (retried at the time "
         "shown), failed, unknown (needs review), missed (no worker ran in time), skipped, "
-        "sending (under way).",
+        "sending (under way), rehearsed (a dry run printed it; never sent, never counted).",
     )
     history.add_argument("--account", metavar="NAME", help="only this account")
     history.add_argument("--limit", type=int, default=30, metavar="N", help="rows (default 30)")

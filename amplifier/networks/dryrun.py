@@ -1,7 +1,9 @@
 """A network that shows what would be published instead of publishing it.
 
-Used by ``--dry-run``: the whole pipeline (plan, render, guard, claim) runs for real and only
-this last edge is replaced, so an organizer sees exactly the text each account would post.
+Used by every dry run (``--dry-run``, the ``dry_run`` setting, an account without
+credentials): the worker plans, renders and guards for real, records the post 'rehearsed'
+(never published), then hands it here to be printed, so an organizer sees exactly the text
+each account would post.
 """
 
 from __future__ import annotations
