@@ -105,10 +105,10 @@ class _Predicted:
 class Overlay:
     """The stored state with the forecast's own sends laid over it, per kind of run."""
 
-    def __init__(self, store: Store | None, library: Library) -> None:
+    def __init__(self, store: Store | None, library: Library, now: datetime) -> None:
         self.bases = {
-            False: StoreView(store, library, rehearsal=False),
-            True: StoreView(store, library, rehearsal=True),
+            False: StoreView(store, library, rehearsal=False, now=now),
+            True: StoreView(store, library, rehearsal=True, now=now),
         }
         self.rotations: dict[str, AccountState] = {}
         self.sends: list[_Predicted] = []
@@ -244,7 +244,7 @@ def predict(
         events += [(slot.due_at, index, slot, account) for slot in upcoming[account.name]]
 
     paused = pause_reason(store)
-    overlay = Overlay(store, library)
+    overlay = Overlay(store, library, now)
     for moment, _, slot, account in sorted(events, key=lambda e: (e[0], e[1], e[2].due_at)):
         rehearsal = account.name in rehearsals
         decision = decide_slot(

@@ -98,10 +98,12 @@ def pause_reason(store: Store | None) -> str | None:
 
 
 class StoreView:
-    """The state database as a decision reads it; ``store=None`` is a database not made yet.
+    """The state database as a decision reads it at ``now``; ``store=None`` is a database not
+    made yet.
 
     One per decision: it remembers the rotation documents it read, for the claim's
-    compare-and-set (``rotation_write``).
+    compare-and-set (``rotation_write``). A row not out yet is expected to go out at its
+    retry time (deferred) or at once (sending), as of ``now`` (``guards.sent_rows``).
     """
 
     def __init__(
@@ -110,10 +112,12 @@ class StoreView:
         library: Library,
         *,
         rehearsal: bool,
+        now: datetime,
         logger: logging.Logger | None = None,
     ) -> None:
         self.store = store
         self.library = library
+        self.now = now
         self._rehearsal = rehearsal
         self.logger = logger
         self._read: dict[str, tuple[dict[str, object] | None, dict[str, object] | None]] = {}
@@ -170,7 +174,7 @@ class StoreView:
         rows = self.store.counted_since(
             since, statuses=self.statuses, account=account, network=network
         )
-        return sent_rows(rows, self.library)
+        return sent_rows(rows, self.library, self.now)
 
     def spent(self, start: datetime, end: datetime, account: str | None) -> int:
         if self.store is None:

@@ -34,21 +34,23 @@ LEGACY_FREE_PER_24H = 17
 LEGACY_FREE_PER_MONTH = 500
 
 
+PENDING = ("sending", "deferred")  # not out yet; may go out at any moment
+
+
 @dataclass(frozen=True)
 class Sent:
-    """A delivery that went out or still may, and when it went out.
+    """A delivery that went out or still may, and when it went out (or is expected to).
 
-    Every window rule measures from the moment the new post would go out back to ``at``.
-    ``at`` is None for a post that has not gone out yet (sending, deferred): it may go out at
-    any moment, so it counts as going out with the new post, inside every window and on its
-    day, for as long as it waits. An 'unknown' one counts at the moment it became unknown, the
-    latest it can have gone out.
+    Every window rule measures from the moment the new post would go out back to when this
+    one did (``when``). One not out by then (``at`` None or later, or 'sending' or
+    'deferred') counts as going out with the new post: inside every window and on its day.
+    An 'unknown' one counts at the moment it became unknown, the latest it can have gone out.
     """
 
     account: str
     post_id: str  # the version sent (a translation has its own id)
     text: str
-    at: datetime | None  # when it went out (or, predicted, will); None: not yet
+    at: datetime | None  # when it went out, or is expected to; None: at any moment
     original_id: str = ""  # the post it is a version of; "" when post_id is the original
     status: str = "published"
 
@@ -56,14 +58,20 @@ class Sent:
     def original(self) -> str:
         return self.original_id or self.post_id
 
+    def out_by(self, moment: datetime) -> bool:
+        """Whether it has gone out (or may have) by ``moment``."""
+        if self.at is None or self.at > moment:
+            return False
+        return self.status not in PENDING or self.at < moment
+
     def when(self, moment: datetime) -> datetime:
         """When it counts for a post going out at ``moment``: not out by then, at ``moment``."""
-        return self.at if self.at is not None and self.at <= moment else moment
+        return self.at if self.at is not None and self.out_by(moment) else moment
 
     def went(self, moment: datetime, where: str = "") -> str:
         """'went out<where> 5 h ago', 'is still to go out<where> (deferred)', or for an
         'unknown' one 'may have gone out<where> 2 h ago'."""
-        if self.at is None or self.at > moment:
+        if self.at is None or not self.out_by(moment):
             return f"is still to go out{where} ({self.status})"
         ago = _ago(moment, self.at)
         verb = "may have gone out" if self.status == "unknown" else "went out"
@@ -71,7 +79,7 @@ class Sent:
 
     def of(self, moment: datetime) -> str:
         """'of 5 h ago', 'still to go out (deferred)', 'that may have gone out 2 h ago'."""
-        if self.at is None or self.at > moment:
+        if self.at is None or not self.out_by(moment):
             return f"still to go out ({self.status})"
         ago = _ago(moment, self.at)
         return f"that may have gone out {ago} ago" if self.status == "unknown" else f"of {ago} ago"
@@ -86,17 +94,23 @@ class GuardContext:
     budgets: Sequence[Budget] = ()
 
 
-def sent_moment(row: Delivery) -> datetime | None:
-    """When a stored row went out, as ``Sent.at`` wants it (see ``Sent``)."""
+def sent_moment(row: Delivery, now: datetime) -> datetime | None:
+    """When a stored row went out, or is expected to, as ``Sent.at`` wants it, read at ``now``.
+
+    Published and rehearsed: its ``sent_at``. Unknown: when it became unknown. Deferred: its
+    retry time, or now if that has passed (it goes with the next pass); sending: now.
+    """
     if row.status in ("published", "rehearsed"):
         return row.sent_at or row.updated_at
     if row.status == "unknown":
         return row.updated_at
-    return None
+    if row.status == "deferred" and row.retry_at is not None:
+        return max(row.retry_at, now)
+    return now
 
 
-def sent_rows(rows: Iterable[Delivery], library: Library) -> list[Sent]:
-    """Store rows as the rules see them; a translation knows its original."""
+def sent_rows(rows: Iterable[Delivery], library: Library, now: datetime) -> list[Sent]:
+    """Store rows read at ``now`` as the rules see them; a translation knows its original."""
     originals = {
         version.id: original
         for original, versions in library.translations.items()
@@ -107,7 +121,7 @@ def sent_rows(rows: Iterable[Delivery], library: Library) -> list[Sent]:
             r.account,
             r.template_id,
             r.text,
-            sent_moment(r),
+            sent_moment(r, now),
             originals.get(r.template_id, ""),
             r.status,
         )

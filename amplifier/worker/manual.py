@@ -61,7 +61,7 @@ class ManualPost:
         for _ in range(DECISION_TRIES):
             with worker.pass_lock:
                 worker.heartbeat()
-                view = flow.view(rehearsal=rehearsal)
+                view = flow.view(rehearsal=rehearsal, now=now)
                 decision = flow.decide(
                     account, slot, now, None, view, exclude=exclude, offered=offered
                 )

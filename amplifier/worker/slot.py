@@ -79,8 +79,8 @@ class SlotFlow:
         self.grace = grace
         self.rehearsal_note = rehearsal_note
 
-    def view(self, *, rehearsal: bool) -> StoreView:
-        return StoreView(self.store, self.library, rehearsal=rehearsal, logger=self.logger)
+    def view(self, *, rehearsal: bool, now: datetime) -> StoreView:
+        return StoreView(self.store, self.library, rehearsal=rehearsal, now=now, logger=self.logger)
 
     def decide(
         self,
@@ -115,7 +115,7 @@ class SlotFlow:
         self, account: Account, slot: Slot, now: datetime, paused: str | None, *, rehearsal: bool
     ) -> Delivery | None:
         for _ in range(DECISION_TRIES):
-            view = self.view(rehearsal=rehearsal)
+            view = self.view(rehearsal=rehearsal, now=now)
             decision = self.decide(account, slot, now, paused, view)
             try:
                 return self.act(decision, view, now)
@@ -192,7 +192,7 @@ class SlotFlow:
             id=row.id,
             cost=decision.cost.describe() if cost_micros and decision.cost is not None else None,
         )
-        blocked = self.view(rehearsal=False).blocked(account.name, now)
+        blocked = self.view(rehearsal=False, now=now).blocked(account.name, now)
         if blocked is not None:
             # Never send before the platform's reset: hand the post to that time.
             until, reason = blocked

@@ -21,6 +21,7 @@ import pytest
 from amplifier.check import load
 from amplifier.config import Settings
 from amplifier.content import Library
+from amplifier.errors import RateLimited
 from amplifier.forecast import Forecast, SlotForecast, predict, slot_key
 from amplifier.networks.base import RateLimitWindow
 from amplifier.networks.dryrun import DryRunNetwork
@@ -265,3 +266,72 @@ def test_preview_counts_the_post_now_before_it(tmp_path: Path) -> None:
         after.decision.planned.template.id,
         after.decision.planned.rendered.text,
     )
+
+
+SMALL = """
+database_url = "sqlite:///{db}"
+seed = "small"
+[guards]
+no_repeat_days = 2
+[campaigns.c]
+language = "en"
+[schedules.daily]
+timezone = "UTC"
+times = ["09:00"]
+[[accounts]]
+name = "m1"
+network = "mastodon"
+instance = "https://mastodon.example"
+campaigns = ["c"]
+schedule = "daily"
+"""
+
+
+def test_a_stored_deferral_is_expected_at_its_retry(tmp_path: Path) -> None:
+    """A post deferred by a 429 when the forecast runs is expected to go out at its retry
+    time, not to stay pending for ever: the no-repeat window then runs from that moment, so
+    two posts, a slot a day and a 2-day window give send, send, skip, then the deferred post
+    again on the third day, as the worker then does."""
+    folder = tmp_path / "posts"
+    folder.mkdir()
+    for post_id in ("asylum", "courts"):
+        (folder / f"{post_id}.md").write_text(
+            f"---\nid: {post_id}\ncampaign: c\nlanguage: en\nsource: test\n---\n{POSTS[post_id]}\n"
+        )
+    (tmp_path / "config.toml").write_text(SMALL.format(db=tmp_path / "state.db"))
+    settings, library = load(tmp_path / "config.toml", None)
+    clock = Clock(datetime(2026, 11, 23, 8, tzinfo=UTC))
+    store = Store(settings.sqlalchemy_url, clock=clock)
+    store.migrate()
+    net = MemoryNetwork("m1", "mastodon")
+    worker = Worker(settings, library, store, lambda a: net, worker_id="w", clock=clock,
+                    sleep=lambda s: None)  # fmt: skip
+    worker.run_pending()
+    retry = datetime(2026, 11, 23, 12, tzinfo=UTC)
+    net.enqueue(RateLimited("429", retry_at=retry, window="5m"))
+    clock.now = datetime(2026, 11, 23, 9, tzinfo=UTC)
+    worker.run_pending()
+    first = store.get("m1", "2026-11-23T09:00")
+    assert first is not None and first.status == "deferred"
+
+    clock.now = datetime(2026, 11, 23, 9, 5, tzinfo=UTC)
+    forecast = predict(settings, library, store, clock.now, rehearsals={}, count=3)
+    (recorded, *coming) = forecast.accounts[0].slots
+    assert recorded.recorded is not None and recorded.recorded.status == "deferred"
+    decisions = [slot.decision for slot in coming]
+    assert [d.action if d else None for d in decisions] == ["send", "skip", "send"]
+    third = decisions[2]
+    assert third is not None and third.planned is not None
+    assert third.planned.template.id == first.template_id  # 69 h after its retry at 12:00
+    for moment in (retry, *(s.slot.due_at for s in coming)):
+        clock.now = moment
+        worker.run_pending()
+    for predicted in coming:
+        decision = predicted.decision
+        assert decision is not None
+        row = store.get("m1", predicted.slot.key)
+        assert row is not None
+        if decision.planned is not None and decision.action == "send":
+            assert (row.status, row.template_id) == ("published", decision.planned.template.id)
+        else:
+            assert (row.status, row.last_error) == ("skipped", decision.reason)

@@ -215,7 +215,7 @@ def test_a_claim_lands_only_on_the_rotation_its_decision_read(tmp_path: Path) ->
     account = deployment.settings.account("x2")
     now = deployment.clock.now
     slots = [Slot(now, now.astimezone(NY), f"manual-{n}") for n in (1, 2)]
-    views = [one.flow.view(rehearsal=False), two.flow.view(rehearsal=False)]
+    views = [one.flow.view(rehearsal=False, now=now), two.flow.view(rehearsal=False, now=now)]
     first = one.flow.decide(account, slots[0], now, None, views[0])
     second = two.flow.decide(account, slots[1], now, None, views[1])
     assert first.planned is not None and second.planned is not None
