@@ -128,9 +128,22 @@ class Worker:
         raise KeyError(f"no enabled account {name!r}; enabled accounts: {enabled}")
 
     def network_for(self, name: str) -> Network:
-        """The account's adapter, built once and reused (it may hold a session)."""
+        """The account's adapter, built once and reused (it may hold a session).
+
+        Refuses (AmplifierError) an adapter that contradicts ``rehearsals``: a rehearsal must
+        never reach a real network, nor a live post the dry-run one, which would record it
+        published without sending it.
+        """
         if name not in self._networks:
-            self._networks[name] = self._build_network(self.account(name))
+            network = self._build_network(self.account(name))
+            prints = isinstance(network, DryRunNetwork)
+            if self._rehearsals is not None and prints != (name in self._rehearsals):
+                kind = "dry-run" if prints else "live"
+                raise AmplifierError(
+                    f"account {name!r} got a {kind} network but was "
+                    f"{'not ' if prints else ''}meant to rehearse; nothing was sent"
+                )
+            self._networks[name] = network
         return self._networks[name]
 
     @property

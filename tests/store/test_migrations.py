@@ -11,10 +11,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Connection, inspect
 
+from amplifier.guards import SENT
 from amplifier.networks.base import RateLimitWindow
-from amplifier.store import DeliveryDraft, Store
+from amplifier.store import REHEARSAL_PREFIX, DeliveryDraft, Store
 from amplifier.store.migrations import MIGRATIONS, Migration, applied_migrations, migrate
 from amplifier.store.schema import metadata
+from amplifier.store.types import idempotency_key
 
 from .conftest import FakeClock, claim_on_old_schema
 
@@ -164,3 +166,72 @@ def test_0006_on_a_database_without_markers_adds_an_empty_column(
     assert store.migrate() == NAMES[5:]
     assert store.get_by_id(old.id) == old
     assert "ambiguous_since" in {c["name"] for c in inspect(store.engine).get_columns("deliveries")}
+
+
+def _x_draft(slot_key: str, *, account: str = "x1") -> DeliveryDraft:
+    return DeliveryDraft(account, "x", slot_key, T0, "tpl", "fbt", "Families belong together")
+
+
+T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def test_0007_upgrade_keeps_rows_and_moves_dry_runs(
+    make_store: Callable[[], Store], clock: FakeClock
+) -> None:
+    """A database at 0006 upgrades: published rows take their updated_at as send time; rows
+    the dry-run network "published" become rehearsals under the rehearsal prefix (their
+    idempotency key to match, cost no longer spent); each account's first run of each kind
+    is recorded; ids are never reused; 'rehearsed' is an allowed state from then on."""
+    store = make_store()
+    assert migrate(store.engine, clock, MIGRATIONS[:6]) == NAMES[:6]
+    sent = claim_on_old_schema(
+        store, _x_draft("2025-03-01T09:00"), worker_id="old", now=T0, status="published",
+        remote_id="1890", claimed_by=None,
+    )  # fmt: skip
+    later = T0 + timedelta(hours=3)
+    dry = claim_on_old_schema(
+        store, _x_draft("2025-03-01T12:00", account="x2"), worker_id="old", now=later,
+        status="published", remote_id="dry-run-1", claimed_by=None,
+    )  # fmt: skip
+    waiting = claim_on_old_schema(store, _x_draft("2025-03-01T13:00"), worker_id="old", now=later)
+    with store.engine.begin() as conn:  # the cost the old worker recorded with its claim
+        conn.exec_driver_sql(
+            "INSERT INTO delivery_costs (delivery_id, account, network, due_at, cost_micros, "
+            f"created_at) VALUES ({dry.id}, 'x2', 'x', '2025-03-01 09:00:00', 15000, "
+            "'2025-03-01 12:00:00')"
+        )
+        conn.exec_driver_sql(f"DELETE FROM deliveries WHERE id = {waiting.id}")
+
+    assert store.migrate() == NAMES[6:]
+    assert applied_migrations(store.engine) == NAMES
+    assert store.get_by_id(sent.id) == replace(sent, sent_at=T0)
+    moved = store.get_by_id(dry.id)
+    assert moved is not None
+    assert (moved.status, moved.slot_key, moved.remote_id, moved.sent_at) == (
+        "rehearsed", REHEARSAL_PREFIX + "2025-03-01T12:00", None, later,
+    )  # fmt: skip
+    assert moved.idempotency_key == idempotency_key("x2", REHEARSAL_PREFIX + "2025-03-01T12:00")
+    month = (T0 - timedelta(days=1), T0 + timedelta(days=30))
+    assert store.spend_micros(*month, statuses=SENT, account="x2") == 0
+    assert store.last_published("x2") is None
+    assert store.starts() == {"live:x1": T0, "rehearsal:x2": later}
+    # The live slot the dry run held is free again; ids go on past the deleted one.
+    again = store.claim_slot(_x_draft("2025-03-01T12:00", account="x2"), worker_id="new")
+    assert again is not None and again.id > waiting.id
+    assert store.record_rehearsed(_x_draft(REHEARSAL_PREFIX + "x"), "dry run") is not None
+    names = {index["name"] for index in inspect(store.engine).get_indexes("deliveries")}
+    assert {"ix_deliveries_account_sent_at", "ix_deliveries_network_sent_at",
+            "ix_deliveries_status_retry_at", "ix_deliveries_account_due_at",
+            "ix_deliveries_network_due_at"} <= names  # fmt: skip
+    foreign = inspect(store.engine).get_foreign_keys("delivery_costs")
+    assert [key["referred_table"] for key in foreign] == ["deliveries"]
+
+
+def test_0007_on_an_empty_database(make_store: Callable[[], Store], clock: FakeClock) -> None:
+    """With no rows 0007 only changes the schema and records no account start."""
+    store = make_store()
+    migrate(store.engine, clock, MIGRATIONS[:6])
+    assert store.migrate() == NAMES[6:]
+    assert store.starts() == {}
+    row = store.record_rehearsed(_x_draft(REHEARSAL_PREFIX + "a"), "dry run")
+    assert row is not None and row.id == 1

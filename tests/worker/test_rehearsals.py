@@ -252,3 +252,33 @@ def test_a_deployment_starts_with_its_first_worker(tmp_path: Path) -> None:
     ]
     assert deployment.store.starts()["live:x1"] == ny("2026-11-23", "13:10")
     assert timedelta(0) < ny("2026-11-23", "13:10") - rows[0].due_at <= timedelta(minutes=30)
+
+
+def test_a_rehearsal_never_reaches_a_live_network_nor_the_reverse(tmp_path: Path) -> None:
+    """Told x1 rehearses while its factory hands it a live network: the slot is rehearsed and
+    nothing is sent. Told x1 is live while it gets the dry-run network: the post is failed,
+    never recorded published by a network that only prints."""
+    deployment = Deployment(tmp_path)
+    store = Store(deployment.settings.sqlalchemy_url, clock=deployment.clock)
+    told_rehearsal = Worker(
+        deployment.settings, deployment.library, store, lambda a: deployment.live[a.name],
+        worker_id="a", clock=deployment.clock, sleep=lambda s: None,
+        rehearsals={"x1": "dry run (test)", "x2": "dry run (test)"},
+    )  # fmt: skip
+    deployment.at(told_rehearsal, "2026-11-23", "08:00")
+    deployment.at(told_rehearsal, "2026-11-23", "09:01")
+    row = deployment.store.get("x1", "rehearsal:2026-11-23T09:00")
+    assert row is not None and row.status == "rehearsed"
+    assert deployment.live["x1"].attempts == []
+
+    printing = DryRunNetwork("x1", "x", write=deployment.printed.append)
+    told_live = Worker(
+        deployment.settings, deployment.library, store,
+        lambda a: printing if a.name == "x1" else deployment.live[a.name],
+        worker_id="b", clock=deployment.clock, sleep=lambda s: None, rehearsals={},
+    )  # fmt: skip
+    deployment.at(told_live, "2026-11-23", "13:01")
+    row = deployment.store.get("x1", "2026-11-23T13:00")
+    assert row is not None and row.status == "failed", row
+    assert "nothing was sent" in (row.last_error or "")
+    assert deployment.printed == []
