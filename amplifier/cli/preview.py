@@ -94,7 +94,9 @@ def cmd_preview(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
                     f"  spend: {_spend(settings, library, account.account, now, store)}", file=out
                 )
             print(file=out)
-    print("not foreseen: " + "; ".join(UNFORESEEABLE), file=out)
+    print("Not foreseen (docs/operators.md, 'What preview predicts'):", file=out)
+    for case in UNFORESEEABLE:
+        print(f"  - {case}", file=out)
     return 0
 
 
