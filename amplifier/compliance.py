@@ -67,16 +67,13 @@ pairs on each side of the line.
 from __future__ import annotations
 
 import difflib
-import math
 import re
 import unicodedata
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
-from itertools import combinations
-from typing import Any, Generic, Literal, TypeVar
+from typing import Generic, Literal, TypeVar
 
 import regex
 
@@ -178,135 +175,12 @@ def _similarity(a: Comparable, b: Comparable) -> float:
 
 
 def similar_pairs(texts: Sequence[str], threshold: float) -> list[tuple[int, int, float]]:
-    """Every pair ``(i, j, score)``, i < j, of ``texts`` with ``similarity >= threshold``.
+    """Every pair ``(i, j, score)``, i < j, of ``texts`` with ``similarity >= threshold``:
+    exactly what comparing every pair gives, found without comparing them all
+    (``amplifier.neardup``)."""
+    from amplifier.neardup import similar_pairs as search  # neardup builds on this module
 
-    Exact, and far from comparing every pair (10,000 posts are 50 million pairs): a pair is
-    scored only if a set-similarity join (``_overlap_candidates``) says it shares enough
-    tokens to possibly reach the threshold. With n and m words and t the threshold:
-
-    - shingles >= t needs ceil(t/(1+t) x (sizes)) shared 2-shingles (Jaccard).
-    - order >= t needs M >= t(n+m)/2 words matched in order, in blocks of consecutive words.
-      Consecutive blocks have an unmatched word between them in one text or the other, so
-      the B blocks number at most n+m-2M+1, and each block of s words shares s-1 word pairs:
-      the texts share at least M-B >= 3M-1-(n+m) >= (1.5t-1)(n+m)-1 word pairs (counted
-      with repeats). Word pairs are rare, so above t = 2/3 this join is near-linear in the
-      number of texts. Pairs this bound cannot reach (it is <= 0 for very short texts, and
-      for any t <= 2/3) are joined on words instead: order is at most the Dice index of the
-      word multisets, so they share ceil(t(n+m)/2) words.
-    """
-    items = [Comparable.of(text) for text in texts]
-    candidates: set[tuple[int, int]] = set()
-    wordless: dict[str, list[int]] = {}  # no words: similar only when equal, casefolded
-    for index, item in enumerate(items):
-        if not item.words:
-            wordless.setdefault(item.text.strip().casefold(), []).append(index)
-    for group in wordless.values():
-        candidates.update(combinations(group, 2))
-    counted = [item.counted_words() for item in items]
-    shingle_share = threshold / (1 + threshold)
-    candidates |= _overlap_candidates(
-        [item.shingles for item in items],
-        least=lambda n: _at_least(threshold * n),
-        need=lambda n, m: _at_least(shingle_share * (n + m)),
-    )
-    slope = 1.5 * threshold - 1  # word pairs shared per word, from the block bound above
-    # Texts of up to `short` words may pair with a text the word-pair bound cannot reach.
-    short = math.inf if slope <= 0 else 1 / slope - 1
-    word_join = [i for i, item in enumerate(items) if 0 < len(item.words) <= short]
-    dice = threshold / (2 - threshold)  # the partner of n words has at least dice x n
-    found_by_words = _overlap_candidates(
-        [counted[i] for i in word_join],
-        least=lambda n: _at_least(dice * n),
-        need=lambda n, m: _at_least(threshold / 2 * (n + m)),
-    )
-    candidates |= {(word_join[a], word_join[b]) for a, b in found_by_words}
-    if slope > 0:
-        # Sizes here are word pairs, n - 1 for n words.
-        candidates |= _overlap_candidates(
-            [item.counted_pairs() for item in items],
-            least=lambda c: _at_least(slope * ((c + 1) * (1 + dice)) - 1),
-            need=lambda c, d: _at_least(slope * (c + d + 2) - 1),
-            smallest=lambda c: _at_least(dice * (c + 1)) - 1,
-        )
-    found = []
-    for i, j in sorted(candidates):
-        a, b = items[i], items[j]
-        if not a.words or not b.words:
-            score = _similarity(a, b)
-        else:
-            # Set arithmetic first: the shingle score exactly, and a ceiling on the order
-            # score (the word-multiset Dice index). SequenceMatcher only when it can matter.
-            shingles = len(a.shingles & b.shingles) / len(a.shingles | b.shingles)
-            ceiling = 2 * len(counted[i] & counted[j]) / (len(a.words) + len(b.words))
-            if max(shingles, ceiling) < threshold:
-                continue
-            score = shingles if ceiling <= shingles else _similarity(a, b)
-        if score >= threshold:
-            found.append((i, j, score))
-    return found
-
-
-def _at_least(value: float) -> int:
-    """ceil, minus float error (0.8 * 6 / 1.2 = 4.000...01 must give 4)."""
-    return math.ceil(value - 1e-9)
-
-
-def _overlap_candidates(
-    token_sets: Sequence[frozenset[Any]],
-    *,
-    least: Callable[[int], int],
-    need: Callable[[int, int], int],
-    smallest: Callable[[int], int] | None = None,
-) -> set[tuple[int, int]]:
-    """Pairs of sets of sizes n >= m that may share ``need(n, m)`` tokens; never misses one
-    whose need is at least 1.
-
-    ``least(n)`` is the fewest tokens a set of size n must share with any partner, and
-    ``smallest(n)`` (default ``least(n)``) the smallest partner it can have. A set-similarity
-    join (prefix and positional filtering, as in PPJoin): tokens are ranked rarest first; a
-    pair sharing k >= least(n) tokens shares a token within the first n - k + 1 of each set,
-    so only those prefixes are indexed and probed. Sets are probed in order of size against
-    the smaller ones already indexed; a pair is dropped as soon as the tokens left after a
-    match cannot bring the overlap to what the pair needs.
-    """
-    smallest = smallest or least
-    frequency: Counter[Any] = Counter(token for tokens in token_sets for token in tokens)
-    ranked = sorted(frequency, key=frequency.__getitem__)  # ties: first seen first (stable)
-    rank = {token: number for number, token in enumerate(ranked)}
-    ordered = [sorted(rank[token] for token in tokens) for tokens in token_sets]
-    index: dict[int, list[tuple[int, int]]] = {}  # token -> (set, position) of each prefix
-    pairs: set[tuple[int, int]] = set()
-    for i in sorted((i for i, x in enumerate(ordered) if x), key=lambda i: len(ordered[i])):
-        x = ordered[i]
-        n = len(x)
-        prefix = min(n, n - max(least(n), 1) + 1)
-        too_small = smallest(n)
-        needs: dict[int, int] = {}  # partner size -> tokens the pair must share
-        shared: dict[int, tuple[int, int]] = {}  # set -> (tokens shared so far, last position)
-        dropped: set[int] = set()
-        for p in range(prefix):
-            for j, q in index.get(x[p], ()):
-                m = len(ordered[j])
-                if m < too_small or j in dropped:
-                    continue
-                wanted = needs.get(m)
-                if wanted is None:
-                    wanted = needs[m] = need(n, m)
-                seen = shared[j][0] + 1 if j in shared else 1
-                if seen + min(n - p - 1, m - q - 1) < wanted:
-                    dropped.add(j)
-                    shared.pop(j, None)
-                else:
-                    shared[j] = (seen, q)
-        for j, (seen, q) in shared.items():
-            # Every shared token ranked before x's last prefix token has been seen; what is
-            # left can add at most the tokens after the prefix in x and after q in the other.
-            m = len(ordered[j])
-            if seen + min(n - prefix, m - q - 1) >= needs[m]:
-                pairs.add((min(i, j), max(i, j)))
-        for p in range(prefix):
-            index.setdefault(x[p], []).append((i, p))
-    return pairs
+    return search(texts, threshold)
 
 
 def hashtag_count(text: str) -> int:
