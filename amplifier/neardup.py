@@ -22,13 +22,15 @@ the max of a word-order score and a Jaccard index of word 2-shingles), comparing
    that ceiling could lift the score over the shingle one.
 
 How the shared tokens are counted (``_count_join``): texts are visited by size, and each is
-counted against all smaller ones at once. One Python int per token holds, bit k, whether the
-k-th text visited has it; adding a text's tokens into a few bit-sliced counters (bit k of
+counted against the smaller ones it could pair with. A token many texts hold (a word pair of
+the campaign's few dozen words) is one Python int whose bit k says whether the k-th text
+visited holds it; adding a text's such tokens into a few bit-sliced counters (bit k of
 counter l is bit l of text k's count) and comparing them with the need takes a handful of
-operations on machine words per token, whatever the texts share. It is quadratic in
-principle, 30 texts per machine word: on posts that share a few dozen words, 10,000 cost
-under a second, and the count never visits a text it cannot pair with (bench/bench_check.py
-measures it). What it replaced, and why:
+operations on machine words per token, whatever the texts share. A token few texts hold is
+counted by visiting them. So the cost is linear in the tokens, plus, for crowded tokens, a
+term quadratic in principle but 30 texts per machine-word step: 10,000 campaign posts take
+well under a second, 20,000 about twice that (bench/bench_check.py measures it on a campaign
+of a few dozen words and on one of ~500). What it replaced, and why:
 
 - A prefix filter (PPJoin; ``compliance._overlap_candidates`` until now) visits, for each
   text, every text holding one of its rarest tokens. Posts of one campaign share their
@@ -47,6 +49,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import combinations, pairwise
@@ -211,69 +214,114 @@ def _count_join(
     *,
     need: Need,
     smallest: Smallest,
-) -> list[tuple[int, int]]:
+) -> set[tuple[int, int]]:
     """Pairs ``(i, j)``, i < j, whose token lists (no token twice in a list) share at least
     ``need(x, size x, size y)`` tokens, x the one of larger size, y a partner of size at least
     ``smallest(x, size x)``; ``need`` must not fall as the partner's size grows.
 
-    Lists are visited by size; each is counted against all smaller ones at once. ``holders``
-    maps a token to an int whose bit k says the k-th list visited holds it.
+    Lists are visited by size; each is counted against the smaller ones. A token many lists
+    hold is counted for all of them at once: ``crowded`` maps it to an int whose bit k says
+    the k-th list visited holds it. A token few lists hold is cheaper to count by visiting
+    them: ``sparse`` maps it to their positions.
     """
     order = sorted((i for i, tokens in enumerate(token_lists) if tokens), key=sizes.__getitem__)
     ordered_sizes = [sizes[i] for i in order]
-    holders: dict[Token, int] = {}
-    pairs: list[tuple[int, int]] = []
+    held = Counter(token for tokens in token_lists for token in tokens)
+    many = CROWDED_FROM + len(order) // CROWDED_PER
+    crowded: dict[Token, int] = {}
+    sparse: dict[Token, list[int]] = {}
+    pairs: set[tuple[int, int]] = set()
     for position, i in enumerate(order):
         tokens = token_lists[i]
         n = ordered_sizes[position]
         low = bisect_left(ordered_sizes, smallest(i, n), 0, position)
         if low < position:
-            found = _shared_enough(tokens, holders, low, i, n, ordered_sizes[low:position], need)
-            while found:
-                bit = found & -found
-                j = order[low + bit.bit_length() - 1]
-                found ^= bit
-                pairs.append((j, i) if j < i else (i, j))
+            shared = _Shared(tokens, crowded, sparse, low)
+            for other in shared.enough(i, n, ordered_sizes, position, need):
+                j = order[other]
+                pairs.add((j, i) if j < i else (i, j))
         bit = 1 << position
         for token in tokens:
-            holders[token] = holders.get(token, 0) | bit
+            if held[token] >= many:
+                crowded[token] = crowded.get(token, 0) | bit
+            else:
+                sparse.setdefault(token, []).append(position)
     return pairs
 
 
-def _shared_enough(
-    tokens: Sequence[Token],
-    holders: dict[Token, int],
-    low: int,
-    text: int,
-    size: int,
-    partner_sizes: Sequence[int],
-    need: Need,
-) -> int:
-    """Bit k set: the (low + k)-th list shares what ``need`` asks with ``text``."""
-    counters: list[int] = []  # bit-sliced: counters[l] holds bit l of each list's count
-    for token in tokens:
-        carry = holders.get(token, 0) >> low
-        if not carry:
-            continue
-        for level, bits in enumerate(counters):
-            counters[level] = bits ^ carry
-            carry &= bits
+# A token held by at least CROWDED_FROM + lists / CROWDED_PER lists is counted bit-parallel:
+# below that, visiting its holders one by one takes fewer steps (measured on bench_check's
+# campaigns at 5,000 to 20,000 posts).
+CROWDED_FROM = 8
+CROWDED_PER = 1000
+
+
+class _Shared:
+    """How many tokens one list shares with each list visited before it, from ``low`` on."""
+
+    def __init__(
+        self,
+        tokens: Sequence[Token],
+        crowded: dict[Token, int],
+        sparse: dict[Token, list[int]],
+        low: int,
+    ) -> None:
+        self.low = low
+        self.counters: list[int] = []  # bit-sliced: bit k of counters[l] is bit l of a count
+        self.crowded = 0  # crowded tokens some earlier list holds: the most counters can add
+        self.visited: dict[int, int] = {}  # position -> sparse tokens shared
+        for token in tokens:
+            holders = crowded.get(token)
+            if holders is None:
+                positions = sparse.get(token, ())
+                for position in positions[bisect_left(positions, low) :]:
+                    self.visited[position] = self.visited.get(position, 0) + 1
+                continue
+            carry = holders >> low
             if not carry:
-                break
-        else:
-            counters.append(carry)
-    found = 0
-    start = 0
-    while start < len(partner_sizes):
-        # Partners come sorted by size: one threshold per run of sizes needing the same.
-        wanted = need(text, size, partner_sizes[start])
-        end = start + 1
-        while end < len(partner_sizes) and need(text, size, partner_sizes[end]) == wanted:
-            end = bisect_left(partner_sizes, partner_sizes[end] + 1, end)
-        if wanted < 1 << len(counters):
-            found |= _at_least_count(counters, wanted) & (((1 << (end - start)) - 1) << start)
-        start = end
-    return found
+                continue
+            self.crowded += 1
+            for level, bits in enumerate(self.counters):
+                self.counters[level] = bits ^ carry
+                carry &= bits
+                if not carry:
+                    break
+            else:
+                self.counters.append(carry)
+
+    def enough(self, text: int, size: int, sizes: Sequence[int], end: int, need: Need) -> list[int]:
+        """Positions (before ``end``) sharing what ``need`` asks with ``text``."""
+        found = []
+        for position, count in self.visited.items():
+            wanted = need(text, size, sizes[position])
+            if count + self.crowded < wanted:
+                continue
+            if count < wanted:
+                shift = position - self.low
+                count += sum(
+                    (bits >> shift & 1) << level for level, bits in enumerate(self.counters)
+                )
+            if count >= wanted:
+                found.append(position)
+        if not self.counters:
+            return found
+        bits = 0
+        start = self.low
+        while start < end:
+            # Sizes come sorted: one threshold per run of sizes needing the same.
+            wanted = need(text, size, sizes[start])
+            stop = bisect_left(sizes, sizes[start] + 1, start, end)
+            while stop < end and need(text, size, sizes[stop]) == wanted:
+                stop = bisect_left(sizes, sizes[stop] + 1, stop, end)
+            if wanted < 1 << len(self.counters):
+                window = ((1 << (stop - start)) - 1) << (start - self.low)
+                bits |= _at_least_count(self.counters, wanted) & window
+            start = stop
+        while bits:
+            lowest = bits & -bits
+            found.append(self.low + lowest.bit_length() - 1)
+            bits ^= lowest
+        return found
 
 
 def _at_least_count(counters: list[int], wanted: int) -> int:

@@ -8,11 +8,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from amplifier import neardup
 from amplifier.compliance import similar_pairs as guarded_similar_pairs
 from amplifier.compliance import similarity
 from amplifier.neardup import Cluster, clusters, similar_pairs
 
 THRESHOLDS = [0.5, 0.8, 0.95, 1.0]
+# Tokens held by at least this many texts are counted bit-parallel, the others one holder at a
+# time: every token one way, the other way, and mixed.
+CROWDED_FROM = [0, 3, 10**9]
 # A campaign's few words: texts drawn from them share most of their word pairs, the case a
 # prefix filter handles worst and the one where a wrong bound would show.
 WORDS = ["families", "children", "asylum", "detention", "Families", "children,"]
@@ -60,17 +64,31 @@ small_texts = st.lists(
 )
 
 
+def search(texts: list[str], threshold: float, crowded_from: int) -> list[tuple[int, int, float]]:
+    """similar_pairs with tokens counted bit-parallel from ``crowded_from`` holders on."""
+    default = neardup.CROWDED_FROM
+    neardup.CROWDED_FROM = crowded_from
+    try:
+        return similar_pairs(texts, threshold)
+    finally:
+        neardup.CROWDED_FROM = default
+
+
+@pytest.mark.parametrize("crowded_from", CROWDED_FROM)
 @pytest.mark.parametrize("threshold", THRESHOLDS)
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(texts=small_texts)
-def test_same_pairs_and_scores_as_comparing_every_pair(threshold: float, texts: list[str]) -> None:
+def test_same_pairs_and_scores_as_comparing_every_pair(
+    threshold: float, crowded_from: int, texts: list[str]
+) -> None:
     """On texts from a handful of words, the search returns exactly the pairs, scores and
     order that scoring every pair gives: none missed, none invented."""
-    assert similar_pairs(texts, threshold) == every_pair(texts, threshold)
+    assert search(texts, threshold, crowded_from) == every_pair(texts, threshold)
 
 
+@pytest.mark.parametrize("crowded_from", CROWDED_FROM)
 @pytest.mark.parametrize("threshold", THRESHOLDS)
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     base=st.lists(st.sampled_from(CAMPAIGN), min_size=2, max_size=24),
     edits=st.lists(
@@ -80,7 +98,7 @@ def test_same_pairs_and_scores_as_comparing_every_pair(threshold: float, texts: 
     copies=st.integers(2, 5),
 )
 def test_edited_copies_of_one_text(
-    threshold: float, base: list[str], edits: list[tuple[str, int]], copies: int
+    threshold: float, crowded_from: int, base: list[str], edits: list[tuple[str, int]], copies: int
 ) -> None:
     """Copies of one text with words dropped, swapped, or inserted between its word pairs:
     the blocks of two matched words that make the order score's bound on shared word pairs
@@ -97,7 +115,7 @@ def test_edited_copies_of_one_text(
             else:
                 words[spot], words[-1 - spot] = words[-1 - spot], words[spot]
         texts.append(" ".join(words))
-    assert similar_pairs(texts, threshold) == every_pair(texts, threshold)
+    assert search(texts, threshold, crowded_from) == every_pair(texts, threshold)
 
 
 def test_a_repeated_text_is_scored_in_the_order_of_each_pair() -> None:
