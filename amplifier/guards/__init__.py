@@ -51,8 +51,8 @@ from __future__ import annotations
 
 from amplifier.guards.decision import Decision, decide
 from amplifier.guards.history import SENT, GuardContext, guard_context, others_since, own_since
+from amplifier.guards.neardup import Cluster, clusters, similar_pairs
 from amplifier.guards.refusals import Refusal, by_rule
-from amplifier.guards.similarity import similar_pairs
 from amplifier.guards.spend import (
     Budget,
     Cost,
@@ -71,12 +71,14 @@ from amplifier.guards.text import text_refusals
 __all__ = [
     "SENT",
     "Budget",
+    "Cluster",
     "Cost",
     "Decision",
     "GuardContext",
     "Refusal",
     "budgets",
     "by_rule",
+    "clusters",
     "decide",
     "expected_cost",
     "guard_context",
