@@ -7,6 +7,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TextIO
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from amplifier import logs
 from amplifier.accounts import network_factory
 from amplifier.check import load
@@ -19,23 +22,36 @@ from amplifier.worker import Worker, run_forever
 Clock = Callable[[], datetime]
 
 
+def secret_values(settings: Settings) -> list[str]:
+    """Every secret this deployment holds: account credentials and the database password."""
+    found, _ = resolve_secrets(settings)
+    values = [value for secrets in found.values() for value in secrets.values.values()]
+    try:
+        password = make_url(settings.sqlalchemy_url).password
+    except ArgumentError:
+        password = None
+    if password:
+        values.append(str(password))
+    return values
+
+
 def _worker(
     args: argparse.Namespace, out: TextIO, clock: Clock, settings: Settings, store: Store
 ) -> Worker:
     _, library = load(args.config, args.posts)
     dry_run = bool(args.dry_run) or settings.dry_run
-    factory = network_factory(
-        settings, store, dry_run=dry_run, write=lambda text: print(text, file=out)
-    )
+    factory = network_factory(settings, store, dry_run=dry_run)
     for message in resolve_secrets(settings)[1]:
-        log_event(LOGGER, "dry-run", reason=f"{message}; its posts are printed, not sent")
+        log_event(
+            LOGGER, "credentials-missing", reason=f"{message}; its posts are logged, not sent"
+        )
     return Worker(settings, library, store, factory, clock=clock)
 
 
 def cmd_run(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
     with (
         opened(args, clock) as (settings, store),
-        logs.installed(logs.secret_values(settings), stream=out),
+        logs.installed(secret_values(settings), stream=out),
     ):
         worker = _worker(args, out, clock, settings, store)
         if not args.once:
@@ -55,7 +71,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
 def cmd_post_now(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
     with (
         opened(args, clock) as (settings, store),
-        logs.installed(logs.secret_values(settings), stream=out),
+        logs.installed(secret_values(settings), stream=out),
     ):
         worker = _worker(args, out, clock, settings, store)
         try:

@@ -60,12 +60,12 @@ def test_run_once_prints_due_posts_once(project: Path) -> None:
     now = first_slot("fbt-x") + timedelta(minutes=1)
     code, out = run(now, "run", "--once")
     assert code == 0, out
-    assert "--- dry run #1: x account fbt-x ---" in out
-    assert re.search(r"^event=published account=fbt-x slot=2026-11-23T09:00 ", out, re.M)
+    assert re.search(r" event=dry-run account=fbt-x network=x chars=\d+ text=", out)
+    assert re.search(r" event=published account=fbt-x slot=2026-11-23T09:00 ", out)
     assert (project / "amplifier.db").exists()
     code, again = run(now + timedelta(seconds=30), "run", "--once")
     assert code == 0
-    assert "fbt-x ---" not in again
+    assert "event=dry-run " not in again
     code, history = run(now, "history", "--account", "fbt-x", "--status", "published")
     assert len(history.strip().splitlines()) == 1
     assert "2026-11-23 " in history and "published" in history
@@ -102,7 +102,7 @@ def test_pause_status_resume(project: Path) -> None:
     )
     now = first_slot("fbt-x") + timedelta(minutes=1)
     code, out = run(now, "run", "--once")
-    assert "dry run #" not in out
+    assert "event=dry-run " not in out
     code, skipped = run(now, "history", "--account", "fbt-x", "--status", "skipped")
     assert "skipped" in skipped and "press embargo" in skipped
     code, out = run(now, "resume")
@@ -182,7 +182,7 @@ def test_post_now_publishes_chosen_post(project: Path) -> None:
     now = datetime(2026, 11, 23, 16, 5, tzinfo=UTC)
     code, out = run(now, "post-now", "fbt-mastodon", "--post", "asylum-is-a-right")
     assert code == 0, out
-    assert "--- dry run #1: mastodon account fbt-mastodon ---" in out
+    assert " event=dry-run account=fbt-mastodon network=mastodon " in out
     assert "Seeking asylum is a right" in out
     code, history = run(now, "history", "--account", "fbt-mastodon")
     assert "published asylum-is-a-right" in " ".join(history.split())
@@ -235,7 +235,7 @@ def test_real_run_logs_no_secret(
     code, out = run(now, "run", "--once")
     assert code == 0, out
     assert len(fake_x.posts) == 1
-    assert re.search(r"^event=published account=fbt-x .* url=https://", out, re.M)
-    assert "dry run" not in out
+    assert re.search(r" event=published account=fbt-x .* url=https://", out)
+    assert "event=dry-run " not in out
     for value in SECRETS.values():
         assert value not in out
