@@ -58,4 +58,6 @@ def test_every_worker_line_is_one_logfmt_event_without_secrets(tmp_path: Path) -
         assert {row["level"] for row in events["deferred"]} == {"warning"}  # the 429s
         assert len(events["deferred"]) >= 3
         assert events["retry"], "the 503s are retried"
-        assert {"started", "stopping", "stopped"} <= set(events)
+        assert {"starting", "started", "stopping", "stopped"} <= set(events)
+        starting = events["starting"][0]
+        assert starting["live"] == "pt-bluesky,pt-mastodon,pt-x" and starting["dry_run"] == "none"
