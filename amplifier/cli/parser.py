@@ -340,8 +340,17 @@ def _operator_commands(commands: Any) -> None:
 def check_combinations(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """What argparse cannot say by itself: options that only make sense together."""
     if args.command == "review":
+        review = _subparser(parser, "review")
         verdict = args.published or args.not_published
         if args.id is None and (verdict or args.note):
-            parser.error("review: --published, --not-published and --note need an ID")
+            review.error("--published, --not-published and --note need an ID")
         if args.id is not None and not verdict:
-            parser.error("review ID: say what you found: --published or --not-published")
+            review.error("say what you found: --published or --not-published")
+
+
+def _subparser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and name in action.choices:
+            found: argparse.ArgumentParser = action.choices[name]
+            return found
+    return parser
