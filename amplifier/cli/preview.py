@@ -11,6 +11,7 @@ from typing import TextIO
 from sqlalchemy.engine import make_url
 
 from amplifier.check import display_path, load
+from amplifier.cli.common import accounts_named
 from amplifier.cli.operator import spend_line, store_spend
 from amplifier.config import Account, Settings
 from amplifier.content import Library
@@ -30,13 +31,7 @@ def cmd_preview(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
             "(run amplifier check)",
             file=out,
         )
-    accounts = [a for a in settings.accounts if a.enabled]
-    if args.account:
-        accounts = [a for a in accounts if a.name == args.account]
-        if not accounts:
-            names = ", ".join(a.name for a in settings.accounts)
-            print(f"error: no account {args.account!r}; accounts: {names}", file=out)
-            return 1
+    accounts = accounts_named(settings, args.account)
     now = clock()
     for account in accounts:
         schedule = settings.schedules[account.schedule]

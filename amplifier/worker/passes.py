@@ -32,7 +32,7 @@ from amplifier.config import Account, Settings
 from amplifier.content import Library
 from amplifier.delivery import DeliveryContext, DeliveryPolicy, RecoveryRules, Settler, Sleep
 from amplifier.errors import AmplifierError, StoreError
-from amplifier.logs import log_event
+from amplifier.logs import log_event, log_exception
 from amplifier.networks.base import Network
 from amplifier.schedule import (
     NothingToPost,
@@ -239,7 +239,7 @@ class Worker:
             except Exception:
                 # One account's trouble (a database hiccup) must not starve the others; a
                 # row it left 'sending' is settled at the start of the next pass.
-                self.logger.exception("event=pass-failed account=%s", account.name)
+                log_exception(self.logger, "pass-failed", account=account.name)
         return done
 
     def _account_pass(self, account: Account, now: datetime, paused: str | None) -> list[Delivery]:
