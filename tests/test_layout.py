@@ -21,10 +21,10 @@ MAX_LINES = 400
 LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(layer)
     for layer in (
-        {"amplifier", "errors"},  # the root package (__version__) and the exception tree
+        {"amplifier", "errors", "logs"},  # the root package, the exception tree, the log format
         {"networks"},  # the Network protocol and the adapters
         {"config"},  # settings: every stage reads them
-        {"logs", "store"},  # the log format; the state database
+        {"store"},  # the state database
         {"content"},  # load, render
         {"schedule"},  # plan
         {"guards"},  # guard

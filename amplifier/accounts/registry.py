@@ -27,7 +27,7 @@ def build_network(
     limits_cache: InstanceLimitsCache | None = None,
     http: HttpSettings | None = None,
     dry_run: bool = False,
-    write: Callable[[str], None] = print,
+    write: Callable[[str], None] | None = None,
 ) -> Network:
     """The adapter that publishes for ``account``: real when it has secrets, else dry-run.
 
@@ -80,9 +80,10 @@ def network_factory(
     store: Store,
     *,
     dry_run: bool = False,
-    write: Callable[[str], None] = print,
+    write: Callable[[str], None] | None = None,
 ) -> NetworkFactory:
-    """account -> its adapter; accounts without credentials (or all, with dry_run) print posts."""
+    """account -> its adapter; accounts without credentials (or all, with dry_run) log their
+    posts instead (``write``, when given, receives those lines instead of the log)."""
     secrets, _ = resolve_secrets(settings)
 
     def build(account: Account) -> Network:

@@ -17,6 +17,7 @@ from amplifier.content import Library, Template, render
 from amplifier.errors import Problem, RenderError
 from amplifier.guards import (
     budgets,
+    clusters,
     expected_cost,
     post_cost,
     similar_pairs,
@@ -96,7 +97,8 @@ def _post_warnings(settings: Settings, rendered: Rendered) -> list[Problem]:
 
 
 def _similar_posts(settings: Settings, rendered: Rendered) -> list[Problem]:
-    """Pairs of posts in one language whose texts on a shared network are too alike."""
+    """Posts in one language whose texts on a shared network are too alike: a warning per
+    pair, or one per cluster of three or more posts joined by such pairs."""
     threshold = settings.guards.similarity_threshold
     # Per language, each distinct text once (a post's texts on its networks are often the
     # same), with the (network, template) pairs that carry it.
@@ -127,16 +129,37 @@ def _similar_posts(settings: Settings, rendered: Rendered) -> list[Problem]:
                 for other, second in by_text[distinct[j]]:
                     if network == other:
                         consider(score, network, first, second)
+    pairs = sorted(best, key=lambda pair: (position[pair[0]], position[pair[1]]))
+    where: dict[Path, tuple[Template, NetworkName]] = {}  # a post, and the text line shown
+    for key in pairs:
+        _, network, a, b = best[key]
+        where.setdefault(a.path, (a, network))
+        where.setdefault(b.path, (b, network))
     warnings: list[Problem] = []
-    for key in sorted(best, key=lambda pair: (position[pair[0]], position[pair[1]])):
-        score, network, a, b = best[key]
-        message = (
-            f"text is substantially similar to {display_path(b.path)}:{b.text_line(network)} "
-            f"({b.id}): similarity {score:.2f} >= {threshold:.2f} on {network}; "
-            "two accounts may not post both, and X calls this spam: make them say different "
-            "things, or keep one"
+    for cluster in clusters((a, b, best[(a, b)][0]) for a, b in pairs):
+        score, network, a, b = best[cluster.closest[:2]]
+        if len(cluster.members) == 2:
+            message = (
+                f"text is substantially similar to {display_path(b.path)}:{b.text_line(network)} "
+                f"({b.id}): similarity {score:.2f} >= {threshold:.2f} on {network}; "
+                "two accounts may not post both, and X calls this spam: make them say different "
+                "things, or keep one"
+            )
+            warnings.append(Problem(a.path, a.text_line(network), message, "warning"))
+            continue
+        # Many posts alike: one warning naming them all, not one per pair.
+        listed = ", ".join(
+            f"{display_path(path)}:{where[path][0].text_line(where[path][1])} ({where[path][0].id})"
+            for path in cluster.members
         )
-        warnings.append(Problem(a.path, a.text_line(network), message, "warning"))
+        message = (
+            f"these {len(cluster.members)} posts are alike (each at least {threshold:.2f} "
+            f"similar to another of them): {listed}; closest pair {a.id} and {b.id}, "
+            f"{score:.2f} on {network}; two accounts may not post two of them, and X calls "
+            "this spam: make them say different things, or keep one"
+        )
+        first, shown = where[cluster.members[0]]
+        warnings.append(Problem(first.path, first.text_line(shown), message, "warning"))
     return warnings
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TextIO
 
 from amplifier.accounts import describe, verify_accounts
+from amplifier.cli.common import accounts_named
 from amplifier.config import load_settings
 
 Clock = Callable[[], datetime]
@@ -15,10 +16,8 @@ Clock = Callable[[], datetime]
 
 def cmd_accounts_verify(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
     settings = load_settings(args.config)
+    accounts_named(settings, args.account)  # an unknown name: the closest one offered
     results = verify_accounts(settings, only=args.account)
-    if args.account and not results:
-        print(f"error: no enabled account {args.account!r}", file=out)
-        return 1
     for result in results:
         for line in describe(result):
             print(line, file=out)

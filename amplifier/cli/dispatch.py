@@ -2,22 +2,34 @@
 
 Every command reads ``--config FILE``, else ``$AMPLIFIER_CONFIG``, else ``config.toml``, else
 ``config.example.toml``; the posts folder is the one the config names unless ``--posts``.
-Exit codes: 0 ok, 1 problems found or an operation failed, 2 unusable input (bad config).
+Exit codes: 0 ok, 1 problems found or an operation failed, 2 a wrong argument or unusable
+input (bad config, unusable database), 130 interrupted (Ctrl-C), 141 the reader of the output
+went away (``amplifier preview | head``), as other Unix tools.
+
+Whatever goes wrong on the way is a message on stderr and an exit status, never a traceback:
+an unknown command or a bad value (argparse, with the allowed values), a config that cannot be
+used, a database that cannot be reached, Ctrl-C, a closed pipe, a terminal that cannot show a
+character (it is shown escaped instead).
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import os
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import redirect_stderr, redirect_stdout
 from datetime import UTC, datetime
 from typing import TextIO
 
-from amplifier.check import format_problem
-from amplifier.cli.parser import build_parser
+from amplifier.cli.common import CommandError
+from amplifier.cli.parser import build_parser, check_combinations
 from amplifier.errors import AmplifierError, ConfigError
 
 Clock = Callable[[], datetime]
+INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C
+BROKEN_PIPE = 141  # 128 + SIGPIPE
 
 
 def _now() -> datetime:
@@ -28,40 +40,66 @@ def main(
     argv: Sequence[str] | None = None,
     *,
     out: TextIO | None = None,
+    err: TextIO | None = None,
     clock: Clock = _now,
 ) -> int:
+    """Run one command; its exit status. ``out`` receives the output (stdout by default) and
+    ``err`` the errors (stderr by default, or ``out`` when only ``out`` is given)."""
+    if out is None:
+        for stream in (sys.stdout, sys.stderr):
+            _tolerant(stream)
     stream = out or sys.stdout
+    errors = err or out or sys.stderr
+    try:
+        return _main(argv, stream, errors, clock)
+    except BrokenPipeError:
+        if out is None:
+            _quiet_stdout()
+        return BROKEN_PIPE
+    except KeyboardInterrupt:
+        print("interrupted", file=errors)
+        return INTERRUPTED
+
+
+def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO, clock: Clock) -> int:
+    # Only argparse and amplifier's exception tree are loaded before this point; everything
+    # else is imported by the command below, inside main's try, so a Ctrl-C during the imports
+    # is an "interrupted" like any other.
     parser = build_parser()
-    args = parser.parse_args(argv)
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            args = parser.parse_args(argv)
+            check_combinations(parser, args)
+        except SystemExit as done:  # --help, --version, or a usage error (status 2)
+            return done.code if isinstance(done.code, int) else 2
     if args.command is None:
-        parser.print_help(stream)
+        parser.print_help(out)
         return 0
     try:
-        if args.command == "accounts" and args.accounts_command != "verify":
-            parser.parse_args(["accounts", "--help"])
-        command = _command(args.command)
-        if command is not None:
-            return command(args, stream, clock)
+        return _command(args.command)(args, out, clock)
     except ConfigError as exc:
+        from amplifier.check import format_problem
+
         for problem in exc.problems:
-            print(format_problem(problem, "text"), file=stream)
-        print("The config is invalid; fix it and try again (amplifier check).", file=stream)
+            print(format_problem(problem, "text"), file=err)
+        print("The config is unusable; fix it and try again (amplifier check).", file=err)
         return 2
+    except CommandError as exc:
+        print(f"error: {exc}", file=err)
+        return exc.code
     except AmplifierError as exc:
-        print(f"error: {exc}", file=stream)
+        print(f"error: {exc}", file=err)
         return 1
-    parser.error(f"unknown command {args.command}")
-    return 2
 
 
 Command = Callable[[argparse.Namespace, TextIO, Clock], int]
 
 
-def _command(name: str) -> Command | None:
-    """The function behind a command, or None for a name no command has.
+def _command(name: str) -> Command:
+    """The function behind a command (the parser only lets through names that have one).
 
     Its module is imported only when that command runs, so ``amplifier check`` loads neither
-    the worker nor the delivery stage.
+    the worker nor the delivery stage nor the store.
     """
     if name == "check":
         from amplifier.cli.check import cmd_check
@@ -81,4 +119,20 @@ def _command(name: str) -> Command | None:
         return RUN_COMMANDS[name]
     from amplifier.cli.operator import OPERATOR_COMMANDS
 
-    return OPERATOR_COMMANDS.get(name)
+    return OPERATOR_COMMANDS[name]
+
+
+def _tolerant(stream: TextIO) -> None:
+    """A character the terminal's encoding lacks is written escaped (\\xb7), not an error."""
+    if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+        stream.reconfigure(errors="backslashreplace")
+
+
+def _quiet_stdout() -> None:
+    """After the reader went away: point stdout at /dev/null, so the interpreter's last flush
+    at exit does not fail again (Python's documented way, signal.SIGPIPE's notes)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import logging
-from collections.abc import Callable, Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime, tzinfo
 from typing import Literal, TextIO
 from zoneinfo import ZoneInfo
 
 from amplifier.check import load
-from amplifier.config import Account, Settings, load_settings
+from amplifier.cli.common import CommandError, accounts_named, closest, dry_run_accounts
+from amplifier.cli.database import database_label, opened
+from amplifier.config import Account, Settings
 from amplifier.content import Library
 from amplifier.guards import (
     SENT,
@@ -30,8 +30,6 @@ from amplifier.guards import (
 from amplifier.schedule import upcoming_slots
 from amplifier.store import Delivery, Store
 
-LOGGER = logging.getLogger("amplifier.cli")
-
 Clock = Callable[[], datetime]
 SPENT = ("published", "unknown")  # billed, or may have been
 PENDING = ("sending", "deferred")  # claimed, not sent yet
@@ -42,17 +40,6 @@ def _operator() -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # no login name in some containers
         return "operator"
-
-
-@contextmanager
-def opened(args: argparse.Namespace, clock: Clock) -> Iterator[tuple[Settings, Store]]:
-    settings = load_settings(args.config)
-    store = Store(settings.sqlalchemy_url, clock=clock)
-    try:
-        store.migrate()
-        yield settings, store
-    finally:
-        store.close()
 
 
 def _when(settings: Settings, account: str, moment: datetime | None) -> str:
@@ -87,23 +74,47 @@ def history_line(settings: Settings, row: Delivery, cost: int | None = None) -> 
 def cmd_history(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
     with opened(args, clock) as (settings, store):
         rows = store.history(account=args.account, limit=args.limit, statuses=args.status)
+        if args.account and not rows and args.account not in {a.name for a in settings.accounts}:
+            # A removed account's rows still show; a name with none is most likely a typo.
+            names = [account.name for account in settings.accounts]
+            raise CommandError(
+                f"no account {args.account!r} in the config and no deliveries recorded for it"
+                f"{closest(args.account, names)} Accounts: {', '.join(names) or 'none'}"
+            )
         costs = store.delivery_costs([row.id for row in rows])
         for row in rows:
             print(history_line(settings, row, costs.get(row.id)), file=out)
         if not rows:
-            print("no deliveries recorded yet", file=out)
+            print(_nothing_recorded(args, bool(store.history(limit=1))), file=out)
     return 0
+
+
+def _nothing_recorded(args: argparse.Namespace, any_recorded: bool) -> str:
+    if not any_recorded:
+        return "no deliveries recorded yet"
+    wanted = []
+    if args.account:
+        wanted.append(f"account {args.account}")
+    if args.status:
+        wanted.append("state " + " or ".join(args.status))
+    return f"no deliveries of {' in '.join(wanted)} (amplifier history without options shows all)"
 
 
 def cmd_status(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
     with opened(args, clock) as (settings, store):
         now = clock()
         _, library = load(args.config, args.posts)
+        print(f"config:   {settings.config_path}", file=out)
+        print(f"database: {database_label(settings)}", file=out)
+        print(f"posts:    {posts_line(library)}", file=out)
         paused, by, since = store.paused()
         state = f"PAUSED by {by} since {since:%Y-%m-%d %H:%M} UTC" if paused and since else "no"
         print(f"paused: {state}", file=out)
-        for account in (a for a in settings.accounts if a.enabled):
+        accounts = accounts_named(settings, None)
+        _, dry = dry_run_accounts(settings, accounts, forced=False)
+        for account in accounts:
             print(f"{account.name} ({account.network})", file=out)
+            print(f"  mode:         {_mode(settings, account.name in dry)}", file=out)
             last = store.last_published(account.name)
             if last is not None:
                 link = last.url or last.remote_id or ""
@@ -142,6 +153,26 @@ def cmd_status(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
                 file=out,
             )
     return 0
+
+
+def posts_line(library: Library) -> str:
+    """'45 valid, 2 invalid and left out (amplifier check shows why)'."""
+    valid = sum(1 for result in library.files if result.ok)
+    invalid = sum(1 for result in library.files if not result.ok)
+    errors = sum(1 for problem in library.problems if problem.severity == "error")
+    if not invalid and errors:  # a problem with no file of its own: the folder itself
+        return f"{valid} valid; {errors} problem(s) (amplifier check shows them)"
+    if not invalid:
+        return f"{valid} valid, 0 invalid"
+    return f"{valid} valid, {invalid} invalid and left out (amplifier check shows why)"
+
+
+def _mode(settings: Settings, dry: bool) -> str:
+    if not dry:
+        return "live"
+    if settings.dry_run:
+        return "dry-run (dry_run is on: posts are logged, not sent)"
+    return "dry-run (credentials not set; amplifier accounts verify names them)"
 
 
 SpendReader = Callable[[str | None, Collection[str]], int]
@@ -200,9 +231,6 @@ def cmd_review(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
             else:
                 print("nothing needs review", file=out)
             return 0
-        if not (args.published or args.not_published):
-            print("error: say what you found: --published or --not-published", file=out)
-            return 1
         status: Literal["published", "failed"] = "published" if args.published else "failed"
         note = args.note or ("found on the account" if args.published else "not on the account")
         if not store.resolve(args.id, status=status, by=_operator(), note=note):

@@ -1,16 +1,100 @@
-"""The command line's arguments: every command, its options and its help text."""
+"""The command line's arguments: every command, its options, their allowed values and help.
+
+Every value is checked here, at parse time, and a bad one is refused with the allowed values
+(exit status 2, argparse's usage error): ``-n -3``, ``--status sent`` or ``--limit 0`` never
+reach a command. Names that only the config knows (accounts) are checked once it is read
+(``cli.accounts_named``). Each command's help says what it does, each argument's allowed
+values and default, and gives an example; the README's table of commands is this parser's
+summaries (tests/cli/test_help.py keeps them equal).
+"""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from typing import Any
+import difflib
+import textwrap
+from pathlib import Path
+from typing import Any, NoReturn
 
 from amplifier import __version__
 
+# The delivery states `history --status` accepts: the store's states (amplifier.store's
+# DeliveryStatus; not imported, so that `amplifier check` never loads the store).
+# tests/cli/test_arguments.py fails when the two differ.
+DELIVERY_STATES = (
+    "published", "sending", "deferred", "failed", "unknown", "missed", "skipped", "rehearsed"
+)  # fmt: skip
+MAX_SLOTS = 1_000
+MAX_DAYS = 366
+MAX_ROWS = 100_000
+COMMON_OPTIONS = ("--config", "--posts", "--help")  # every command has them: left out of tables
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Descriptions wrapped line by line; indented lines (the examples) kept as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return "\n".join(
+            indent + line
+            if line.startswith(" ") or not line
+            else textwrap.fill(line, width, initial_indent=indent, subsequent_indent=indent)
+            for line in text.splitlines()
+        )
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with the closest valid choice offered for a typo (``amplifier stauts``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        if "invalid choice: " in message:
+            wrong = message.split("invalid choice: ", 1)[1].split(" ", 1)[0].strip("'")
+            choices = [
+                str(choice)
+                for action in self._actions
+                for choice in (action.choices or ())
+                if isinstance(choice, str)
+            ]
+            close = difflib.get_close_matches(wrong, choices, n=1, cutoff=0.6)
+            if close:
+                message += f"; did you mean {close[0]!r}?"
+        super().error(message)
+
+
+def count(low: int, high: int, what: str) -> Any:
+    """An argparse type: a whole number from ``low`` to ``high``, refused with the range."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a whole number; give {what} from {low} to {high}"
+            ) from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"{value} is out of range; give {what} from {low} to {high}"
+            )
+        return value
+
+    parse.__name__ = what  # argparse names the type in some messages
+    return parse
+
+
+def folder(text: str) -> str:
+    """An argparse type: an existing folder (the posts folder)."""
+    path = Path(text)
+    if not path.is_dir():
+        problem = "is a file, not a folder" if path.exists() else "does not exist"
+        raise argparse.ArgumentTypeError(f"{text} {problem}; give the folder holding the posts")
+    return text
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="amplifier",
         description=(
             "Publish a campaign's rotating posts and hashtags to X, Mastodon and Bluesky "
@@ -18,158 +102,270 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog=(
             "Start with 'amplifier check' (is everything valid?) and 'amplifier preview' "
-            "(what will go out?). Config: --config FILE, else $AMPLIFIER_CONFIG, else "
-            "config.toml, else config.example.toml."
+            "(what will go out?).\nEvery command reads --config FILE, else $AMPLIFIER_CONFIG, "
+            "else config.toml, else config.example.toml.\n'amplifier COMMAND --help' explains "
+            "a command, its options and their defaults, with an example.\n\n"
+            "Exit status: 0 done, 1 a problem found or an operation failed, 2 a wrong argument "
+            "or an unusable config or database, 130 interrupted (Ctrl-C)."
         ),
     )
     parser.add_argument("--version", action="version", version=f"amplifier {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    _content_commands(commands)
+    _worker_commands(commands)
+    _operator_commands(commands)
+    return parser
 
-    def common(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--config", metavar="FILE", help="config file (TOML)")
-        sub.add_argument("--posts", metavar="DIR", help="posts folder (default: the config's)")
 
-    check = commands.add_parser(
-        "check",
-        help="validate the config and every post; exit 1 if anything is invalid",
-        description=(
-            "Validate the config and every post file. Each problem prints as file:line: "
-            "message; checking goes on after a bad file, and a summary counts valid and "
-            "invalid posts per campaign and network. Exit status 1 if anything is invalid."
-        ),
+def _add(commands: Any, name: str, summary: str, description: str, example: str) -> Parser:
+    """A command with the options every command has (--config, --posts) and its example."""
+    sub: Parser = commands.add_parser(
+        name,
+        help=summary,
+        description=description,
+        epilog="example:\n" + "\n".join(f"  {line}" for line in example.splitlines()),
     )
-    common(check)
+    sub.add_argument(
+        "--config",
+        metavar="FILE",
+        help="the config file (default: $AMPLIFIER_CONFIG, else config.toml, else "
+        "config.example.toml)",
+    )
+    sub.add_argument(
+        "--posts",
+        metavar="DIR",
+        type=folder,
+        help="the posts folder (default: the config's posts_dir)",
+    )
+    return sub
+
+
+def _account(sub: argparse.ArgumentParser, what: str = "only this account") -> None:
+    sub.add_argument("--account", metavar="NAME", help=f"{what} (an account name in the config)")
+
+
+def _content_commands(commands: Any) -> None:
+    check = _add(
+        commands,
+        "check",
+        "validate the config and every post, each problem as file:line: message; exit 1 if a "
+        "post is invalid, 2 if the config is unusable",
+        "Validate the config and every post file, sending nothing. Each problem prints as "
+        "file:line: message; checking goes on after a bad file, and a summary counts valid and "
+        "invalid posts per campaign and network. Exit status 1 if any post is invalid, 2 if "
+        "the config itself is unusable.",
+        "amplifier check --format github     # in a GitHub Actions job",
+    )
     check.add_argument(
         "--format",
         choices=("text", "github"),
         default="text",
-        help="'github' prints GitHub Actions annotations, so a pull request shows errors inline",
+        help="text: file:line: message (default); github: GitHub Actions annotations, so a "
+        "pull request shows errors inline",
     )
-
-    show = commands.add_parser(
+    show = _add(
+        commands,
         "preview",
-        help="show what the worker will do with each account's next slots",
-        description=(
-            "Show what the worker will do with each account's next slots, from what is stored "
-            "(rotation, guard history, spend, pause): the post each sends, rendered exactly as "
-            "it will go out with its length against the network's limit, the post it replaces "
-            "and the rule that refused it, or why the slot is skipped. Each predicted post "
-            "counts for the next slot's guards, rotation and spend. Nothing is sent or recorded."
-        ),
+        "what the worker will do with each account's next slots, from what is stored",
+        "Show what the worker will do with each enabled account's next slots, from what is "
+        "stored (rotation, guard history, spend, pause): the post each sends, rendered exactly "
+        "as it will go out with its length against the network's limit (X accounts: the cost "
+        "and the month's spend), the post it replaces and the rule that refused it, or why the "
+        "slot is skipped. Each predicted post counts for the next slot's guards, rotation and "
+        "spend. Nothing is sent or recorded.",
+        "amplifier preview --account fbt-x --days 7",
     )
-    common(show)
-    show.add_argument("--account", metavar="NAME", help="only this account")
-    show.add_argument("-n", type=int, default=5, metavar="N", help="slots per account (default 5)")
-    show.add_argument("--days", type=int, metavar="D", help="every slot in the next D days")
-
+    _account(show)
+    span = show.add_mutually_exclusive_group()
+    span.add_argument(
+        "-n",
+        type=count(1, MAX_SLOTS, "N"),
+        default=5,
+        metavar="N",
+        help=f"the next N slots per account, 1 to {MAX_SLOTS} (default: 5)",
+    )
+    span.add_argument(
+        "--days",
+        type=count(1, MAX_DAYS, "D"),
+        metavar="D",
+        help=f"every slot in the next D days, 1 to {MAX_DAYS}, instead of -n",
+    )
     accounts = commands.add_parser(
         "accounts",
         help="check the configured accounts' credentials (read-only)",
-        description="Commands about the configured accounts.",
+        description="Commands about the configured accounts. The one action is 'verify'.",
+        epilog="example:\n  amplifier accounts verify --account fbt-mastodon",
     )
-    account_commands = accounts.add_subparsers(dest="accounts_command", metavar="ACTION")
-    verify = account_commands.add_parser(
+    actions = accounts.add_subparsers(
+        dest="accounts_command", metavar="ACTION", parser_class=Parser, required=True
+    )
+    verify = actions.add_parser(
         "verify",
-        help="check each account's credentials without posting",
+        help="check each account's credentials read-only: who it is, Mastodon's bot flag, X's "
+        "'Automated' label",
         description=(
             "Check each enabled account's credentials read-only (nothing is posted): who it "
             "is, whether a Mastodon account carries the bot flag, and reminders such as X's "
             "'Automated' label. Exit status 1 if any account fails or lacks credentials."
         ),
+        epilog="example:\n  amplifier accounts verify --account fbt-mastodon",
     )
-    verify.add_argument("--config", metavar="FILE", help="config file (TOML)")
-    verify.add_argument("--account", metavar="NAME", help="only this account")
-    _worker_commands(commands, common)
-    return parser
+    verify.add_argument("--config", metavar="FILE", help="the config file")
+    _account(verify)
 
 
-def _worker_commands(commands: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
-    def add(name: str, summary: str, description: str) -> argparse.ArgumentParser:
-        sub: argparse.ArgumentParser = commands.add_parser(
-            name, help=summary, description=description
-        )
-        common(sub)
-        return sub
-
-    run = add(
+def _worker_commands(commands: Any) -> None:
+    run = _add(
+        commands,
         "run",
-        "the worker: publish every slot when it comes, until stopped",
+        "the worker: publish every slot exactly once as it comes, until stopped (--once: one pass)",
         "Run the worker: publish each account's slots as they come, exactly once, until "
-        "SIGTERM or Ctrl-C (the post in flight is finished or handed back first). State lives "
-        "in the database (database_url / DATABASE_URL). Accounts without credentials in the "
-        "environment print their posts instead (dry run), recorded as 'rehearsed', which no "
-        "live count, guard, spend or rotation ever takes for a post. Run exactly one worker "
-        "per database; a second one is safe but pointless.",
+        "SIGTERM or Ctrl-C (the post in flight is finished or handed back first). It logs one "
+        "line per event, starting with the database, the accounts that are live and those "
+        "that are dry-run (no credentials in the environment, or --dry-run: their posts are "
+        "logged, not sent, and recorded 'rehearsed', which no live count, guard, spend or "
+        "rotation takes for a post) and each account's next post. State lives in the database "
+        "(database_url / DATABASE_URL). Run one worker per database; a second one is safe "
+        "but pointless.",
+        "amplifier run --dry-run --once     # one rehearsal pass, nothing sent",
     )
     run.add_argument(
-        "--dry-run", action="store_true", help="print every post, send nothing (rehearsed)"
+        "--dry-run", action="store_true", help="log every post, send nothing (rehearsed)"
     )
     run.add_argument(
         "--once",
         action="store_true",
         help="one pass now (settle, retry, publish what is due), print what was done, exit",
     )
-    schedule = add(
+    post_now = _add(
+        commands,
+        "post-now",
+        "publish one post for an account right away",
+        "Publish the account's next post in rotation (or --post ID) right away, if the guards "
+        "allow it. It is claimed like a slot under a key of its own (manual-<UTC time>-"
+        "<random>), so it is recorded and never sent twice; each run of the command is a post "
+        "of its own.",
+        "amplifier post-now fbt-mastodon --post call-congress",
+    )
+    post_now.add_argument("account", metavar="ACCOUNT", help="the account's name in the config")
+    post_now.add_argument(
+        "--post", metavar="ID", help="this post (its id) instead of the next in rotation"
+    )
+    post_now.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="log the post, send nothing; recorded as 'rehearsed', which nothing counts",
+    )
+
+
+def _operator_commands(commands: Any) -> None:
+    schedule = _add(
+        commands,
         "schedule",
-        "list each account's upcoming slots",
+        "list each account's upcoming slots and what the worker will do with each",
         "List each enabled account's upcoming slots in its own timezone (and UTC), from the "
         "config (times, days, random offset, campaign dates and blackout dates applied), each "
         "with what the worker will do with it, as amplifier preview predicts it.",
+        "amplifier schedule --account fbt-x -n 10",
     )
-    schedule.add_argument("--account", metavar="NAME", help="only this account")
-    schedule.add_argument("-n", type=int, default=5, metavar="N", help="slots per account")
-    history = add(
+    _account(schedule)
+    schedule.add_argument(
+        "-n",
+        type=count(1, MAX_SLOTS, "N"),
+        default=5,
+        metavar="N",
+        help=f"slots per account, 1 to {MAX_SLOTS} (default: 5)",
+    )
+    history = _add(
+        commands,
         "history",
         "what went out (with links), what failed and why",
-        "List recorded deliveries, newest slot first: published ones with their link, and "
-        "every other state with its reason. States: published, deferred (retried at the time "
-        "shown), failed, unknown (needs review), missed (no worker ran in time), skipped, "
-        "sending (under way), rehearsed (a dry run printed it; never sent, never counted).",
+        "List recorded deliveries, newest slot first: published ones with their link, every "
+        "other state with its reason. States: published; sending (under way); deferred "
+        "(retried at the time shown); failed; unknown (needs review); missed (no worker ran "
+        "in time); skipped (paused, or held back by a guard); rehearsed (a dry run printed "
+        "it; never sent, never counted).",
+        "amplifier history --account fbt-x --status failed --status unknown",
     )
-    history.add_argument("--account", metavar="NAME", help="only this account")
-    history.add_argument("--limit", type=int, default=30, metavar="N", help="rows (default 30)")
+    _account(history)
     history.add_argument(
-        "--status", action="append", metavar="S", help="only this state (repeatable)"
+        "--limit",
+        type=count(1, MAX_ROWS, "N"),
+        default=30,
+        metavar="N",
+        help=f"at most N rows, 1 to {MAX_ROWS} (default: 30)",
     )
-    add(
+    history.add_argument(
+        "--status",
+        action="append",
+        choices=DELIVERY_STATES,
+        metavar="STATE",
+        help=f"only this state, repeatable; one of: {', '.join(DELIVERY_STATES)} (default: all)",
+    )
+    _add(
+        commands,
         "status",
-        "per account: last post, next slot, rate limits, what needs review",
-        "Show whether posting is paused, and per account: the last post, the next slot, "
-        "rate-limit windows, deferred posts and deliveries that need review.",
+        "per account: live or dry-run, last post, next slot, rate limits, what needs review",
+        "Show the config and database in use, how many posts are valid and invalid, whether "
+        "posting is paused, and per account: live or dry-run, the last post, the next slot, "
+        "rate-limit windows, deferred posts, deliveries that need review, and X spend.",
+        "amplifier status",
     )
-    pause = add(
+    pause = _add(
+        commands,
         "pause",
         "stop all posting (stored in the database) until 'amplifier resume'",
         "Stop all posting without a redeploy: the running worker reads the switch on every "
         "pass (within tick_seconds) and records due slots as skipped.",
+        'amplifier pause --reason "rally cancelled"',
     )
     pause.add_argument("--reason", metavar="TEXT", help="why; shown by status and history")
-    add("resume", "undo 'amplifier pause'", "Resume posting from the next slot on.")
-    post_now = add(
-        "post-now",
-        "publish one post for an account right away",
-        "Publish the account's next post in rotation (or --post ID) right away, if the guards "
-        "allow it. It is claimed like a slot under a key of its own (manual-<UTC time>-<random>), "
-        "so it is recorded and never sent twice; each run of the command is a post of its own.",
+    _add(
+        commands,
+        "resume",
+        "undo 'amplifier pause'",
+        "Resume posting after 'amplifier pause': the running worker publishes again from its "
+        "next slot on (slots due while paused stay skipped).",
+        "amplifier resume",
     )
-    post_now.add_argument("account", metavar="ACCOUNT", help="the account's name")
-    post_now.add_argument("--post", metavar="ID", help="this post instead of the next in rotation")
-    post_now.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="print the post, send nothing; recorded as 'rehearsed', which nothing counts",
-    )
-    review = add(
+    review = _add(
+        commands,
         "review",
-        "list deliveries that may or may not have gone out; settle one",
-        "Without arguments: list deliveries in state 'unknown' (the worker was interrupted and "
-        "could not tell whether the network got the post). Check the account, then record "
-        "what you found: amplifier review ID --published (or --not-published).",
+        "deliveries whose outcome is unknown after a crash; settle one once you have looked",
+        "Without ID: list deliveries in state 'unknown' (the worker was interrupted and could "
+        "not tell whether the network got the post). Look at the account, then record what you "
+        "found: amplifier review ID --published (or --not-published).",
+        "amplifier review\namplifier review 42 --published --note 'seen on the profile'",
     )
-    review.add_argument("id", nargs="?", type=int, metavar="ID", help="the delivery to settle")
+    review.add_argument(
+        "id",
+        nargs="?",
+        type=count(1, 2**63 - 1, "ID"),
+        metavar="ID",
+        help="the delivery to settle (its number in history)",
+    )
     verdict = review.add_mutually_exclusive_group()
     verdict.add_argument("--published", action="store_true", help="it is on the account")
     verdict.add_argument(
         "--not-published", action="store_true", help="it is not on the account (failed)"
     )
-    review.add_argument("--note", metavar="TEXT", help="what you checked")
+    review.add_argument("--note", metavar="TEXT", help="what you checked (with ID)")
+
+
+def check_combinations(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """What argparse cannot say by itself: options that only make sense together."""
+    if args.command == "review":
+        review = _subparser(parser, "review")
+        verdict = args.published or args.not_published
+        if args.id is None and (verdict or args.note):
+            review.error("--published, --not-published and --note need an ID")
+        if args.id is not None and not verdict:
+            review.error("say what you found: --published or --not-published")
+
+
+def _subparser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and name in action.choices:
+            found: argparse.ArgumentParser = action.choices[name]
+            return found
+    return parser

@@ -17,11 +17,15 @@ from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from amplifier.check import display_path, load
+from amplifier.cli.common import CommandError, accounts_named
+from amplifier.cli.database import UNREACHABLE_HINT, usable_database
 from amplifier.cli.operator import spend_line, store_spend
 from amplifier.config import Account, Settings
 from amplifier.content import Library
+from amplifier.errors import StoreError
 from amplifier.forecast import UNFORESEEABLE, SlotForecast, predict, rehearsals
 from amplifier.guards import usd
 from amplifier.schedule import slot_spec
@@ -31,29 +35,37 @@ Clock = Callable[[], datetime]
 
 
 @contextmanager
-def state_store(settings: Settings) -> Iterator[Store | None]:
-    """The state database, migrated, or None when it does not exist yet (nothing is made)."""
-    url = make_url(settings.sqlalchemy_url)
+def state_store(settings: Settings, *, keeps_state: bool) -> Iterator[Store | None]:
+    """The state database, migrated, or None when it does not exist yet (nothing is made).
+
+    Checked as every command checks it (``cli.database``): a prediction over a database it
+    could not read would show what the worker will not do. ``keeps_state=False`` (preview,
+    which needs no database) also reads SQLite on Heroku, which only a store of state minds.
+    """
+    checked = (
+        settings if keeps_state else settings.model_copy(update={"allow_sqlite_on_heroku": True})
+    )
+    try:
+        url = make_url(settings.sqlalchemy_url)
+    except ArgumentError:
+        usable_database(checked)  # says the URL cannot be parsed, without repeating it
+        raise
+    if keeps_state:
+        usable_database(checked)
     if url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).exists()):
         yield None
         return
+    usable_database(checked)
     store = Store(settings.sqlalchemy_url)
     try:
-        store.migrate()
+        try:
+            store.migrate()
+        except StoreError as error:
+            message = f"the database cannot be used: {error}. {UNREACHABLE_HINT}"
+            raise CommandError(message, 1) from None
         yield store
     finally:
         store.close()
-
-
-def _accounts(settings: Settings, name: str | None, out: TextIO) -> list[Account] | None:
-    accounts = [a for a in settings.accounts if a.enabled]
-    if name:
-        accounts = [a for a in accounts if a.name == name]
-        if not accounts:
-            names = ", ".join(a.name for a in settings.accounts if a.enabled)
-            print(f"error: no enabled account {name!r}; accounts: {names}", file=out)
-            return None
-    return accounts
 
 
 def cmd_preview(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
@@ -64,11 +76,9 @@ def cmd_preview(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
             "(run amplifier check)",
             file=out,
         )
-    accounts = _accounts(settings, args.account, out)
-    if accounts is None:
-        return 1
+    accounts = accounts_named(settings, args.account)
     now = clock()
-    with state_store(settings) as store:
+    with state_store(settings, keeps_state=False) as store:
         forecast = predict(
             settings,
             library,
@@ -166,11 +176,9 @@ def _preview_block(forecast: SlotForecast, settings: Settings) -> str:
 
 def cmd_schedule(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
     settings, library = load(args.config, args.posts)
-    accounts = _accounts(settings, args.account, out)
-    if accounts is None:
-        return 1
+    accounts = accounts_named(settings, args.account)
     now = clock()
-    with state_store(settings) as store:
+    with state_store(settings, keeps_state=True) as store:
         forecast = predict(
             settings,
             library,

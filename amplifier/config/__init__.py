@@ -3,6 +3,7 @@
 ``load_settings`` finds the file (``--config``, ``$AMPLIFIER_CONFIG``, ``config.toml``,
 ``config.example.toml``), overlays the ``AMPLIFIER_…`` variables and ``DATABASE_URL``, and
 returns a frozen ``Settings`` or raises ``ConfigError`` listing every problem at its line.
+``database_problem`` (deployment.py) reads Heroku's ``DYNO`` and refuses SQLite there.
 Secrets never live in the file: an account names the variables that hold them, and
 ``resolve_secrets`` reads them. Every other stage reads its settings from here, so this stage
 imports nothing above the networks' names.
@@ -10,6 +11,7 @@ imports nothing above the networks' names.
 
 from __future__ import annotations
 
+from amplifier.config.deployment import database_problem, heroku_dyno
 from amplifier.config.limits import DEFAULT_LIMITS, NetworkLimits
 from amplifier.config.loading import find_config_file, load_settings
 from amplifier.config.locator import KeyLocator
@@ -38,7 +40,9 @@ __all__ = [
     "Settings",
     "WorkerSettings",
     "XPrices",
+    "database_problem",
     "find_config_file",
+    "heroku_dyno",
     "load_settings",
     "parse_days",
     "parse_time",

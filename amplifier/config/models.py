@@ -204,6 +204,8 @@ class Settings(BaseSettings):
         default="sqlite:///amplifier.db",
         validation_alias=AliasChoices("AMPLIFIER_DATABASE_URL", "DATABASE_URL", "database_url"),
     )
+    # On Heroku (DYNO set), a SQLite database is refused unless this is true: see deployment.py.
+    allow_sqlite_on_heroku: bool = False
     seed: str = "amplifier"
     dry_run: bool = False
     networks: Networks = Networks()

@@ -41,7 +41,7 @@ from amplifier.errors import (
     RateLimited,
     TransientError,
 )
-from amplifier.logs import log_event
+from amplifier.logs import log_event, log_exception
 from amplifier.networks.base import (
     Network,
     RateLimitWindow,
@@ -150,8 +150,11 @@ def deliver(
     except Exception as error:
         if not guarded.unexpected:
             raise  # our own bug or the store's, not the network's: let the worker log it
-        logger.exception(
-            "event=adapter-error account=%s network=%s", network.account, network.network
+        log_exception(
+            logger,
+            "adapter-error",
+            account=network.account,
+            network=network.network,
         )
         return recorder.give_up(
             f"unexpected {type(error).__name__} from the {network.network} adapter"

@@ -34,6 +34,7 @@ from tenacity import (
 from tenacity.stop import stop_base
 
 from amplifier.errors import DuplicatePost, TransientError
+from amplifier.logs import log_event
 from amplifier.networks.base import Network, OutgoingPost, Receipt
 
 LOGGER = logging.getLogger(__name__)
@@ -136,15 +137,15 @@ def publish_with_retries(
             error_message=str(error),
             wait=retry_state.upcoming_sleep,
         )
-        logger.warning(
-            "retry account=%s network=%s attempt=%d/%d wait=%.1fs reason=%s: %s",
-            event.account,
-            event.network,
-            event.attempt,
-            event.max_attempts,
-            event.wait,
-            event.error_type,
-            event.error_message,
+        log_event(
+            logger,
+            "retry",
+            logging.WARNING,
+            account=event.account,
+            network=event.network,
+            attempt=f"{event.attempt}/{event.max_attempts}",
+            wait=f"{event.wait:.1f}s",
+            reason=f"{event.error_type}: {event.error_message}",
         )
         if on_retry is not None:
             on_retry(event)
@@ -168,12 +169,13 @@ def publish_with_retries(
     except DuplicatePost:
         if not saw_ambiguous:
             raise
-        logger.info(
-            "confirmed account=%s network=%s attempts=%d reason=duplicate after an ambiguous "
-            "failure: the earlier attempt landed",
-            network.account,
-            network.network,
-            attempts,
+        log_event(
+            logger,
+            "confirmed",
+            account=network.account,
+            network=network.network,
+            attempts=attempts,
+            reason="duplicate after an ambiguous failure: the earlier attempt landed",
         )
         return PublishResult(receipt=None, attempts=attempts, confirmed_by_duplicate=True)
     return PublishResult(receipt=receipt, attempts=attempts)

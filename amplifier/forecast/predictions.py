@@ -204,7 +204,7 @@ def predict(
 
     Every enabled account is simulated up to the last slot asked for, asked or not: another
     account's send counts for distinct text and the deployment's X budget. ``rehearsals``
-    names the accounts a worker would only print (``forecast.rehearsals``).
+    names the accounts a worker would only log (a dry run) (``forecast.rehearsals``).
     """
     enabled = [a for a in settings.accounts if a.enabled]
     wanted = [a for a in enabled if accounts is None or a.name in accounts]

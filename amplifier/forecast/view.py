@@ -65,7 +65,7 @@ def slot_key(slot_key: str, *, rehearsal: bool) -> str:
 
 
 def rehearsals(settings: Settings, *, flag: bool = False) -> dict[str, str]:
-    """Enabled account -> why it is a dry run (printed, not sent); live accounts are absent.
+    """Enabled account -> why it is a dry run (logged, not sent); live accounts are absent.
 
     The rule ``accounts.network_factory`` applies when it builds the dry-run network: the
     --dry-run ``flag``, the ``dry_run`` setting (AMPLIFIER_DRY_RUN), or missing credentials.
@@ -76,13 +76,13 @@ def rehearsals(settings: Settings, *, flag: bool = False) -> dict[str, str]:
         if not account.enabled:
             continue
         if flag:
-            reasons[account.name] = "dry run (--dry-run): printed, not sent"
+            reasons[account.name] = "dry run (--dry-run): logged, not sent"
         elif settings.dry_run:
-            reasons[account.name] = "dry run (dry_run = true, AMPLIFIER_DRY_RUN): printed, not sent"
+            reasons[account.name] = "dry run (dry_run = true, AMPLIFIER_DRY_RUN): logged, not sent"
         elif account.name not in found:
             said = next((m for m in missing if m.startswith(f"account {account.name!r} ")), "")
             unset = said.split("environment variable(s) ", 1)[-1].split(" not set", 1)[0]
-            reasons[account.name] = f"dry run (no credentials: {unset} not set): printed, not sent"
+            reasons[account.name] = f"dry run (no credentials: {unset} not set): logged, not sent"
     return reasons
 
 

@@ -63,8 +63,8 @@ from amplifier.guards.history import (
     own_since,
     sent_rows,
 )
+from amplifier.guards.neardup import Cluster, clusters, similar_pairs
 from amplifier.guards.refusals import Refusal, by_rule
-from amplifier.guards.similarity import similar_pairs
 from amplifier.guards.spend import (
     Budget,
     Cost,
@@ -84,6 +84,7 @@ __all__ = [
     "REHEARSAL_SENT",
     "SENT",
     "Budget",
+    "Cluster",
     "Cost",
     "Decision",
     "GuardContext",
@@ -91,6 +92,7 @@ __all__ = [
     "Sent",
     "budgets",
     "by_rule",
+    "clusters",
     "decide",
     "expected_cost",
     "guard_context",

@@ -43,6 +43,7 @@ from amplifier.errors import (
     NetworkError,
     TransientError,
 )
+from amplifier.logs import log_event
 from amplifier.networks.base import (
     AccountInfo,
     HttpSettings,
@@ -162,9 +163,16 @@ class BlueskyNetwork:
             found = self._landed(rkey, post.text)
             if found is None:
                 raise
-            logger.info("bluesky account %s: %s landed after all (%s)", self.account, rkey, failure)
+            log_event(
+                logger,
+                "landed-after-all",
+                account=self.account,
+                network="bluesky",
+                rkey=rkey,
+                reason=str(failure),
+            )
             return found
-        logger.info("bluesky account %s: posted %s", self.account, receipt.remote_id)
+        log_event(logger, "posted", account=self.account, network="bluesky", uri=receipt.remote_id)
         return receipt
 
     def verify(self) -> AccountInfo:
@@ -266,7 +274,14 @@ class BlueskyNetwork:
         try:
             found = self._run("getRecord", read, kind="read")
         except NetworkError as exc:  # RecordNotFound (a 400) included
-            logger.info("bluesky account %s: %s not found (%s)", self.account, rkey, exc)
+            log_event(
+                logger,
+                "not-found",
+                account=self.account,
+                network="bluesky",
+                rkey=rkey,
+                reason=str(exc),
+            )
             return None
         uri = str(found.get("uri") or "")
         value = found.get("value") or {}
@@ -305,7 +320,13 @@ class BlueskyNetwork:
         # The PDS refused the token before acting on the call, so repeating it is safe.
         with self._errors.translated("createSession", kind="login"), self._login_lock:
             if generation == self._login_generation:  # nobody logged in meanwhile
-                logger.info("bluesky account %s: session refused (%s)", self.account, refused)
+                log_event(
+                    logger,
+                    "session-refused",
+                    account=self.account,
+                    network="bluesky",
+                    error=refused,
+                )
                 self._password_login(client)
         with self._errors.translated(action, kind=kind):
             return call(client)
@@ -323,14 +344,16 @@ class BlueskyNetwork:
                 stored = self._sessions.load_session(self.account)
                 if stored and usable_session(stored):
                     self._client.login(session_string=stored, fetch_bsky_profile=False)
-                    logger.info("bluesky account %s: reusing the stored session", self.account)
+                    log_event(
+                        logger, "login", account=self.account, network="bluesky", session="stored"
+                    )
             if self._session_string:  # imported, or logged in earlier
                 return self._client, self._login_generation, False
             self._password_login(self._client)  # on failure there is still no session: retried
             return self._client, self._login_generation, True
 
     def _password_login(self, client: Any) -> None:
-        logger.info("bluesky account %s: logging in with the app password", self.account)
+        log_event(logger, "login", account=self.account, network="bluesky", session="app-password")
         client.login(self.handle, self._app_password, fetch_bsky_profile=False)
         self._login_generation += 1
 

@@ -16,6 +16,7 @@ from atproto_client.client.session import Session
 from atproto_client.models.utils import get_response_model
 from atproto_client.utils.facet_detection import detect_facets
 
+from amplifier.logs import log_event
 from amplifier.networks.base import RateLimitWindow, header
 
 logger = logging.getLogger(__name__)
@@ -80,7 +81,13 @@ def usable_session(session_string: str) -> bool:
         session = Session.decode(session_string)
         return bool(session.refresh_jwt) and session.access_jwt_payload.exp is not None
     except Exception:  # any decoding failure means: log in afresh
-        logger.warning("stored bluesky session is unreadable; logging in instead")
+        log_event(
+            logger,
+            "session-unreadable",
+            logging.WARNING,
+            network="bluesky",
+            then="app-password login",
+        )
         return False
 
 

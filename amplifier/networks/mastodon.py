@@ -33,6 +33,7 @@ from mastodon import Mastodon
 from mastodon.errors import MastodonError
 
 from amplifier.errors import PostRejected, TransientError
+from amplifier.logs import log_event
 from amplifier.networks.base import (
     AccountInfo,
     HttpSettings,
@@ -139,7 +140,7 @@ class MastodonNetwork:
             )
         remote_id = str(status["id"])
         url = status.get("url")
-        log.info("mastodon %s: published status %s", self.account, remote_id)
+        log_event(log, "posted", account=self.account, network="mastodon", id=remote_id)
         return Receipt(
             remote_id=remote_id,
             url=str(url) if url else None,
@@ -196,12 +197,16 @@ class MastodonNetwork:
         if limits.source == "default":
             limits = merged(limits, self._instance_answer("v1"))
         if limits.source == "default":
-            log.warning(
-                "mastodon %s: %s publishes no character limit; assuming %s, URLs as %s",
-                self.account,
-                self.instance_url,
-                limits.max_characters,
-                limits.characters_reserved_per_url,
+            log_event(
+                log,
+                "instance-limits-unknown",
+                logging.WARNING,
+                account=self.account,
+                network="mastodon",
+                instance=self.instance_url,
+                reason="publishes no character limit",
+                assumed_characters=limits.max_characters,
+                assumed_url_length=limits.characters_reserved_per_url,
             )
         return replace(limits, fetched_at=self._clock())
 
@@ -216,25 +221,39 @@ class MastodonNetwork:
         try:
             answer = self._session.get(url, headers=headers, timeout=timeout)
             if answer.status_code != 200:
-                log.info("mastodon %s: %s answered %s", self.account, url, answer.status_code)
+                log_event(
+                    log, "instance-read", account=self.account, url=url, status=answer.status_code
+                )
                 return InstanceLimits()
             return limits_from_answer(answer.json(), "v2" if version == "v2" else "v1")
         except Exception as exc:
-            log.info("mastodon %s: %s unreadable (%s)", self.account, url, type(exc).__name__)
+            log_event(log, "instance-read", account=self.account, url=url, error=type(exc).__name__)
             return InstanceLimits()
 
     def _cached_limits(self, key: str) -> InstanceLimits | None:
         try:
             return self._limits_cache.load_instance_limits(key)
         except Exception:
-            log.warning("mastodon %s: cached instance limits unreadable", self.account)
+            log_event(
+                log,
+                "instance-limits-cache",
+                logging.WARNING,
+                account=self.account,
+                error="unreadable",
+            )
             return None
 
     def _save_limits(self, key: str, limits: InstanceLimits) -> None:
         try:
             self._limits_cache.save_instance_limits(key, limits)
         except Exception:
-            log.warning("mastodon %s: instance limits not cached", self.account)
+            log_event(
+                log,
+                "instance-limits-cache",
+                logging.WARNING,
+                account=self.account,
+                error="not saved",
+            )
 
     def _check_media(self, media: tuple[MediaItem, ...], limits: InstanceLimits) -> None:
         """Refuse what the instance says it will refuse, before uploading anything."""

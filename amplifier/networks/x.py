@@ -34,6 +34,7 @@ from amplifier.errors import (
     RateLimited,
     TransientError,
 )
+from amplifier.logs import log_event
 from amplifier.networks.answers import about_credentials, may_have_landed, scrub
 from amplifier.networks.base import (
     AccountInfo,
@@ -195,7 +196,7 @@ class XNetwork:
                 text=post.text, media_ids=media_ids or None, user_auth=self._user_auth
             )
             tweet_id = str(self._data(response)["id"])
-        log.info("X account %r: posted %s", self.account, tweet_id)
+        log_event(log, "posted", account=self.account, network="x", id=tweet_id)
         return Receipt(
             remote_id=tweet_id,
             url=f"https://x.com/i/web/status/{tweet_id}",

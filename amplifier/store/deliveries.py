@@ -150,7 +150,7 @@ class Deliveries(DeliveryReads):
         rotation: tuple[str, Mapping[str, object]] | RotationWrite | None = None,
         cost_micros: int | None = None,
     ) -> Delivery | None:
-        """Record a dry run's post, printed and never sent; None if the slot has a row.
+        """Record a dry run's post, logged and never sent; None if the slot has a row.
 
         'rehearsed' counts for nothing live (guards, spend, last post); its slot key should
         carry ``REHEARSAL_PREFIX`` so it never takes a live slot. ``rotation`` and

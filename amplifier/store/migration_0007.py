@@ -132,7 +132,7 @@ def sent_at_and_rehearsals(conn: Connection) -> None:
         "UPDATE deliveries SET status = 'rehearsed', slot_key = :slot, idempotency_key = :key, "
         "remote_id = NULL, last_error = :note WHERE id = :id"
     )
-    note = "dry run: printed, not sent (recorded as published before migration 0007)"
+    note = "dry run: logged, not sent (recorded as published before migration 0007)"
     for row_id, account, slot_key in dry_runs:
         key = REHEARSAL_PREFIX + slot_key
         conn.execute(

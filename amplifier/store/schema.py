@@ -70,7 +70,7 @@ deliveries = Table(
     Column("retry_at", UTCDateTime),
     # When the earliest attempt that may have landed began (None: none may have).
     Column("ambiguous_since", UTCDateTime),
-    # When it went out (published) or was printed (rehearsed), by the store's clock (0007).
+    # When it went out (published) or a dry run logged it (rehearsed); the store's clock (0007).
     Column("sent_at", UTCDateTime),
     Column("claimed_by", Text),
     Column("claimed_at", UTCDateTime),

@@ -17,6 +17,7 @@ import os
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from amplifier.logs import log_event
 from amplifier.store.sql import Store
 
 logger = logging.getLogger(__name__)
@@ -58,10 +59,13 @@ class SealedSessions:
             clear = self._aead.decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], None)
             return clear.decode()
         except (InvalidTag, ValueError, binascii.Error):
-            logger.warning(
-                "stored session of %s cannot be decrypted (app password changed?); "
-                "a fresh login will replace it",
-                account,
+            log_event(
+                logger,
+                "session-unreadable",
+                logging.WARNING,
+                account=account,
+                reason="cannot be decrypted (app password changed?)",
+                then="a fresh login replaces it",
             )
             return None
 

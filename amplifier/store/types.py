@@ -74,7 +74,7 @@ class Delivery:
     last_error: str | None
     retry_at: datetime | None
     ambiguous_since: datetime | None  # start of the earliest attempt that may have landed
-    # When it went out (published) or was printed (rehearsed); None while it has not.
+    # When it went out (published) or was logged by a dry run (rehearsed); None while it has not.
     sent_at: datetime | None
     claimed_by: str | None
     claimed_at: datetime | None

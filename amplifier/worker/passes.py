@@ -33,7 +33,7 @@ from amplifier.content import Library
 from amplifier.delivery import DeliveryContext, DeliveryPolicy, RecoveryRules, Settler, Sleep
 from amplifier.errors import AmplifierError, StoreError
 from amplifier.forecast import first_run, pause_reason, slot_key, start_scope, window_start
-from amplifier.logs import log_event
+from amplifier.logs import log_event, log_exception
 from amplifier.networks.base import Network
 from amplifier.networks.dryrun import DryRunNetwork
 from amplifier.schedule import Slot, next_slots, seed_key, slot_spec, slots_between
@@ -152,7 +152,7 @@ class Worker:
         return self._pass_lock
 
     def rehearsing(self, name: str) -> bool:
-        """Whether the account only rehearses (a dry run: its network prints, never sends).
+        """Whether the account only rehearses (a dry run: its network logs, never sends).
 
         Its slots are then decided over the rehearsal's own state and recorded 'rehearsed';
         its live rows (deferred, or left sending by a live worker) wait for it to be live.
@@ -169,8 +169,8 @@ class Worker:
         return self._rehearsing[name]
 
     def rehearsal_note(self, name: str) -> str:
-        """What a rehearsed row says about why it was printed and not sent."""
-        return (self._rehearsals or {}).get(name, "dry run: printed, not sent")
+        """What a rehearsed row says about why it was logged and not sent."""
+        return (self._rehearsals or {}).get(name, "dry run: logged, not sent")
 
     def heartbeat(self) -> None:
         self.store.heartbeat(self.worker_id)
@@ -277,7 +277,7 @@ class Worker:
             except Exception:
                 # One account's trouble (a database hiccup) must not starve the others; a
                 # row it left 'sending' is settled at the start of the next pass.
-                self.logger.exception("event=pass-failed account=%s", account.name)
+                log_exception(self.logger, "pass-failed", account=account.name)
         return done
 
     def _account_pass(self, account: Account, now: datetime, paused: str | None) -> list[Delivery]:
@@ -343,6 +343,6 @@ class Worker:
         Its slot key is ``manual-<UTC time to the microsecond>-<random>``, its own for each
         call: two calls never share one, while every retry of this one (the network's, a
         restart's) reuses its row and idempotency key, so it still goes out at most once.
-        A dry-run account rehearses it instead (recorded 'rehearsed', printed, not sent).
+        A dry-run account rehearses it instead (recorded 'rehearsed', logged, not sent).
         """
         return ManualPost(self, name, post_id).run()

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
 
-from amplifier.logs import log_event
+from amplifier.logs import log_event, log_exception
 from amplifier.worker.passes import Worker
 
 # Heroku sends SIGKILL 30 s after SIGTERM; a pass must record its delivery well before that.
@@ -113,7 +113,7 @@ def _guarded_pass(worker: Worker) -> None:
         worker.run_pending_if_idle()
     except Exception:
         # One bad pass (a database hiccup) must not kill the worker; the next tick retries.
-        worker.logger.exception("event=pass-failed worker=%s", worker.worker_id)
+        log_exception(worker.logger, "pass-failed", worker=worker.worker_id)
 
 
 def _install_signal_handlers(stop: threading.Event) -> dict[int, Any]:

@@ -14,7 +14,7 @@ chains, so a prediction and the worker agree by construction. Acting on it:
                                         window is shut the post is deferred to its reset
                                         without calling the network
     send, dry run (rehearsal)           recorded 'rehearsed' under the rehearsal key with the
-                                        rehearsal's own rotation, then printed: counted by no
+                                        rehearsal's own rotation, then logged: counted by no
                                         live guard, spend or rotation
 
 When the stored rotation moved between the decision and the claim (``StateMoved``: a
@@ -42,8 +42,8 @@ from amplifier.store import Delivery, DeliveryDraft, RotationWrite
 DECISION_TRIES = 3  # decisions of one slot in a pass when the rotation keeps moving
 
 
-def printed_post(row: Delivery) -> OutgoingPost:
-    """A rehearsed row as the dry-run network prints it."""
+def shown_post(row: Delivery) -> OutgoingPost:
+    """A rehearsed row as the dry-run network shows it (one event=dry-run line)."""
     return OutgoingPost(
         account=row.account,
         text=row.text,
@@ -151,7 +151,7 @@ class SlotFlow:
         rotation: RotationWrite,
         cost: int | None,
     ) -> Delivery | None:
-        """Record the rehearsal first (a pass never prints it twice), then print it."""
+        """Record the rehearsal first (a pass never shows it twice), then show it."""
         name = decision.account.name
         note = self.rehearsal_note(name)
         row = self.store.record_rehearsed(draft, note, rotation=rotation, cost_micros=cost)
@@ -163,9 +163,11 @@ class SlotFlow:
             id=row.id, note=note,
         )  # fmt: skip
         try:
-            self.network_for(name).publish(printed_post(row))
-        except AmplifierError as error:  # printing never fails the rehearsal already recorded
-            log_event(self.logger, "print-failed", logging.WARNING, account=name, reason=str(error))
+            self.network_for(name).publish(shown_post(row))
+        except AmplifierError as error:  # showing it never undoes the recorded rehearsal
+            log_event(
+                self.logger, "dry-run-failed", logging.WARNING, account=name, reason=str(error)
+            )
         return row
 
     def claim_and_deliver(

@@ -85,6 +85,33 @@ def test_check_flags_near_duplicate_posts(project: Path) -> None:
     assert "::warning file=posts/call-congress" in annotated
 
 
+def test_check_names_a_cluster_of_near_duplicates_once(project: Path) -> None:
+    """Three more copies of a post, each a word away, are one warning naming all four files
+    and lines and the closest pair, not six pair warnings; still exit 0."""
+    for number, word in enumerate(("now", "today", "soon")):
+        text = NEAR_DUPLICATE.replace("call-congress-again", f"call-congress-{number}")
+        (project / "posts" / f"call-congress-{number}.md").write_text(
+            text.replace("Congress now", f"Congress {word}")
+        )
+    code, out = run(BASE, "check")
+    assert code == 0, out
+    warnings = [line for line in out.splitlines() if ": warning: " in line]
+    assert len(warnings) == 1, out
+    found = re.fullmatch(
+        r"posts/call-congress-0\.md:7: warning: these 4 posts are alike \(each at least 0\.80 "
+        r"similar to another of them\): (.+); closest pair (\S+) and (\S+), 1\.00 on \w+; .+",
+        warnings[0],
+    )
+    assert found is not None, warnings[0]
+    assert found.group(1).split(", ") == [
+        "posts/call-congress-0.md:7 (call-congress-0)",
+        "posts/call-congress-1.md:7 (call-congress-1)",
+        "posts/call-congress-2.md:7 (call-congress-2)",
+        "posts/call-congress.md:8 (call-congress)",
+    ]
+    assert re.search(r"^ok: 60 files checked, 0 errors, 1 warnings$", out, re.M)
+
+
 def test_shipped_sample_has_no_guard_warning(project: Path) -> None:
     """The sample campaign's 57 posts are all distinct and its schedules fit every rule."""
     settings, library = load(None, None)

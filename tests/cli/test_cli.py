@@ -104,10 +104,10 @@ def test_preview_command_output(repo_root: Path, monkeypatch: pytest.MonkeyPatch
 
 
 def test_preview_unknown_account(repo_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Asking for an account that does not exist lists the ones that do."""
+    """Asking for an account that does not exist lists the ones that do (a usage error)."""
     monkeypatch.chdir(repo_root)
     code, out = run("preview", "--account", "nobody")
-    assert code == 1
+    assert code == 2
     assert "fbt-x" in out
 
 

@@ -61,12 +61,12 @@ def test_run_once_prints_due_posts_once(project: Path) -> None:
     now = first_slot("fbt-x") + timedelta(minutes=1)
     code, out = run(now, "run", "--once")
     assert code == 0, out
-    assert "--- dry run #1: x account fbt-x ---" in out
-    assert re.search(r"^event=rehearsed account=fbt-x slot=2026-11-23T09:00 ", out, re.M)
+    assert re.search(r" event=dry-run account=fbt-x network=x chars=\d+ text=", out)
+    assert re.search(r" event=rehearsed account=fbt-x slot=2026-11-23T09:00 ", out)
     assert (project / "amplifier.db").exists()
     code, again = run(now + timedelta(seconds=30), "run", "--once")
     assert code == 0
-    assert "fbt-x ---" not in again
+    assert "event=dry-run " not in again
     code, history = run(now, "history", "--account", "fbt-x", "--status", "rehearsed")
     assert len(history.strip().splitlines()) == 1
     assert "2026-11-23 " in history and "rehearsed" in history
@@ -83,15 +83,15 @@ def test_run_once_when_nothing_is_due(project: Path) -> None:
 
 
 def test_schedule_lists_upcoming_slots(project: Path) -> None:
-    """schedule -n 2 shows two slots per account, local time and UTC; unknown account: exit 1."""
+    """schedule -n 2 shows two slots per account, local time and UTC; unknown account: exit 2."""
     code, out = run(BASE, "schedule", "-n", "2")
     assert code == 0
     assert "fbt-x (x) · us-daytime in America/Chicago" in out
     assert "fbt-mastodon-es (mastodon) · spain-evening in Europe/Madrid" in out
     assert len(re.findall(r"^  2026-11-2\d \d\d:\d\d (CST|CET)  \(", out, re.M)) == 8
     code, out = run(BASE, "schedule", "--account", "nobody")
-    assert code == 1
-    assert "no enabled account 'nobody'" in out
+    assert code == 2
+    assert "no account 'nobody' in the config" in out
 
 
 def test_pause_status_resume(project: Path) -> None:
@@ -104,14 +104,15 @@ def test_pause_status_resume(project: Path) -> None:
     )
     now = first_slot("fbt-x") + timedelta(minutes=1)
     code, out = run(now, "run", "--once")
-    assert "dry run #" not in out
+    assert "event=dry-run " not in out
     code, skipped = run(now, "history", "--account", "fbt-x", "--status", "skipped")
     assert "skipped" in skipped and "press embargo" in skipped
     code, out = run(now, "resume")
     assert code == 0
     code, status = run(now, "status")
     assert "paused: no" in status
-    assert "fbt-x (x)\n  last post:    none yet\n  next slot:    2026-11-23 13:" in status
+    assert "fbt-x (x)\n  mode:         dry-run (credentials not set; " in status
+    assert "  last post:    none yet\n  next slot:    2026-11-23 13:" in status
 
 
 def test_status_after_posting(
@@ -145,7 +146,7 @@ def test_review_lists_and_resolves_unknown(project: Path) -> None:
     assert code == 0
     assert f"#{row.id}" in out and "unknown" in out and "'Call today'" in out
     code, out = run(BASE, "review", str(row.id))
-    assert code == 1 and "--published or --not-published" in out
+    assert code == 2 and "--published or --not-published" in out
     code, out = run(BASE, "review", str(row.id), "--published", "--note", "seen on the profile")
     assert code == 0 and "recorded as published" in out
     code, out = run(BASE, "history", "--status", "published")
@@ -190,12 +191,12 @@ def test_post_now_publishes_chosen_post(project: Path) -> None:
     now = datetime(2026, 11, 23, 16, 5, tzinfo=UTC)
     code, out = run(now, "post-now", "fbt-mastodon", "--post", "asylum-is-a-right")
     assert code == 0, out
-    assert "--- dry run #1: mastodon account fbt-mastodon ---" in out
+    assert " event=dry-run account=fbt-mastodon network=mastodon " in out
     assert "Seeking asylum is a right" in out
     code, history = run(now, "history", "--account", "fbt-mastodon")
     assert "rehearsed asylum-is-a-right" in " ".join(history.split())
     code, out = run(now, "post-now", "nobody")
-    assert code == 1 and "no enabled account 'nobody'" in out
+    assert code == 2 and "no account 'nobody' in the config" in out
 
 
 X_CONFIG = """
@@ -243,7 +244,7 @@ def test_real_run_logs_no_secret(
     code, out = run(now, "run", "--once")
     assert code == 0, out
     assert len(fake_x.posts) == 1
-    assert re.search(r"^event=published account=fbt-x .* url=https://", out, re.M)
-    assert "dry run" not in out
+    assert re.search(r" event=published account=fbt-x .* url=https://", out)
+    assert "dry-run" not in out.replace("dry_run=none", "")
     for value in SECRETS.values():
         assert value not in out

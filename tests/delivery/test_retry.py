@@ -199,8 +199,10 @@ def test_retry_logs_one_line_per_retry_and_calls_on_retry(
     assert result.attempts == 3
     lines = [r.getMessage() for r in caplog.records if r.name == "amplifier.delivery.retry"]
     assert lines == [
-        "retry account=fbt-x network=x attempt=2/4 wait=2.0s reason=TransientError: 503 from x",
-        "retry account=fbt-x network=x attempt=3/4 wait=4.0s reason=TransientError: timeout",
+        'event=retry account=fbt-x network=x attempt=2/4 wait=2.0s reason="TransientError: 503 '
+        'from x"',
+        'event=retry account=fbt-x network=x attempt=3/4 wait=4.0s reason="TransientError: '
+        'timeout"',
     ]
     assert all(r.levelno == logging.WARNING for r in caplog.records)
     assert events == [
@@ -226,8 +228,8 @@ def test_injected_logger_receives_the_lines(fake_time: FakeTime) -> None:
         net, POST, NO_JITTER, sleep=fake_time.sleep, clock=fake_time.clock, logger=logger
     )
     assert [r.getMessage() for r in records] == [
-        "retry account=fbt-m network=mastodon attempt=2/4 wait=2.0s "
-        "reason=TransientError: 502 from mastodon"
+        "event=retry account=fbt-m network=mastodon attempt=2/4 wait=2.0s "
+        'reason="TransientError: 502 from mastodon"'
     ]
 
 

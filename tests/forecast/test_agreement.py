@@ -31,7 +31,7 @@ from amplifier.store import Delivery, Store
 from amplifier.worker import Worker
 
 NY = ZoneInfo("America/New_York")
-REHEARSAL = {"d1": "dry run (no credentials: D1_TOKEN not set): printed, not sent"}
+REHEARSAL = {"d1": "dry run (no credentials: D1_TOKEN not set): logged, not sent"}
 
 CONFIG = """
 database_url = "sqlite:///{db}"

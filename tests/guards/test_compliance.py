@@ -15,8 +15,9 @@ from amplifier.config import Account, GuardSettings, Settings
 from amplifier.content import Library
 from amplifier.guards.decision import decide
 from amplifier.guards.history import GuardContext, Sent, account_refusal, own_since, post_refusal
+from amplifier.guards.neardup import similar_pairs
 from amplifier.guards.refusals import Refusal, summarise
-from amplifier.guards.similarity import normalise, similar_pairs, similarity
+from amplifier.guards.similarity import normalise, similarity
 from amplifier.guards.spend import Budget
 from amplifier.guards.text import cashtags, hashtag_count, mentions, text_refusals
 from amplifier.schedule.planner import AccountState, NothingToPost, PlannedPost, plan_slot

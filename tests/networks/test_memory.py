@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 
 import pytest
 
 from amplifier.errors import AuthFailed, DuplicatePost, PostRejected, TransientError
+from amplifier.logs import parse_logfmt
 from amplifier.networks.base import MediaItem, Network, OutgoingPost, Receipt
 from amplifier.networks.dryrun import DRY_RUN_NOTE, DryRunNetwork
 from amplifier.networks.memory import MemoryNetwork
@@ -173,8 +175,10 @@ def test_concurrent_same_text_on_x_goes_out_once() -> None:
     assert len(net.sent) == 1
 
 
-def test_dry_run_writes_a_readable_block_and_numbers_receipts() -> None:
-    """DryRunNetwork writes account, network, text, link, alt texts and length; sends nothing."""
+def test_dry_run_writes_one_logfmt_line_per_post() -> None:
+    """DryRunNetwork writes one logfmt line per post (account, network, the exact text with its
+    line breaks, its length, link, alt texts, language), sends nothing, and gives each
+    delivery a receipt id of its own (never the same "#1" for every post)."""
     written: list[str] = []
     net = DryRunNetwork("fbt-b", "bluesky", write=written.append)
     post = OutgoingPost(
@@ -186,28 +190,32 @@ def test_dry_run_writes_a_readable_block_and_numbers_receipts() -> None:
         language="en",
     )
     first = net.publish(post)
-    second = net.publish(post)
+    again = net.publish(post)
+    other = net.publish(make_post("Other", key="slot-2"))
 
-    assert first == Receipt(remote_id="dry-run-1", url=None)
-    assert second.remote_id == "dry-run-2"
-    assert len(written) == 2
-    block = written[0]
-    for expected in (
-        "bluesky",
-        "fbt-b",
-        "  | Buses now!",
-        "  | Join us #transit",
-        "link: https://example.org/join",
-        "alt: Crowd at the depot",
-        "length: 27 characters",
-    ):
-        assert expected in block
+    assert first == again == Receipt(remote_id="dry-run-slot-1", url=None)
+    assert other.remote_id == "dry-run-slot-2"
+    assert len(written) == 3 and all("\n" not in line for line in written)
+    assert parse_logfmt(written[0]) == {
+        "event": "dry-run",
+        "account": "fbt-b",
+        "network": "bluesky",
+        "chars": "27",
+        "text": "Buses now!\nJoin us #transit",
+        "link": "https://example.org/join",
+        "language": "en",
+        "media": "rally.jpg (alt: Crowd at the depot)",
+        "key": "slot-1",
+    }
 
 
-def test_dry_run_prints_to_stdout_by_default(capsys: pytest.CaptureFixture[str]) -> None:
-    """Without an injected writer the block goes to standard output."""
-    DryRunNetwork("fbt-x", "x").publish(make_post("hello"))
-    assert "  | hello" in capsys.readouterr().out
+def test_dry_run_logs_by_default(caplog: pytest.LogCaptureFixture) -> None:
+    """Without an injected writer the line goes to the amplifier log, at INFO."""
+    with caplog.at_level(logging.INFO, logger="amplifier"):
+        DryRunNetwork("fbt-x", "x").publish(make_post("hello"))
+    [record] = caplog.records
+    assert record.name == "amplifier.networks.dryrun" and record.levelno == logging.INFO
+    assert parse_logfmt(record.getMessage())["text"] == "hello"
 
 
 def test_dry_run_verify_says_credentials_were_not_checked() -> None:

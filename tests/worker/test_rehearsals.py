@@ -2,7 +2,7 @@
 
 Every kind of dry run (the --dry-run flag and the dry_run setting hand the worker a dry-run
 network for every account; an account without credentials gets one of its own) is recorded
-'rehearsed' under the rehearsal prefix with a rotation of its own, printed once, and counted
+'rehearsed' under the rehearsal prefix with a rotation of its own, logged once, and counted
 by no live guard, spend, rotation or "last post". And a claim only lands on the rotation its
 decision read: two deciders for one account never send the same post twice.
 """
@@ -106,7 +106,7 @@ class Deployment:
                 return DryRunNetwork(account.name, account.network, write=self.printed.append)
             return self.live[account.name]
 
-        notes = {name: "dry run (test): printed, not sent" for name in dry}
+        notes = {name: "dry run (test): logged, not sent" for name in dry}
         store = Store(self.settings.sqlalchemy_url, clock=self.clock)
         return Worker(
             self.settings, self.library, store, network, worker_id=worker_id, clock=self.clock,
@@ -128,7 +128,7 @@ class Deployment:
 
 
 def test_a_rehearsed_day_counts_for_nothing_live(tmp_path: Path) -> None:
-    """A dry-run day of x1 (printed once each, rehearsal rotation and guards of its own) then
+    """A dry-run day of x1 (logged once each, rehearsal rotation and guards of its own) then
     credentials arrive: the live account starts from the live rotation, and the very post the
     rehearsal printed today goes out although the daily cap (1), no-repeat, the X duplicate
     rule and the $0.015 budget would all refuse it if the rehearsal counted."""
@@ -141,14 +141,14 @@ def test_a_rehearsed_day_counts_for_nothing_live(tmp_path: Path) -> None:
     store = deployment.store
     first = store.get("x1", "rehearsal:2026-11-23T09:00")
     assert first is not None and first.status == "rehearsed"
-    assert first.last_error == "dry run (test): printed, not sent"
+    assert first.last_error == "dry run (test): logged, not sent"
     assert first.sent_at == ny("2026-11-23", "09:01")
     capped = store.get("x1", "rehearsal:2026-11-23T13:00")
     assert capped is not None and capped.status == "skipped"
     assert capped.last_error == (  # the rehearsal applies the guards to its own day
         "dry run: guard daily-cap: 1 posts already on 2026-11-23 (local), the daily cap is 1"
     )
-    assert len([text for text in deployment.printed if "account x1" in text]) == 1
+    assert len([line for line in deployment.printed if "account=x1 " in line]) == 1
     assert store.load_rotation("x1") is None  # the live rotation never moved
     assert store.load_rotation("rehearsal:x1") is not None
     assert store.history(statuses=list(SENT)) == []
