@@ -252,6 +252,10 @@ class FakeMastodon:
             parts = _multipart(request)
             if "file" not in parts:
                 return Response(422, {"error": "Validation failed: File can't be blank"}, headers)
+            most = self.settings.image_size_limit
+            if len(parts["file"][1]) > most:
+                error = f"Validation failed: File file size must be less than {most} bytes"
+                return Response(422, {"error": error}, headers)
             description = parts.get("description", ("", b""))[1].decode("utf-8") or None
             media = FakeMedia(self._new_id(), description, content_type=parts["file"][0])
             media.ready = self.settings.media_ready_after_polls <= 0
@@ -297,6 +301,7 @@ class FakeMastodon:
             }
         media: dict[str, Any] = {"supported_mime_types": ["image/jpeg", "image/png", "image/webp"]}
         media["image_size_limit"] = settings.image_size_limit
+        media["image_matrix_limit"] = settings.image_matrix_limit
         domain = self.base_url.split("://", 1)[1]
         if version == "v2":
             media["description_limit"] = settings.description_limit
