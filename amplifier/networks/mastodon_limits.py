@@ -38,12 +38,12 @@ class InstanceLimits:
     characters_reserved_per_url: int = DEFAULT_URL_CHARACTERS
     max_media_attachments: int | None = None
     image_size_limit: int | None = None  # bytes
-    image_matrix_limit: int | None = None  # width x height, in pixels
     description_limit: int | None = None  # characters of alt text
     supported_mime_types: tuple[str, ...] = ()
     version: str | None = None  # the server's own version string, for the record
     source: Source = "default"
     fetched_at: datetime | None = field(default=None, compare=False)
+    image_matrix_limit: int | None = None  # width x height, in pixels
 
     def to_json(self) -> str:
         """One JSON object for the store; ``from_json`` reads it back."""

@@ -193,6 +193,24 @@ def test_known_instance_is_not_asked_again_within_a_day(fake: FakeMastodon) -> N
     assert cache.limits[key].max_characters == 200
 
 
+def test_a_long_running_worker_reads_its_servers_limits_again_each_day(
+    fake: FakeMastodon,
+) -> None:
+    """One adapter kept for days (a worker that runs on) asks the server at most once a day:
+    within the day from memory, a day later again, and a changed limit is then used."""
+    fake.reset(max_characters=150)
+    clock = Clock()
+    adapter = network(fake, limits_cache=MemoryInstanceLimitsCache(), clock=clock)
+    assert adapter.instance_limits().max_characters == 150
+    assert len(instance_requests(fake)) == 1
+    clock.now += MAX_AGE - timedelta(minutes=1)
+    fake.reset(max_characters=300)  # (and forgets the requests it received)
+    assert adapter.instance_limits().max_characters == 150
+    assert instance_requests(fake) == []
+    clock.now += timedelta(minutes=2)
+    assert adapter.instance_limits().max_characters == 300
+
+
 def test_stale_cache_outlives_a_failing_instance(fake: FakeMastodon) -> None:
     """A cached value past MAX_AGE is still better than the defaults when the instance fails."""
     cache = MemoryInstanceLimitsCache()
