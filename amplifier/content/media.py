@@ -22,6 +22,7 @@ from amplifier.networks.base import NETWORK_NAMES, MediaItem, NetworkName
 
 NAMES = {PNG: "PNG", JPEG: "JPEG", GIF: "GIF", WEBP: "WebP"}
 SUFFIXES = {".png": PNG, ".jpg": JPEG, ".jpeg": JPEG, ".gif": GIF, ".webp": WEBP}
+HEADER_BYTES = 1024 * 1024  # read first; the whole file only when its header lies beyond
 _JPEG_SIZES = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 
 
@@ -131,10 +132,13 @@ def read_image(path: Path, limits: MediaLimits, network: str) -> str | None:
                 f"{_size(limits.max_bytes)}: shrink or compress it"
             )
         with path.open("rb") as handle:
-            data = handle.read(limits.max_bytes + 1)
+            data = handle.read(HEADER_BYTES)
+            info = sniff(data)
+            if info is None and len(data) == HEADER_BYTES:  # a JPEG with a large preamble
+                data += handle.read(limits.max_bytes + 1 - HEADER_BYTES)
+                info = sniff(data)
     except OSError:
         return f"media file {name!r} not found next to this post (or unreadable)"
-    info = sniff(data)
     if info is None:
         holds = "it holds text" if _is_text(data[:256]) else "its bytes are no image's"
         return f"{name} is not a PNG, JPEG, GIF or WebP image ({holds})"

@@ -156,6 +156,14 @@ def test_good_images_of_every_format_load(tmp_path: Path) -> None:
     assert sniff(images.webp(3, 5, animated=True)).animated  # type: ignore[union-attr]
 
 
+def test_a_jpeg_whose_header_lies_past_the_first_megabyte_is_read(tmp_path: Path) -> None:
+    """A 3 MB JPEG whose size header comes after 3 MB of metadata still reads as an image
+    (the whole file is read when the first megabyte holds no header)."""
+    path = write(tmp_path / "photo.jpg", images.jpeg(2000, 1000, size=3 * MB))
+    assert read_image(path, DEFAULT_MEDIA_LIMITS["mastodon"], "mastodon") is None
+    assert read_image(path, DEFAULT_MEDIA_LIMITS["x"], "x") is None
+
+
 def test_adapters_limits_agree_with_the_checks() -> None:
     """What the check refuses is what the adapters refuse: the same sizes, counts and types."""
     from amplifier.content import parse
