@@ -149,6 +149,7 @@ def plan_slot(
     refused = set(exclude)
     too_long: list[str] = []
     passed_over: list[tuple[str, str]] = []
+    kinds: set[str] = set()
     limits = limits or account_limits(settings, account)
     while True:
         try:
@@ -157,8 +158,8 @@ def plan_slot(
             )
         except RotationExhausted:
             if too_long and not (refused - {post for post, _ in passed_over}):
-                reason = "every eligible post is too long for this network or has images it "
-                reason += "does not take: " + "; ".join(too_long)
+                what = " or ".join(sorted(kinds))
+                reason = f"every eligible post {what}: " + "; ".join(too_long)
             else:
                 reason = "every eligible post was refused"
             return NothingToPost(account.name, slot, reason, tuple(too_long)), state
@@ -173,8 +174,11 @@ def plan_slot(
                 hashtags=tags,
             )
             unfit = media_refusal(template.media, limits.media, account.network)
+            if unfit is not None:
+                kinds.add("has images it does not take")
         except RenderError as error:
             unfit = str(error)  # e.g. an instance with a lower limit than the check used
+            kinds.add("is too long for this network")
         if unfit is not None:
             refused.add(post_id)
             too_long.append(f"{post_id!r}: {unfit}")

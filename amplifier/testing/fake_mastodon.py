@@ -9,12 +9,14 @@ the Mastodon.py cassettes (Mastodon 4.6), and behaves like the real server where
 * Every answer carries x-ratelimit-limit/remaining/reset (ISO-8601). Posting counts against
   the statuses limit (``status_limit`` per 3 h), uploads against 30 per 30 min, everything
   else against ``api_limit`` per 5 min; going over answers 429.
-* POST /api/v2/media answers 202 with ``url: null``; GET /api/v1/media/<id> answers 206
-  until the ``media_ready_after_polls``-th poll, then 200 with a url.
-* GET /api/v2/instance and /api/v1/instance publish the limits in Mastodon 4's shapes; the
-  settings serve only some versions (``instance_versions``), answer another status
-  (``instance_status``, e.g. a 500 from a server picky about its Host header), a body that is
-  not JSON (``instance_body``) or late (``instance_delay``).
+* POST /api/v2/media answers 202 with ``url: null`` (422 for a file over
+  ``image_size_limit``); GET /api/v1/media/<id> answers 206 until the
+  ``media_ready_after_polls``-th poll, then 200 with a url.
+* GET /api/v2/instance and /api/v1/instance publish the limits in Mastodon 4's shapes
+  (``image_matrix_limit`` included); the settings serve only some versions
+  (``instance_versions``), answer another status (``instance_status``, e.g. a 500 from a
+  server picky about its Host header), a body that is not JSON (``instance_body``) or late
+  (``instance_delay``).
 
 Run standalone: ``python -m amplifier.testing.fake_mastodon --port 8030 --token T``.
 """

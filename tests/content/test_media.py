@@ -7,10 +7,12 @@ the media entry, never a surprise at send time.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,10 +20,12 @@ from amplifier.config import DEFAULT_LIMITS, DEFAULT_MEDIA_LIMITS, MediaLimits
 from amplifier.content import load_library
 from amplifier.content.media import media_refusal, read_image, sniff
 from amplifier.networks.base import MediaItem
+from amplifier.networks.mastodon_limits import limits_from_answer
 from amplifier.testing import images
 from amplifier.testing.images import write
 
 MB = 1024 * 1024
+CASSETTES = Path(__file__).resolve().parents[1] / "cassettes"
 
 
 def post(folder: Path, files: list[str], *, networks: str = "[x, mastodon, bluesky]") -> Path:
@@ -177,6 +181,20 @@ def test_adapters_limits_agree_with_the_checks() -> None:
     assert DEFAULT_MEDIA_LIMITS["bluesky"].max_images == bluesky.MAX_IMAGES
     for limits in DEFAULT_MEDIA_LIMITS.values():
         assert all(kind.startswith("image/") for kind in limits.types)
+    # Mastodon's adapter follows the server; the default is what a stock server publishes
+    # (the recorded answer of a real Mastodon 4.6.4).
+    cassette = yaml.safe_load((CASSETTES / "mastodon" / "test_instance.yaml").read_text())
+    (answer,) = [
+        json.loads(i["response"]["body"]["string"])
+        for i in cassette["interactions"]
+        if "/api/v2/instance" in i["request"]["uri"]
+    ]
+    stock = limits_from_answer(answer, "v2")
+    mastodon = DEFAULT_MEDIA_LIMITS["mastodon"]
+    assert (stock.image_size_limit, stock.image_matrix_limit, stock.max_media_attachments) == (
+        mastodon.max_bytes, mastodon.max_pixels, mastodon.max_images,
+    )  # fmt: skip
+    assert set(mastodon.types) <= set(stock.supported_mime_types)
 
 
 def test_a_servers_own_media_limits_refuse_what_the_defaults_take(tmp_path: Path) -> None:

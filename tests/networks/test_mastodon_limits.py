@@ -100,6 +100,7 @@ def test_recorded_v2_answer_gives_every_limit() -> None:
     assert (limits.max_characters, limits.characters_reserved_per_url) == (500, 23)
     assert (limits.max_media_attachments, limits.image_size_limit) == (4, 16777216)
     assert limits.description_limit == 10000
+    assert limits.image_matrix_limit == 33_177_600
     assert "image/png" in limits.supported_mime_types
     assert (limits.version, limits.source, limits.fetched_at) == ("4.6.4", "v2", NOW)
 
