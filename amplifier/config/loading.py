@@ -78,9 +78,9 @@ def _read_text(path: Path) -> str:
     def refuse(message: str) -> ConfigError:
         return ConfigError([Problem(path, None, message)])
 
-    if path.is_dir():
-        raise refuse(f"a folder, not a config file; {NEXT_STEP}")
     try:
+        if path.is_dir():
+            raise refuse(f"a folder, not a config file; {NEXT_STEP}")
         data = path.read_bytes()
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__

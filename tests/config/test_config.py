@@ -107,6 +107,10 @@ def _paths_that_are_not_readable_files(tmp_path: Path) -> dict[str, tuple[Path, 
             tmp_path / "image.toml",
             f"a binary file, not TOML text (a NUL byte at byte 8); {next_step}",
         ),
+        "name too long": (
+            tmp_path / ("x" * 5000),
+            f"cannot read the config file (File name too long); {next_step}",
+        ),
         "not UTF-8": (tmp_path / "latin1.toml", "not UTF-8 text (byte 9); save it as UTF-8"),
     }
 
