@@ -199,7 +199,7 @@ class _Applier:
             node[key] = self._leaf(
                 annotation, node.get(key), inner, rest, value, from_json=from_json
             )
-            self.result.origins.setdefault(inner, self.name)
+            self.result.origins[inner] = self.name  # the last variable to set it wins
 
     def _named(
         self,
