@@ -1,8 +1,10 @@
 """Settings from the config file and the environment: the ONLY package that reads os.environ.
 
 ``load_settings`` finds the file (``--config``, ``$AMPLIFIER_CONFIG``, ``config.toml``,
-``config.example.toml``), overlays the ``AMPLIFIER_…`` variables and ``DATABASE_URL``, and
-returns a frozen ``Settings`` or raises ``ConfigError`` listing every problem at its line.
+``config.example.toml``), overlays the ``AMPLIFIER_…`` variables and ``DATABASE_URL``
+(overrides.py: each variable must reach a setting, or be one of ``OTHER_VARIABLES`` or a
+credential the file names), and returns a frozen ``Settings`` or raises ``ConfigError``
+listing every problem at its line or variable.
 ``database_problem`` (deployment.py) reads Heroku's ``DYNO`` and refuses SQLite there.
 Secrets never live in the file: an account names the variables that hold them, and
 ``resolve_secrets`` reads them. ``account_limits`` (instances.py) gives an account's limits:
@@ -35,8 +37,10 @@ from amplifier.config.models import (
     WorkerSettings,
     XPrices,
 )
+from amplifier.config.overrides import OTHER_VARIABLES
 from amplifier.config.secrets import AccountSecrets, resolve_secrets
 from amplifier.config.times import ALL_DAYS, parse_days, parse_time, validate_timezone
+from amplifier.config.variables import setting_variables
 
 __all__ = [
     "ALL_DAYS",
@@ -44,6 +48,7 @@ __all__ = [
     "DEFAULT_MEDIA_LIMITS",
     "GIF",
     "JPEG",
+    "OTHER_VARIABLES",
     "PNG",
     "WEBP",
     "Account",
@@ -67,5 +72,6 @@ __all__ = [
     "parse_days",
     "parse_time",
     "resolve_secrets",
+    "setting_variables",
     "validate_timezone",
 ]

@@ -12,14 +12,15 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from amplifier.config.limits import DEFAULT_LIMITS, NetworkLimits
+from amplifier.config.overrides import OverridesSource
 from amplifier.config.times import parse_days, parse_time, validate_timezone
+from amplifier.config.variables import ENV_PREFIX
 from amplifier.networks.base import NetworkName
 
-ENV_PREFIX = "AMPLIFIER_"
 ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
@@ -195,15 +196,11 @@ class GuardSettings(_Strict):
 class Settings(BaseSettings):
     """Everything amplifier is told. Build it with ``load_settings``."""
 
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", frozen=True
-    )
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
 
     posts_dir: str = "posts"
-    database_url: str = Field(
-        default="sqlite:///amplifier.db",
-        validation_alias=AliasChoices("AMPLIFIER_DATABASE_URL", "DATABASE_URL", "database_url"),
-    )
+    # DATABASE_URL (Heroku's) overrides the file, AMPLIFIER_DATABASE_URL both: overrides.py.
+    database_url: str = "sqlite:///amplifier.db"
     # On Heroku (DYNO set), a SQLite database is refused unless this is true: see deployment.py.
     allow_sqlite_on_heroku: bool = False
     seed: str = "amplifier"
@@ -227,8 +224,11 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # The environment overrides the file (which arrives as init kwargs).
-        return (env_settings, init_settings)
+        # The AMPLIFIER_* variables override the file, which arrives as init kwargs; they are
+        # read by overrides.py, not by pydantic-settings' own source (names with hyphens,
+        # accounts by name, each variable checked).
+        file_values = getattr(init_settings, "init_kwargs", {})
+        return (OverridesSource(settings_cls, file_values), init_settings)
 
     @property
     def base_dir(self) -> Path:

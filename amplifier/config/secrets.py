@@ -13,30 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from amplifier.config.locator import Loc, dotted
+from amplifier.config.locator import Loc
+from amplifier.config.messages import where
 from amplifier.config.models import Settings
+from amplifier.config.overrides import SECRET_KEYS
 from amplifier.networks.base import NetworkName
 
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,127}$")
-
-# Keys that hold a credential's value. Written anywhere in the file they are refused.
-SECRET_KEYS = frozenset(
-    {
-        "token",
-        "access_token",
-        "access_token_secret",
-        "consumer_key",
-        "consumer_secret",
-        "api_key",
-        "api_secret",
-        "bearer_token",
-        "oauth2_user_token",
-        "password",
-        "app_password",
-        "secret",
-        "client_secret",
-    }
-)
 
 # Which secrets each network needs; X takes OAuth 1.0a keys, or an OAuth 2.0 user token instead.
 REQUIRED_SECRETS: dict[NetworkName, tuple[tuple[str, ...], ...]] = {
@@ -106,10 +89,10 @@ def secret_problems(raw: Mapping[str, Any]) -> list[tuple[Loc, str]]:
                             problems.append(
                                 (
                                     (*loc, key, secret),
-                                    f"{dotted((*loc, key, secret))}: the value (not shown) is "
+                                    f"{where((*loc, key, secret), raw)}: the value (not shown) is "
                                     "not an environment variable name; write the NAME of the "
                                     "variable that holds the secret, in capitals, e.g. "
-                                    f"{_example_env(loc, secret)}. If you pasted the secret "
+                                    f"{_example_env(loc, secret, raw)}. If you pasted the secret "
                                     "itself here, delete it and revoke it",
                                 )
                             )
@@ -118,10 +101,10 @@ def secret_problems(raw: Mapping[str, Any]) -> list[tuple[Loc, str]]:
                     problems.append(
                         (
                             (*loc, key),
-                            f"{dotted((*loc, key))}: secrets may not be written in the config "
+                            f"{where((*loc, key), raw)}: secrets may not be written in the config "
                             "file (value not shown). Put it in an environment variable and name "
                             f'that variable instead: [accounts.secrets_from_env] {key} = "'
-                            f'{_example_env(loc, key)}"',
+                            f'{_example_env(loc, key, raw)}"',
                         )
                     )
                     continue
@@ -134,5 +117,17 @@ def secret_problems(raw: Mapping[str, Any]) -> list[tuple[Loc, str]]:
     return problems
 
 
-def _example_env(loc: Loc, key: str) -> str:
-    return f"AMPLIFIER_{'ACCOUNT' if not loc else 'ACCOUNT_' + str(loc[-1])}_{key}".upper()
+def _example_env(loc: Loc, key: str, raw: Mapping[str, Any]) -> str:
+    """A variable name for the secret: the account's name and the key, e.g. FBT_X_ACCESS_TOKEN.
+
+    Never AMPLIFIER_…: those are settings, and a credential is not one.
+    """
+    accounts = raw.get("accounts")
+    name = ""
+    if len(loc) >= 2 and loc[0] == "accounts" and isinstance(accounts, list):
+        index = loc[1]
+        entry = accounts[index] if isinstance(index, int) and index < len(accounts) else None
+        name = str(entry.get("name", "")) if isinstance(entry, Mapping) else ""
+    prefix = re.sub(r"[^A-Z0-9]+", "_", name.upper()).strip("_") or "ACCOUNT"
+    prefix = f"ACCOUNT_{prefix}" if prefix[0].isdigit() else prefix
+    return f"{prefix}_{key.upper()}"

@@ -59,9 +59,9 @@ def test_check_github_annotations(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_check_bad_config_exit_2() -> None:
     """A broken config is reported with its line, and the exit status says 'unusable input'."""
-    code, out = run("check", "--config", str(DATA / "bad_configs" / "bad-timezone.toml"))
+    code, out = run("check", "--config", str(DATA / "bad_settings" / "bad-timezone.toml"))
     assert code == 2
-    assert "bad-timezone.toml:7: schedules.daily.timezone: unknown timezone" in out
+    assert "bad-timezone.toml:5: schedules.us-daytime.timezone: unknown timezone" in out
 
 
 def test_preview_week_never_repeats_while_unused_remain(repo_root: Path) -> None:
