@@ -151,6 +151,7 @@ class Settler:
                 worker_id=self.worker_id,
                 expected_status="deferred",
                 expected_claimed_by=None,
+                due_by=now,
             )
             if row is None:
                 continue

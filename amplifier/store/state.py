@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -87,8 +87,12 @@ def _insert_ignoring(dialect: str) -> Any:
 def save_windows(
     conn: Connection, account: str, windows: Sequence[RateLimitWindow], now: datetime
 ) -> None:
-    """Upsert each rate-limit window in the caller's transaction, by (account, window)."""
-    for window in windows:
+    """Upsert each rate-limit window in the caller's transaction, by (account, window).
+
+    In window order: two transactions upserting the same windows in different orders would
+    lock rows in opposite orders and deadlock (PostgreSQL, two workers answered at once).
+    """
+    for window in sorted(windows, key=lambda each: each.window):
         reset_at = None if window.reset_at is None else aware("reset_at", window.reset_at)
         values = {
             "account": account,
@@ -194,8 +198,9 @@ class SharedState(StoreBase):
         values = {"name": _FIRST_START_FLAG, "value": "", "by": "worker", "updated_at": self._now()}
         query = select(flags.c.updated_at).where(flags.c.name == _FIRST_START_FLAG)
         with self._write("first_started") as conn:
-            if conn.execute(query).one_or_none() is None:
-                conn.execute(insert(flags).values(**values))
+            # Insert-if-absent in one statement: parallel account threads and two workers on a
+            # fresh database all record it, and the first one's moment is the one kept.
+            conn.execute(_insert_flag(conn.dialect.name).values(**values))
             started: datetime = conn.execute(query).scalar_one()
         return started
 
@@ -215,20 +220,13 @@ class SharedState(StoreBase):
         A start already recorded is kept: the first to record it wins.
         """
         with self._write("record_starts") as conn:
-            known = {
-                name
-                for (name,) in conn.execute(
-                    select(flags.c.name).where(flags.c.name.startswith(_FIRST_START_FLAG))
-                )
-            }
-            for scope, at in starts.items():
+            for scope, at in sorted(starts.items()):
                 name = _FIRST_START_FLAG + (f":{scope}" if scope else "")
-                if name not in known:
-                    values = {"name": name, "value": "", "by": "worker"}
-                    moment = aware("start", at)
-                    conn.execute(
-                        _insert_flag(conn.dialect.name).values(**values, updated_at=moment)
-                    )
+                values = {"name": name, "value": "", "by": "worker"}
+                # Insert-if-absent: another thread or worker may be recording the same start.
+                conn.execute(
+                    _insert_flag(conn.dialect.name).values(**values, updated_at=aware("start", at))
+                )
         return self.starts()
 
     # -- workers -------------------------------------------------------------------------------

@@ -340,6 +340,8 @@ url, worker = sys.argv[1], sys.argv[2]
 store = Store(url)
 print("ready", flush=True)
 sys.stdin.readline()
+store.migrate()  # all at once on an empty database, as workers starting together do
+store.first_started()
 won = []
 for n in range(100):
     d = DeliveryDraft(account="acct", network="x", slot_key=f"slot-{n}",
@@ -352,8 +354,11 @@ print(json.dumps(won), flush=True)
 """
 
 
-def test_processes_claim_each_slot_exactly_once(store: Store, database_url: str) -> None:
-    """Three processes claiming the same 100 slots on one database: each slot exactly once."""
+def test_processes_claim_each_slot_exactly_once(
+    make_store: Callable[[], Store], database_url: str
+) -> None:
+    """Three processes on one EMPTY database migrate, record the first start and claim the
+    same 100 slots at once: no error, each slot exactly once."""
     processes = [
         subprocess.Popen(
             [sys.executable, "-c", CLAIMER, database_url, f"proc-{n}"],
@@ -378,6 +383,7 @@ def test_processes_claim_each_slot_exactly_once(store: Store, database_url: str)
         won.append(json.loads(out.strip().splitlines()[-1]))
     everything = sorted(n for wins in won for n in wins)
     assert everything == list(range(100))
+    store = make_store()
     rows = store.history(limit=1000)
     assert len(rows) == 100
     owner = {n: f"proc-{i}" for i, wins in enumerate(won) for n in wins}
