@@ -89,9 +89,15 @@ def save_windows(
 ) -> None:
     """Upsert each rate-limit window in the caller's transaction, by (account, window).
 
-    In window order: two transactions upserting the same windows in different orders would
-    lock rows in opposite orders and deadlock (PostgreSQL, two workers answered at once).
+    A window stored shut (remaining 0) until a reset still to come stays shut: an answer
+    that says it is open can only be a late one, to a request sent before the 429 (no
+    worker sends while a stored window is shut), and reopening the window for it would let
+    the next post go before the reset. A later reset of a shut window is kept, an earlier
+    one ignored. In window order: two transactions upserting the same windows in different
+    orders would lock rows in opposite orders and deadlock (PostgreSQL, two workers answered
+    at once).
     """
+    statement = _window_upsert(conn.dialect.name)
     for window in sorted(windows, key=lambda each: each.window):
         reset_at = None if window.reset_at is None else aware("reset_at", window.reset_at)
         values = {
@@ -102,7 +108,24 @@ def save_windows(
             "reset_at": reset_at,
             "updated_at": now,
         }
-        upsert(conn, rate_limits, values, ["account", "window"])
+        conn.execute(statement, {**values, "stored_now": now})
+
+
+def _window_upsert(dialect: str) -> Any:
+    """INSERT a window, or UPDATE the stored one unless it is shut until a later reset."""
+    dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = dialect_insert(rate_limits)
+    new = statement.excluded
+    now = bindparam("stored_now", type_=rate_limits.c.reset_at.type)
+    stored = rate_limits.c
+    still_shut = (func.coalesce(stored.remaining, -1) == 0) & (
+        func.coalesce(stored.reset_at, now) > now
+    )
+    later_shut = (new.remaining == 0) & (new.reset_at >= stored.reset_at)
+    changes = {name: new[name] for name in ("limit_", "remaining", "reset_at", "updated_at")}
+    return statement.on_conflict_do_update(
+        index_elements=["account", "window"], set_=changes, where=~still_shut | later_shut
+    )
 
 
 class SharedState(StoreBase):

@@ -182,13 +182,13 @@ def test_mark_published_saves_the_answers_rate_limits(store: Store, clock: FakeC
     assert store.rate_limits("acct") == [window]
     assert store.blocked_until("acct", clock.now) == reset
     other = claimed(store, slot_key="2025-03-01T13:00")
-    later = RateLimitWindow("5m", 300, 299, reset + timedelta(minutes=5))
+    later = RateLimitWindow("5m", 300, 0, reset + timedelta(minutes=5))
     refused = store.mark_published(
         other.id, worker_id="not-the-owner", remote_id="2", url=None, rate_limits=("acct", [later])
     )
     assert refused is False
     assert store.rate_limits("acct") == [later]
-    assert store.blocked_until("acct", clock.now) is None
+    assert store.blocked_until("acct", clock.now) == later.reset_at
 
 
 MARKS: dict[str, Callable[[Store, int, str], bool]] = {
@@ -516,8 +516,18 @@ def test_rate_limits_upsert_and_block(store: Store, clock: FakeClock) -> None:
     assert store.blocked_until("x-main", now) == now + timedelta(hours=6)
     assert store.blocked_until("x-main", now + timedelta(hours=7)) is None
     assert store.blocked_until("other", now) is None
+    # A late answer (to a request sent before the 429) saying 15m is open leaves it shut ...
     store.save_rate_limits("x-main", [RateLimitWindow("15m", 100, 50, now + timedelta(hours=6))])
-    assert store.blocked_until("x-main", now) == now + timedelta(hours=5)
+    assert store.blocked_until("x-main", now) == now + timedelta(hours=6)
+    # ... and an earlier reset does not shorten it; once its reset has passed, answers count.
+    store.save_rate_limits("x-main", [RateLimitWindow("15m", 100, 0, now + timedelta(hours=1))])
+    assert store.blocked_until("x-main", now) == now + timedelta(hours=6)
+    clock.advance(timedelta(hours=6, seconds=1))
+    store.save_rate_limits("x-main", [RateLimitWindow("15m", 100, 50, now + timedelta(hours=7))])
+    assert store.rate_limits("x-main")[0] == RateLimitWindow(
+        "15m", 100, 50, now + timedelta(hours=7)
+    )
+    assert store.blocked_until("x-main", clock.now) is None
 
 
 def test_pause_switch(store: Store, clock: FakeClock) -> None:
