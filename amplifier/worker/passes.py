@@ -192,10 +192,11 @@ class Worker:
         self.store.heartbeat(self.worker_id)
 
     def close(self, *, settled: bool = True) -> None:
-        """Clean exit: tell other workers we are gone, once every row we hold is recorded.
+        """Clean exit: tell other workers we are gone, once every row we hold is recorded or
+        handed back (``hand_back``).
 
-        ``settled=False`` (a pass still in flight): the heartbeat is left to go stale instead,
-        so no other worker settles our post before its request has had its read timeout.
+        ``settled=False`` (rows still ours that could not be handed back): the heartbeat is
+        left to go stale instead, and other workers settle them as orphans after that.
         """
         if settled:
             self.store.forget_worker(self.worker_id)
