@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from collections.abc import Callable
 from datetime import datetime
 from typing import TextIO
@@ -164,7 +165,12 @@ def cmd_run(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
         except Exception:  # a preview must never keep the worker from starting
             log_exception(LOGGER, "next-post-failed", logging.WARNING)
         if not args.once:
-            run_forever(worker)
+            if not run_forever(worker):
+                # A request still hangs, its row handed back: exit now, not after its read
+                # timeout (interpreter exit would wait for its thread).
+                logging.shutdown()
+                out.flush()
+                os._exit(0)
             return 0
         try:
             done = worker.run_pending()

@@ -93,18 +93,24 @@ class Settler:
     def _stopping(self) -> bool:
         return self.stop is not None and self.stop.is_set()
 
-    def settle_orphans(self, now: datetime) -> list[Delivery]:
-        """Settle every 'sending' row whose worker is gone; returns the rows as settled.
-
-        Rows still claimed by this worker count too (an error left them 'sending'), so call it
-        only while this worker has no delivery in flight (the worker's pass lock ensures it).
-        """
+    def orphans(self, now: datetime) -> list[Delivery]:
+        """'sending' rows whose worker is gone, and this worker's own left 'sending'."""
         stuck = self.store.orphaned(now, self.rules.stale_after)
-        stuck += [
+        return stuck + [
             row
             for row in self.store.history(statuses=["sending"], limit=1000)
             if row.claimed_by == self.worker_id
         ]
+
+    def settle_orphans(self, now: datetime, found: list[Delivery] | None = None) -> list[Delivery]:
+        """Settle every 'sending' row whose worker is gone (``found``: those of ``orphans``
+        to settle, by default all of them); returns the rows as settled.
+
+        Rows still claimed by this worker count too (an error left them 'sending'), so call it
+        only while this worker has no delivery in flight for their accounts (the worker holds
+        their turn).
+        """
+        stuck = self.orphans(now) if found is None else found
         settled: list[Delivery] = []
         for orphan in stuck:
             if self._stopping():
@@ -138,10 +144,11 @@ class Settler:
             settled.append(self._resume(row, since, now))
         return settled
 
-    def retry_deferred(self, now: datetime) -> list[Delivery]:
-        """Take over each deferred row whose retry time has come, and settle it."""
+    def retry_deferred(self, now: datetime, found: list[Delivery] | None = None) -> list[Delivery]:
+        """Take over each deferred row whose retry time has come (``found``: those of
+        ``store.due_deferred`` to settle, by default all of them), and settle it."""
         settled: list[Delivery] = []
-        for waiting in self.store.due_deferred(now):
+        for waiting in self.store.due_deferred(now) if found is None else found:
             if self._stopping():
                 break
             if self.waits(waiting.account):
@@ -151,6 +158,7 @@ class Settler:
                 worker_id=self.worker_id,
                 expected_status="deferred",
                 expected_claimed_by=None,
+                due_by=now,
             )
             if row is None:
                 continue

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import bindparam, func, insert, literal, update
+from sqlalchemy import bindparam, case, func, insert, literal, update
 from sqlalchemy.exc import IntegrityError
 
 from amplifier.errors import StoreError
@@ -272,21 +272,57 @@ class Deliveries(DeliveryReads):
         worker_id: str,
         expected_status: DeliveryStatus,
         expected_claimed_by: str | None,
+        due_by: datetime | None = None,
     ) -> Delivery | None:
-        """Claim a due deferred or an orphaned row; exactly one of racing workers gets it."""
+        """Claim a due deferred or an orphaned row; exactly one of racing workers gets it.
+
+        ``due_by``: only if its retry time has come by then. A row read as due may have been
+        taken and deferred again meanwhile (a shut rate-limit window, a network error): its new
+        retry time is in the future, and it is no longer due.
+        """
         now = self._now()
+        where = (
+            (deliveries.c.id == delivery_id)
+            & (deliveries.c.status == expected_status)
+            & deliveries.c.claimed_by.is_not_distinct_from(expected_claimed_by)
+        )
+        if due_by is not None:
+            where &= deliveries.c.retry_at <= aware("due_by", due_by)
         with self._write("take_over") as conn:
             row = conn.execute(
                 update(deliveries)
-                .where(
-                    (deliveries.c.id == delivery_id)
-                    & (deliveries.c.status == expected_status)
-                    & deliveries.c.claimed_by.is_not_distinct_from(expected_claimed_by)
-                )
+                .where(where)
                 .values(status="sending", claimed_by=worker_id, claimed_at=now, updated_at=now)
                 .returning(*deliveries.c)
             ).one_or_none()
         return None if row is None else row_to_delivery(row)
+
+    def hand_back(self, worker_id: str, reason: str) -> list[Delivery]:
+        """Every row this worker still holds 'sending' -> deferred, due now, for the next worker.
+
+        For a worker that stops while a request hangs: a row with an attempt counted may have
+        landed, so its ``ambiguous_since`` becomes the claim's time (or stays the earlier one)
+        and whoever takes it looks first. A compare-and-set like every move: an answer recorded
+        first keeps its row, and an answer that comes after finds the row no longer owned.
+        """
+        now = self._now()
+        attempted = deliveries.c.attempts > 0
+        since = func.coalesce(deliveries.c.ambiguous_since, deliveries.c.claimed_at)
+        with self._write("hand_back") as conn:
+            rows = conn.execute(
+                update(deliveries)
+                .where((deliveries.c.status == "sending") & (deliveries.c.claimed_by == worker_id))
+                .values(
+                    status="deferred",
+                    claimed_by=None,
+                    retry_at=now,
+                    last_error=reason,
+                    ambiguous_since=case((attempted, since), else_=deliveries.c.ambiguous_since),
+                    updated_at=now,
+                )
+                .returning(*deliveries.c)
+            ).all()
+        return [row_to_delivery(row) for row in rows]
 
     def resolve(
         self, delivery_id: int, *, status: Literal["published", "failed"], by: str, note: str

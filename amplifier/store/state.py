@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -87,8 +87,18 @@ def _insert_ignoring(dialect: str) -> Any:
 def save_windows(
     conn: Connection, account: str, windows: Sequence[RateLimitWindow], now: datetime
 ) -> None:
-    """Upsert each rate-limit window in the caller's transaction, by (account, window)."""
-    for window in windows:
+    """Upsert each rate-limit window in the caller's transaction, by (account, window).
+
+    A window stored shut (remaining 0) until a reset still to come stays shut: an answer
+    that says it is open can only be a late one, to a request sent before the 429 (no
+    worker sends while a stored window is shut), and reopening the window for it would let
+    the next post go before the reset. A later reset of a shut window is kept, an earlier
+    one ignored. In window order: two transactions upserting the same windows in different
+    orders would lock rows in opposite orders and deadlock (PostgreSQL, two workers answered
+    at once).
+    """
+    statement = _window_upsert(conn.dialect.name)
+    for window in sorted(windows, key=lambda each: each.window):
         reset_at = None if window.reset_at is None else aware("reset_at", window.reset_at)
         values = {
             "account": account,
@@ -98,7 +108,24 @@ def save_windows(
             "reset_at": reset_at,
             "updated_at": now,
         }
-        upsert(conn, rate_limits, values, ["account", "window"])
+        conn.execute(statement, {**values, "stored_now": now})
+
+
+def _window_upsert(dialect: str) -> Any:
+    """INSERT a window, or UPDATE the stored one unless it is shut until a later reset."""
+    dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = dialect_insert(rate_limits)
+    new = statement.excluded
+    now = bindparam("stored_now", type_=rate_limits.c.reset_at.type)
+    stored = rate_limits.c
+    still_shut = (func.coalesce(stored.remaining, -1) == 0) & (
+        func.coalesce(stored.reset_at, now) > now
+    )
+    later_shut = (new.remaining == 0) & (new.reset_at >= stored.reset_at)
+    changes = {name: new[name] for name in ("limit_", "remaining", "reset_at", "updated_at")}
+    return statement.on_conflict_do_update(
+        index_elements=["account", "window"], set_=changes, where=~still_shut | later_shut
+    )
 
 
 class SharedState(StoreBase):
@@ -194,8 +221,9 @@ class SharedState(StoreBase):
         values = {"name": _FIRST_START_FLAG, "value": "", "by": "worker", "updated_at": self._now()}
         query = select(flags.c.updated_at).where(flags.c.name == _FIRST_START_FLAG)
         with self._write("first_started") as conn:
-            if conn.execute(query).one_or_none() is None:
-                conn.execute(insert(flags).values(**values))
+            # Insert-if-absent in one statement: parallel account threads and two workers on a
+            # fresh database all record it, and the first one's moment is the one kept.
+            conn.execute(_insert_flag(conn.dialect.name).values(**values))
             started: datetime = conn.execute(query).scalar_one()
         return started
 
@@ -215,20 +243,13 @@ class SharedState(StoreBase):
         A start already recorded is kept: the first to record it wins.
         """
         with self._write("record_starts") as conn:
-            known = {
-                name
-                for (name,) in conn.execute(
-                    select(flags.c.name).where(flags.c.name.startswith(_FIRST_START_FLAG))
-                )
-            }
-            for scope, at in starts.items():
+            for scope, at in sorted(starts.items()):
                 name = _FIRST_START_FLAG + (f":{scope}" if scope else "")
-                if name not in known:
-                    values = {"name": name, "value": "", "by": "worker"}
-                    moment = aware("start", at)
-                    conn.execute(
-                        _insert_flag(conn.dialect.name).values(**values, updated_at=moment)
-                    )
+                values = {"name": name, "value": "", "by": "worker"}
+                # Insert-if-absent: another thread or worker may be recording the same start.
+                conn.execute(
+                    _insert_flag(conn.dialect.name).values(**values, updated_at=aware("start", at))
+                )
         return self.starts()
 
     # -- workers -------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
 from amplifier.testing.fake_bluesky import FakeBluesky
@@ -83,9 +83,10 @@ class EarlyRequest:
     def describe(self, slot: str | None = None) -> str:
         early = self.limit.reset_at - self.arrived_at
         after = self.arrived_at - self.limit.answered_at
+        at = datetime.fromtimestamp(self.arrived_at, UTC).strftime("%H:%M:%S.%f")[:-3]
         return (
-            f"{self.account} {self.path}{f' (slot {slot})' if slot else ''}: arrived "
-            f"{after:.2f} s after a 429, {early:.2f} s before its announced reset"
+            f"{self.account} {self.path}{f' (slot {slot})' if slot else ''}: arrived at {at} "
+            f"UTC, {after:.2f} s after a 429, {early:.2f} s before its announced reset"
         )
 
 

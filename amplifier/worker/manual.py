@@ -59,7 +59,7 @@ class ManualPost:
         rehearsal = worker.rehearsing(name)
         flow = worker.flow
         for _ in range(DECISION_TRIES):
-            with worker.pass_lock:
+            with worker.acting(), worker.turn(name).taken(wait=True):
                 worker.heartbeat()
                 view = flow.view(rehearsal=rehearsal, now=now)
                 decision = flow.decide(

@@ -8,10 +8,12 @@ slots in the lookback window:
     otherwise                           ``SlotFlow.settle`` (slot.py): skipped, missed, or
                                         planned, guarded, claimed and delivered
 
-Accounts run side by side in threads, each account's slots in order (``_turns``).
-``scheduler.run_forever`` drives passes with APScheduler 3: one job per account at its next
-slot, a housekeeping pass every ``tick_seconds``, a heartbeat on its own job so a long
-delivery never makes this worker look dead. The database is the source of truth; the
+Accounts run in groups side by side in threads, each account's slots in order; each group
+has one lock (turns.py), and a pass skips a group another pass holds, so passes overlap and a
+hanging server holds up its own group only. ``scheduler.run_forever`` drives passes with
+APScheduler 3: one job per account at its next slot, a housekeeping pass every
+``tick_seconds``, a heartbeat on its own job so a long delivery never makes this worker look
+dead. The database is the source of truth; the
 scheduler only says when to look. Tests call ``run_pending`` with a fake clock and never sleep.
 """
 
@@ -21,9 +23,9 @@ import logging
 import os
 import socket
 import threading
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
@@ -40,6 +42,7 @@ from amplifier.schedule import Slot, next_slots, seed_key, slot_spec, slots_betw
 from amplifier.store import Delivery, Store
 from amplifier.worker.manual import ManualPost
 from amplifier.worker.slot import SlotFlow
+from amplifier.worker.turns import Housework, Turn, Turns
 
 LOGGER = logging.getLogger(__name__)
 
@@ -88,8 +91,8 @@ class Worker:
         self._rehearsing: dict[str, bool] = {}
         # account -> why it only rehearses (forecast.rehearsals); None: ask each network.
         self._rehearsals = None if rehearsals is None else dict(rehearsals)
-        # Slot jobs and the housekeeping job never overlap; re-entrant for run_pending_if_idle.
-        self._pass_lock = threading.RLock()
+        # One lock per group of accounts: passes overlap, two never act for one group at once.
+        self._turns = Turns()
         self.context = DeliveryContext(
             store=store,
             worker_id=self.worker_id,
@@ -146,10 +149,23 @@ class Worker:
             self._networks[name] = network
         return self._networks[name]
 
-    @property
-    def pass_lock(self) -> threading.RLock:
-        """Held by every pass and post-now: one at a time in this process."""
-        return self._pass_lock
+    def turn(self, name: str) -> Turn:
+        """The turn (group of accounts, one lock) the account ``name`` acts in."""
+        for turn in self.turns():
+            if name in turn.names:
+                return turn
+        return self._turns.leftovers
+
+    def turns(self) -> list[Turn]:
+        """The enabled accounts in groups that act one after another; groups may run side by
+        side (``turns.group_accounts``)."""
+        return self._turns.current(self.settings, self.accounts)
+
+    @contextmanager
+    def acting(self) -> Iterator[None]:
+        """Counts a pass or post-now in flight, which ``wait_for_pass`` waits for."""
+        with self._turns.running():
+            yield
 
     def rehearsing(self, name: str) -> bool:
         """Whether the account only rehearses (a dry run: its network logs, never sends).
@@ -176,10 +192,11 @@ class Worker:
         self.store.heartbeat(self.worker_id)
 
     def close(self, *, settled: bool = True) -> None:
-        """Clean exit: tell other workers we are gone, once every row we hold is recorded.
+        """Clean exit: tell other workers we are gone, once every row we hold is recorded or
+        handed back (``hand_back``).
 
-        ``settled=False`` (a pass still in flight): the heartbeat is left to go stale instead,
-        so no other worker settles our post before its request has had its read timeout.
+        ``settled=False`` (rows still ours that could not be handed back): the heartbeat is
+        left to go stale instead, and other workers settle them as orphans after that.
         """
         if settled:
             self.store.forget_worker(self.worker_id)
@@ -189,95 +206,102 @@ class Worker:
         return pause_reason(self.store)
 
     def wait_for_pass(self, timeout: float) -> bool:
-        """Wait until no pass is running (True), or give up after ``timeout`` seconds.
+        """Wait until no pass runs (True), or give up after ``timeout`` seconds.
 
         Checks in while it waits: the scheduler, heartbeat job included, is already stopped,
         and a silent worker's rows would be taken over while its post is still in flight.
         """
-        deadline = time.monotonic() + timeout
-        while not self._pass_lock.acquire(timeout=min(5.0, max(0.0, deadline - time.monotonic()))):
-            if time.monotonic() >= deadline:
-                log_event(self.logger, "stop-timeout", logging.WARNING, worker=self.worker_id)
-                return False
-            try:
-                self.heartbeat()
-            except StoreError as error:  # the shutdown goes on; the pass meets the same error
-                log_event(self.logger, "heartbeat-failed", logging.WARNING, reason=str(error))
-        self._pass_lock.release()
-        return True
+        if self._turns.wait_idle(timeout, self._beat_while_waiting):
+            return True
+        log_event(self.logger, "stop-timeout", logging.WARNING, worker=self.worker_id)
+        return False
 
-    def run_pending_if_idle(self) -> list[Delivery] | None:
-        """A pass now, unless one is under way (None): that pass, or the next tick, covers it.
+    def _beat_while_waiting(self) -> None:
+        try:
+            self.heartbeat()
+        except StoreError as error:  # the shutdown goes on; the pass meets the same error
+            log_event(self.logger, "heartbeat-failed", logging.WARNING, reason=str(error))
 
-        Scheduler jobs use this so none of them holds a thread waiting for the lock; a pool
+    def hand_back(self, reason: str) -> list[Delivery]:
+        """Every row this worker still holds 'sending' -> deferred for the next worker (a
+        request that hangs at shutdown); those with an attempt made are marked as may have
+        landed, so whoever takes them looks first. One ``handed-back`` line each."""
+        rows = self.store.hand_back(self.worker_id, reason)
+        for row in rows:
+            since = row.ambiguous_since
+            log_event(
+                self.logger,
+                "handed-back",
+                logging.WARNING,
+                account=row.account,
+                slot=row.slot_key,
+                id=row.id,
+                attempts=row.attempts,
+                ambiguous_since=None if since is None else since.isoformat(timespec="seconds"),
+                reason=reason,
+            )
+        return rows
+
+    def run_pending_if_idle(self) -> list[Delivery]:
+        """A pass now, for every group no other pass holds: a busy group is skipped, never
+        waited on (that pass, or the next tick, covers it).
+
+        Scheduler jobs use this so none of them holds a thread waiting for a lock; a pool
         full of waiting jobs would starve the heartbeat and make a live worker look dead.
         """
-        if not self._pass_lock.acquire(blocking=False):
-            return None
-        try:
-            return self.run_pending()
-        finally:
-            self._pass_lock.release()
+        return self.run_pending()
 
     def run_pending(self, now: datetime | None = None) -> list[Delivery]:
-        """One full pass at ``now``; returns every row this pass created or changed."""
-        with self._pass_lock:
+        """One pass at ``now`` over every group no other pass holds; returns every row this
+        pass created or changed."""
+        with self.acting():
             now = now or self.clock()
             self.heartbeat()
             paused = self.pause_reason()
             self._record_starts(now)
-            done: list[Delivery] = []
-            if paused is None:  # while paused nothing goes out, not even a retry
-                done += self.settler.settle_orphans(now)
-                done += self.settler.retry_deferred(now)
-            turns = self._turns()
+            # Read once for the pass; each row is taken (compare-and-set) only under its turn.
+            stuck = self.settler.orphans(now) if paused is None else []
+            waiting = self.store.due_deferred(now) if paused is None else []
+            work = Housework(now, paused, stuck, waiting)
+            turns = self.turns()
+            enabled = frozenset(account.name for account in self.accounts)
+            done = self._take_turn(self._turns.leftovers, work.outside(enabled))
             width = min(self.settings.worker.parallel_accounts, len(turns))
             if not self.store.threads_share_it:
                 width = 1
             if width <= 1:
                 for turn in turns:
-                    done += self._take_turn(turn, now, paused)
+                    done += self._take_turn(turn, work.within(turn.names))
                 return done
             # Threads only wait on the network: one slow server no longer holds up the rest.
             with ThreadPoolExecutor(width, thread_name_prefix="amplifier-pass") as pool:
-                for rows in pool.map(lambda turn: self._take_turn(turn, now, paused), turns):
+                for rows in pool.map(
+                    lambda turn: self._take_turn(turn, work.within(turn.names)), turns
+                ):
                     done += rows
             return done
 
-    def _turns(self) -> list[list[Account]]:
-        """The accounts in groups that run one after another; groups may run side by side.
-
-        Accounts whose guards read each other's posts take turns in one group, so each sees
-        what the others just sent: the networks under the distinct-text rule, and X (its
-        deployment-wide budget). Every other account is a group of its own.
-        """
-        rules = self.settings.guards
-        shared = {"x"} | (set(rules.distinct_text_networks) if rules.distinct_text_days else set())
-        by_network: dict[str, list[Account]] = {}
-        turns: list[list[Account]] = []
-        for account in self.accounts:
-            if account.network in shared:
-                if account.network not in by_network:
-                    by_network[account.network] = []
-                    turns.append(by_network[account.network])
-                by_network[account.network].append(account)
-            else:
-                turns.append([account])
-        return turns
-
-    def _take_turn(
-        self, accounts: list[Account], now: datetime, paused: str | None
-    ) -> list[Delivery]:
+    def _take_turn(self, turn: Turn, work: Housework) -> list[Delivery]:
+        """The turn's settling, then its slots, if no other pass holds it (else skipped)."""
         done: list[Delivery] = []
-        for account in accounts:
-            if self.stop.is_set():
-                break
+        with turn.taken(wait=False) as mine:
+            if not mine:
+                return done
             try:
-                done += self._account_pass(account, now, paused)
+                done += self.settler.settle_orphans(work.now, work.stuck)
+                done += self.settler.retry_deferred(work.now, work.waiting)
             except Exception:
-                # One account's trouble (a database hiccup) must not starve the others; a
-                # row it left 'sending' is settled at the start of the next pass.
-                log_exception(self.logger, "pass-failed", account=account.name)
+                # As for an account below: the rest of the pass goes on, the next one retries.
+                log_exception(self.logger, "pass-failed", turn=turn.name or "leftovers")
+            for account in turn.accounts:
+                if self.stop.is_set():
+                    break
+                try:
+                    done += self._account_pass(account, work.now, work.paused)
+                except Exception:
+                    # One account's trouble (a database hiccup) must not starve the others; a
+                    # row it left 'sending' is settled at the start of the next pass.
+                    log_exception(self.logger, "pass-failed", account=account.name)
         return done
 
     def _account_pass(self, account: Account, now: datetime, paused: str | None) -> list[Delivery]:

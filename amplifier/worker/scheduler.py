@@ -3,7 +3,9 @@
 The database is the source of truth, so the scheduler holds nothing worth persisting: one date
 job per account at its next slot (re-armed after it fires), a housekeeping pass every
 tick_seconds (settle crashes, deferred posts, catch-up), and a heartbeat. SIGTERM and SIGINT
-set the worker's stop event; the pass in flight records its delivery and the process exits.
+set the worker's stop event: no new attempt starts, the attempt in flight gets at most
+IN_FLIGHT_GRACE_SECONDS to be answered and recorded, and a row still in flight then is handed
+back (deferred, marked as may have landed) for the next worker to settle by looking first.
 """
 
 from __future__ import annotations
@@ -17,8 +19,13 @@ from typing import Any
 from amplifier.logs import log_event, log_exception
 from amplifier.worker.passes import Worker
 
-# Heroku sends SIGKILL 30 s after SIGTERM; a pass must record its delivery well before that.
-SHUTDOWN_WAIT_SECONDS = 20.0
+# Heroku sends SIGKILL 30 s after SIGTERM. A request in flight gets this long to be answered
+# and recorded; a server that hangs longer (the read timeout is 20 s) has it handed back.
+IN_FLIGHT_GRACE_SECONDS = 5.0
+# Slot jobs and the housekeeping job each run a pass, which skips groups another pass holds:
+# enough threads that a slot job still runs while passes wait on hanging servers.
+SCHEDULER_THREADS = 8
+HANDED_BACK = "worker stopped while this request was unanswered; the next worker looks first"
 
 
 def build_scheduler(worker: Worker) -> Any:
@@ -35,10 +42,13 @@ def build_scheduler(worker: Worker) -> Any:
         # In memory: the database is the source of truth, and two workers must never share a
         # persistent job store (APScheduler's FAQ: unsafe).
         jobstores={"default": MemoryJobStore()},
-        # Heartbeat, housekeeping and a slot job may run side by side; passes serialise inside.
+        # Heartbeat, housekeeping and slot jobs run side by side; passes share out the groups.
         # The heartbeat has a thread of its own: nothing a pass does may delay it, or another
         # worker would take this live worker's deliveries for orphans and send them again.
-        executors={"default": ThreadPoolExecutor(4), "heartbeat": ThreadPoolExecutor(1)},
+        executors={
+            "default": ThreadPoolExecutor(SCHEDULER_THREADS),
+            "heartbeat": ThreadPoolExecutor(1),
+        },
         job_defaults={
             # The default of 1 s silently drops a job that starts late (a busy thread, a slow
             # start): allow the same grace window as the pass itself.
@@ -83,8 +93,13 @@ def build_scheduler(worker: Worker) -> Any:
     return scheduler
 
 
-def run_forever(worker: Worker, *, install_signals: bool = True) -> None:
-    """Run passes on APScheduler until ``worker.stop`` is set (SIGTERM and SIGINT set it)."""
+def run_forever(worker: Worker, *, install_signals: bool = True) -> bool:
+    """Run passes on APScheduler until ``worker.stop`` is set (SIGTERM and SIGINT set it).
+
+    Returns whether every pass finished; False when a request still hangs (its row handed
+    back): its thread may only end with its read timeout, so the caller should exit at once
+    (``os._exit``) rather than wait for it at interpreter exit.
+    """
     previous = _install_signal_handlers(worker.stop) if install_signals else {}
     scheduler = None
     try:
@@ -102,10 +117,23 @@ def run_forever(worker: Worker, *, install_signals: bool = True) -> None:
         # then wait (bounded) for the pass in flight, which sees the stop event and records.
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)
-        settled = worker.wait_for_pass(timeout=SHUTDOWN_WAIT_SECONDS)
+        finished = worker.wait_for_pass(timeout=IN_FLIGHT_GRACE_SECONDS)
+        settled = finished or _hand_back(worker)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         worker.close(settled=settled)
+    return finished
+
+
+def _hand_back(worker: Worker) -> bool:
+    """The rows of the requests still in flight, deferred for the next worker; False if the
+    store refused (the rows then stay ours until our heartbeat goes stale)."""
+    try:
+        worker.hand_back(HANDED_BACK)
+    except Exception:
+        log_exception(worker.logger, "hand-back-failed", worker=worker.worker_id)
+        return False
+    return True
 
 
 def _guarded_pass(worker: Worker) -> None:

@@ -182,13 +182,13 @@ def test_mark_published_saves_the_answers_rate_limits(store: Store, clock: FakeC
     assert store.rate_limits("acct") == [window]
     assert store.blocked_until("acct", clock.now) == reset
     other = claimed(store, slot_key="2025-03-01T13:00")
-    later = RateLimitWindow("5m", 300, 299, reset + timedelta(minutes=5))
+    later = RateLimitWindow("5m", 300, 0, reset + timedelta(minutes=5))
     refused = store.mark_published(
         other.id, worker_id="not-the-owner", remote_id="2", url=None, rate_limits=("acct", [later])
     )
     assert refused is False
     assert store.rate_limits("acct") == [later]
-    assert store.blocked_until("acct", clock.now) is None
+    assert store.blocked_until("acct", clock.now) == later.reset_at
 
 
 MARKS: dict[str, Callable[[Store, int, str], bool]] = {
@@ -340,6 +340,8 @@ url, worker = sys.argv[1], sys.argv[2]
 store = Store(url)
 print("ready", flush=True)
 sys.stdin.readline()
+store.migrate()  # all at once on an empty database, as workers starting together do
+store.first_started()
 won = []
 for n in range(100):
     d = DeliveryDraft(account="acct", network="x", slot_key=f"slot-{n}",
@@ -352,8 +354,11 @@ print(json.dumps(won), flush=True)
 """
 
 
-def test_processes_claim_each_slot_exactly_once(store: Store, database_url: str) -> None:
-    """Three processes claiming the same 100 slots on one database: each slot exactly once."""
+def test_processes_claim_each_slot_exactly_once(
+    make_store: Callable[[], Store], database_url: str
+) -> None:
+    """Three processes on one EMPTY database migrate, record the first start and claim the
+    same 100 slots at once: no error, each slot exactly once."""
     processes = [
         subprocess.Popen(
             [sys.executable, "-c", CLAIMER, database_url, f"proc-{n}"],
@@ -378,6 +383,7 @@ def test_processes_claim_each_slot_exactly_once(store: Store, database_url: str)
         won.append(json.loads(out.strip().splitlines()[-1]))
     everything = sorted(n for wins in won for n in wins)
     assert everything == list(range(100))
+    store = make_store()
     rows = store.history(limit=1000)
     assert len(rows) == 100
     owner = {n: f"proc-{i}" for i, wins in enumerate(won) for n in wins}
@@ -510,8 +516,18 @@ def test_rate_limits_upsert_and_block(store: Store, clock: FakeClock) -> None:
     assert store.blocked_until("x-main", now) == now + timedelta(hours=6)
     assert store.blocked_until("x-main", now + timedelta(hours=7)) is None
     assert store.blocked_until("other", now) is None
+    # A late answer (to a request sent before the 429) saying 15m is open leaves it shut ...
     store.save_rate_limits("x-main", [RateLimitWindow("15m", 100, 50, now + timedelta(hours=6))])
-    assert store.blocked_until("x-main", now) == now + timedelta(hours=5)
+    assert store.blocked_until("x-main", now) == now + timedelta(hours=6)
+    # ... and an earlier reset does not shorten it; once its reset has passed, answers count.
+    store.save_rate_limits("x-main", [RateLimitWindow("15m", 100, 0, now + timedelta(hours=1))])
+    assert store.blocked_until("x-main", now) == now + timedelta(hours=6)
+    clock.advance(timedelta(hours=6, seconds=1))
+    store.save_rate_limits("x-main", [RateLimitWindow("15m", 100, 50, now + timedelta(hours=7))])
+    assert store.rate_limits("x-main")[0] == RateLimitWindow(
+        "15m", 100, 50, now + timedelta(hours=7)
+    )
+    assert store.blocked_until("x-main", clock.now) is None
 
 
 def test_pause_switch(store: Store, clock: FakeClock) -> None:

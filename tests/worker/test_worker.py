@@ -548,7 +548,10 @@ def test_accounts_whose_guards_read_each_other_take_turns(tmp_path: Path) -> Non
     )
     harness = Harness(tmp_path, CONFIG + second_x)
     worker = harness.worker()
-    assert [[a.name for a in turn] for turn in worker._turns()] == [["t-x", "t-x2"], ["t-masto"]]
+    assert [[a.name for a in turn.accounts] for turn in worker.turns()] == [
+        ["t-x", "t-x2"],
+        ["t-masto"],
+    ]
     done = {row.account: row for row in harness.at(worker, "2026-11-23", "09:00")}
     assert done["t-x"].status == done["t-masto"].status == "published"
     # The test posts differ by a number only: t-x2, coming second, saw t-x's post and refused
