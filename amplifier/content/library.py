@@ -13,7 +13,7 @@ from pathlib import Path
 
 from amplifier.config import NetworkLimits
 from amplifier.content.parse import POST_SUFFIX, SKIPPED_FILES, parse_file
-from amplifier.content.rendering import limits_for_post, render
+from amplifier.content.rendering import limits_for_post, placeholder_lines, render
 from amplifier.content.templates import FileResult, Library, Template
 from amplifier.errors import Problem, RenderError
 from amplifier.networks.base import NETWORK_NAMES, NetworkName
@@ -42,7 +42,16 @@ def load_library(
     if not folder.is_dir():
         problems.append(Problem(folder, None, "posts folder not found; set posts_dir in config"))
     for path in post_files(folder) if folder.is_dir() else []:
-        template, file_problems, meta = parse_file(path)
+        try:
+            template, file_problems, meta = parse_file(path)
+        except Exception as error:  # one file must never stop the others
+            # parse_file is built never to raise (tests/content/test_post_properties.py);
+            # should it still, the file is named and the rest still load.
+            message = (
+                f"amplifier could not read this file ({type(error).__name__}: {error}); "
+                "this is a bug in amplifier: please report it with the file"
+            )
+            template, file_problems, meta = None, [Problem(path, 1, message)], {}
         problems.extend(file_problems)
         if template is not None:
             parsed.append(template)
@@ -191,6 +200,7 @@ def _library_checks(
                 f"unknown campaign {template.campaign!r}; campaigns in config: {known}",
             )
         )
+    problems.extend(_link_problems(template))
     # One message per text line, naming every network that text does not fit.
     by_line: dict[int, list[str]] = {}
     for network in NETWORK_NAMES:
@@ -208,4 +218,33 @@ def _library_checks(
             by_line.setdefault(template.text_line(network), []).append(str(exc))
     for line, messages in by_line.items():
         problems.append(Problem(template.path, line, "; ".join(messages)))
+    return problems
+
+
+def _link_problems(template: Template) -> list[Problem]:
+    """``{link}`` in a text of a post with no ``link:`` would post nothing where the link goes."""
+    if template.link is not None:
+        return []
+    texts = [(template.body_line, template.body)]
+    for network, variant in template.variants.items():
+        # A block scalar's text begins on the line after its key.
+        texts.append((template.field_lines.get(f"variants.{network}", 0) + 1, variant))
+    whose = (
+        "neither this translation nor its original has a"
+        if template.translation_of
+        else "the post has no"
+    )
+    problems = []
+    for start, text in texts:
+        line = placeholder_lines(text).get("link")
+        if line is not None:
+            problems.append(
+                Problem(
+                    template.path,
+                    start + line,
+                    f"{{link}} is used here, but {whose} 'link:' setting, so nothing "
+                    "would be posted in its place: add link: https://... to the settings, or "
+                    "remove {link}",
+                )
+            )
     return problems

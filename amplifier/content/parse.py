@@ -8,6 +8,7 @@ becomes a ``Problem(file, line, message)``. Checks that need the config or the o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
@@ -16,12 +17,12 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from amplifier.content.frontmatter import read_front_matter
 from amplifier.content.rendering import placeholder_problems
 from amplifier.content.templates import Template
 from amplifier.errors import Problem
 from amplifier.networks.base import NETWORK_NAMES, MediaItem, NetworkName
 
-FENCE = "---"
 MAX_ALT_TEXT = 1000  # X's limit, the lowest of the three networks
 POST_SUFFIX = ".md"
 SKIPPED_FILES = frozenset({"README.md"})
@@ -30,6 +31,9 @@ SKIPPED_FILES = frozenset({"README.md"})
 TRANSLATION_OVERRIDES = frozenset(
     {"link", "hashtags", "variants", "content_warning", "media", "source"}
 )
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 class _FrontMatter(BaseModel):
@@ -89,44 +93,23 @@ def parse_file(path: Path) -> tuple[Template | None, list[Problem], dict[str, An
         message = f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file with UTF-8 encoding"
         return None, [Problem(path, line, message)], {}
 
-    lines = text.splitlines()
-    if not lines or lines[0].strip() != FENCE:
-        message = (
-            "missing front matter: a post starts with a line '---', then its settings "
-            "(id, campaign, language, source ...), another '---', then the text"
-        )
-        return None, [Problem(path, 1, message)], {}
-    try:
-        closing = next(i for i in range(1, len(lines)) if lines[i].strip() == FENCE)
-    except StopIteration:
-        message = "front matter is not closed: add a line '---' after the settings"
-        return None, [Problem(path, 1, message)], {}
-
-    front_text = "\n".join(lines[1:closing])
-    try:
-        node, data = _parse_yaml(front_text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        # "got <stream end>" points past the mistake; the context mark is where it began.
-        context_mark = getattr(exc, "context_mark", None)
-        if context_mark is not None and "<stream end>" in reason:
-            mark = context_mark
-        line = mark.line + 2 if mark is not None else 2
-        context = getattr(exc, "context", None)
-        reason = f"{context}: {reason}" if context else reason
-        return None, [Problem(path, line, f"front matter is not valid YAML: {reason}")], {}
+    # Lines as editors count them: str.splitlines would also break at \x1c-\x1e, \x85 ...
+    lines = _LINE_BREAK.split(text)
+    front_matter = read_front_matter(lines)
+    problems = [Problem(path, line, message) for line, message in front_matter.problems]
+    data, node, closing = front_matter.data, front_matter.node, front_matter.closing
+    meta = _meta(data)
+    if problems:
+        return None, problems, meta
     if not isinstance(data, dict):
         message = "front matter must be 'key: value' lines (id, campaign, language, source ...)"
-        return None, [Problem(path, 2, message)], {}
+        return None, [Problem(path, 2, message)], meta
 
+    if node is not None:
+        _texts_as_written(node, data)
     field_lines: dict[str, int] = {}
-    problems: list[Problem] = []
     if node is not None:
         _record_lines(node, "", field_lines, problems, path, offset=2)
-    meta = {k: data.get(k) for k in ("id", "campaign") if isinstance(data.get(k), str)}
-    if isinstance(data.get("networks"), list):
-        meta["networks"] = [n for n in data["networks"] if n in NETWORK_NAMES]
 
     try:
         front = _FrontMatter.model_validate(data)
@@ -181,33 +164,47 @@ def parse_file(path: Path) -> tuple[Template | None, list[Problem], dict[str, An
     return template, [], meta
 
 
-# libyaml's parser where PyYAML was built with it (every PyPI wheel is): same documents,
-# about ten times faster than the pure-Python one on a folder of thousands of posts.
-_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_TEXT_FIELDS = frozenset(
+    {"id", "campaign", "language", "source", "translation_of", "link", "content_warning"}
+)
 
 
-def _parse_yaml(text: str) -> tuple[yaml.Node | None, Any]:
-    """The front matter's node tree (for line numbers) and its data, from one parse.
+def _texts_as_written(node: yaml.Node, data: dict[Any, Any]) -> None:
+    """A text setting YAML read as a number, date or yes/no (``id: 2026-01-01``, ``id: 0``,
+    ``language: no``, ``hashtags: [Yes]``) is kept as the text written, as meant."""
+    if not isinstance(node, yaml.MappingNode):
+        return
+    for key_node, value_node in node.value:
+        key = key_node.value
+        if key in _TEXT_FIELDS and _plain_non_text(value_node, data.get(key)):
+            data[key] = value_node.value
+        elif key == "hashtags" and isinstance(value_node, yaml.SequenceNode):
+            tags = data.get(key)
+            if isinstance(tags, list) and len(tags) == len(value_node.value):
+                for index, item in enumerate(value_node.value):
+                    if _plain_non_text(item, tags[index]):
+                        tags[index] = item.value
 
-    A document libyaml refuses is parsed again by the pure-Python parser, whose error says
-    where the mistake began (libyaml points past it, at the end of the block)."""
-    try:
-        return _parse_yaml_with(_YAML_LOADER, text)
-    except yaml.YAMLError:
-        if _YAML_LOADER is yaml.SafeLoader:
-            raise
-    return _parse_yaml_with(yaml.SafeLoader, text)
+
+def _plain_non_text(node: yaml.Node, value: Any) -> bool:
+    return (
+        isinstance(node, yaml.ScalarNode)
+        and not node.style  # plain (libyaml says "", PyYAML None)
+        and node.value not in ("", "~", "null", "Null", "NULL")
+        and not isinstance(value, str)
+    )
 
 
-def _parse_yaml_with(
-    loader_class: type[yaml.SafeLoader], text: str
-) -> tuple[yaml.Node | None, Any]:
-    loader = loader_class(text)
-    try:
-        node = loader.get_single_node()
-        return node, (loader.construct_document(node) if node is not None else None)
-    finally:
-        loader.dispose()
+def _meta(data: Any) -> dict[str, Any]:
+    """What the summary can learn of a file even when it is invalid: its id, campaign, networks."""
+    if not isinstance(data, dict):
+        return {}
+    meta: dict[str, Any] = {
+        k: data.get(k) for k in ("id", "campaign") if isinstance(data.get(k), str)
+    }
+    if isinstance(data.get("networks"), list):
+        meta["networks"] = [n for n in data["networks"] if n in NETWORK_NAMES]
+    return meta
 
 
 def _record_lines(

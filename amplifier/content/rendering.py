@@ -136,6 +136,17 @@ def placeholder_problems(text: str) -> list[tuple[int, str]]:
     return _scan(text)[1]
 
 
+def placeholder_lines(text: str) -> dict[str, int]:
+    """The first line (0-based within ``text``) where each valid placeholder is used."""
+    found: dict[str, int] = {}
+    line = 0
+    for literal, name in _scan(text)[0]:
+        line += literal.count("\n")
+        if name is not None:
+            found.setdefault(name, line)
+    return found
+
+
 def _tokens(text: str) -> list[_Token]:
     tokens, problems = _scan(text)
     if problems:

@@ -190,3 +190,31 @@ def test_database_label_of_an_unparsable_url(project: Path) -> None:
     """A URL that cannot be parsed is never shown (it may hold a password)."""
     (project / "c.toml").write_text('database_url = "x y z"\n', encoding="utf-8")
     assert database_label(load_settings(project / "c.toml")) == "(a URL that cannot be parsed)"
+
+
+IMPOSSIBLE = (
+    "---\nid: impossible-date\ncampaign: families-belong-together\nlanguage: en\n"
+    'source: "A volunteer\'s notes"\nvalid_from: 2026-13-01\n---\nText.\n'
+)
+
+
+def test_an_impossible_date_stops_no_account(project: Path) -> None:
+    """One volunteer's typo (valid_from: 2026-13-01): check names it at its line, no
+    traceback, exit 1; run --once still sends every account's due post (exit 0) and says
+    one post is left out."""
+    (project / "posts" / "typo.md").write_text(IMPOSSIBLE, encoding="utf-8")
+    code, out = run(BASE, "check")
+    assert code == 1, out
+    assert "posts/typo.md:6: valid_from: 2026-13-01 is not a date (month 13)" in out
+    assert "Traceback" not in out
+    code, out = run(BASE, "run", "--once")
+    assert code == 0, out
+    assert events(out, "posts-left-out")[0]["invalid_posts"] == "1"
+    shown = {line["account"]: line for line in events(out, "next-post")}
+    assert sorted(shown) == sorted(ACCOUNTS)
+    sent: set[str] = set()
+    for due in sorted(datetime.fromisoformat(line["due"]) for line in shown.values()):
+        code, out = run(due.astimezone(UTC) + timedelta(minutes=2), "run", "--once")
+        assert code == 0, out
+        sent |= {line["account"] for line in events(out, "dry-run")}
+    assert sent == set(ACCOUNTS)
