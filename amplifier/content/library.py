@@ -12,7 +12,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from amplifier.config import NetworkLimits
-from amplifier.content.parse import POST_SUFFIX, SKIPPED_FILES, parse_file
+from amplifier.content.folder import FolderWalk, walk_posts
+from amplifier.content.parse import parse_file
 from amplifier.content.rendering import limits_for_post, placeholder_lines, render
 from amplifier.content.templates import FileResult, Library, Template
 from amplifier.errors import Problem, RenderError
@@ -20,12 +21,8 @@ from amplifier.networks.base import NETWORK_NAMES, NetworkName
 
 
 def post_files(folder: Path) -> list[Path]:
-    """Every post file under the folder, sorted, README.md files excluded."""
-    return sorted(
-        path
-        for path in folder.rglob(f"*{POST_SUFFIX}")
-        if path.is_file() and path.name not in SKIPPED_FILES
-    )
+    """Every post file under the folder, sorted, README.md files excluded (folder.py)."""
+    return walk_posts(folder).posts
 
 
 def load_library(
@@ -41,7 +38,11 @@ def load_library(
     results: dict[Path, FileResult] = {}
     if not folder.is_dir():
         problems.append(Problem(folder, None, "posts folder not found; set posts_dir in config"))
-    for path in post_files(folder) if folder.is_dir() else []:
+    walk = walk_posts(folder) if folder.is_dir() else FolderWalk()
+    problems.extend(walk.problems)
+    for path in walk.broken:  # broken links: posts that cannot be read, counted as invalid
+        results[path] = FileResult(path, None, None, frozenset(NETWORK_NAMES), False)
+    for path in walk.posts:
         try:
             template, file_problems, meta = parse_file(path)
         except Exception as error:  # one file must never stop the others

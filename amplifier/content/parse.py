@@ -24,8 +24,6 @@ from amplifier.errors import Problem
 from amplifier.networks.base import NETWORK_NAMES, MediaItem, NetworkName
 
 MAX_ALT_TEXT = 1000  # X's limit, the lowest of the three networks
-POST_SUFFIX = ".md"
-SKIPPED_FILES = frozenset({"README.md"})
 
 # Fields a translation may set for itself; everything else comes from its original.
 TRANSLATION_OVERRIDES = frozenset(
@@ -82,7 +80,11 @@ def parse_file(path: Path) -> tuple[Template | None, list[Problem], dict[str, An
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        return None, [Problem(path, None, f"cannot read file: {exc.strerror}")], {}
+        message = (
+            f"cannot read this file ({exc.strerror}): the post is left out; make it readable "
+            "(chmod a+r) or move it out of the posts folder"
+        )
+        return None, [Problem(path, None, message)], {}
     if b"\x00" in raw:
         message = "binary file, not a post: posts are UTF-8 text files ending in .md"
         return None, [Problem(path, None, message)], {}
