@@ -7,6 +7,11 @@ from pathlib import Path
 from amplifier.errors import Problem
 
 
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """'1 campaign', '2 campaigns': a count with its noun in the right number."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
 def display_path(path: Path | str) -> str:
     """Paths relative to the working directory where possible, as editors and GitHub want."""
     try:

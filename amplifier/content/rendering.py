@@ -54,7 +54,13 @@ class TooLong(RenderError):
         self.length = length
         self.limit = limit
         self.unit = unit
-        super().__init__(f"too long for {network}: {length} of {limit} {unit} ({rule})")
+        # Said with how much to cut, and that the hashtags added from hashtags: and the
+        # campaign are not in the count: render adds them only where they fit.
+        super().__init__(
+            f"too long for {network}: {length} of {limit} {unit}, cut at least "
+            f"{length - limit} ({rule}; hashtags from 'hashtags:' and the campaign are not "
+            "counted: they are added only where they fit)"
+        )
 
 
 @dataclass(frozen=True)
