@@ -178,12 +178,17 @@ _FAST_LOADER = _loader_class(_FAST_BASE)
 _EXACT_LOADER = _loader_class(yaml.SafeLoader)
 
 
+_YAML_ONLY_BREAKS = {0x85: " ", 0x2028: " ", 0x2029: " "}
+
+
 def _load(front_lines: list[str], problems: list[LineProblem]) -> tuple[yaml.Node | None, Any]:
     """The node tree (for line numbers) and the data, from one parse.
 
     A document libyaml refuses is parsed again by the pure-Python parser, whose error says
     where the mistake began (libyaml points past it, at the end of the block)."""
-    text = "\n".join(front_lines)
+    # YAML also breaks lines at NEL, LS and PS, which editors show within a line: as spaces,
+    # YAML's line numbers stay the editor's.
+    text = "\n".join(front_lines).translate(_YAML_ONLY_BREAKS)
     try:
         return _load_with(_FAST_LOADER, text, problems)
     except yaml.YAMLError:

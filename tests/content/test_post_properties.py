@@ -63,7 +63,7 @@ _date_like = st.builds(
 _number_like = st.from_regex(r"\A[-+]?(0x|0b|0|\.)?[0-9a-f_.:eE+-]{0,12}\Z")
 _tricky = st.sampled_from(
     ['"', "'", "[", "]", "{", "}", ":", ": ", "#", " #x", "\t", "@", "`", "*", "&", "!", "|",
-     ">", "%", "-", "? ", ",", "\\", "~", "null", "yes", "<<"]
+     ">", "%", "-", "? ", ",", "\\", "~", "null", "yes", "<<", "\r", "\x85", "\u2028"]
 )  # fmt: skip
 _value = st.one_of(
     _date_like,
