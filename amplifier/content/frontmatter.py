@@ -117,7 +117,7 @@ def _never_raising(
     def constructor(loader: Any, node: yaml.ScalarNode) -> Any:
         try:
             return construct(loader, node)
-        except (ValueError, OverflowError, TypeError):
+        except (ValueError, OverflowError, TypeError, KeyError):
             found = Unreadable(str(node.value), reason(str(node.value)))
             loader.unreadable[id(node)] = found
             return found
@@ -170,6 +170,10 @@ def _loader_class(base: type[yaml.SafeLoader]) -> type[yaml.SafeLoader]:
     )
     loader.add_constructor(
         float_tag, _never_raising(SafeConstructor.construct_yaml_float, _number_reason)
+    )
+    loader.add_constructor(
+        "tag:yaml.org,2002:bool",
+        _never_raising(SafeConstructor.construct_yaml_bool, lambda _: "write true or false"),
     )
     return loader
 
@@ -251,6 +255,8 @@ def _unreadable_values(root: yaml.Node, unreadable: dict[int, Unreadable]) -> li
         found = unreadable.get(id(node))
         if found is not None:
             kind = "a date" if SafeConstructor.timestamp_regexp.match(found.text) else "a number"
+            kind = "true or false" if found.reason == "write true or false" else kind
+            found = Unreadable(found.text, "" if kind == "true or false" else found.reason)
             detail = "" if found.reason in ("not a date", "") else f" ({found.reason})"
             line = node.start_mark.line + _FRONT_OFFSET
             problems.append(

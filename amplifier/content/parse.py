@@ -243,15 +243,19 @@ def _field_problem(path: Path, error: Any, field_lines: Mapping[str, int]) -> Pr
         line = field_lines.get(".".join(loc[:size]))
         if line:
             break
+    line = line or 2  # a key the loader could not name (bytes, a list): the settings' start
     kind = error["type"]
     if kind == "missing":
         why = _REQUIRED_HINTS.get(name, "")
-        return Problem(path, line or 2, f"missing required field '{name}'{why}")
+        return Problem(path, line, f"missing required field '{name}'{why}")
     if kind == "extra_forbidden":
         allowed = ", ".join(sorted(_FrontMatter.model_fields))
         return Problem(path, line, f"unknown field '{name}'; allowed fields: {allowed}")
     message = str(error["msg"]).removeprefix("Value error, ")
-    value = repr(error.get("input"))
+    if loc[0] in ("valid_from", "valid_until") and kind.startswith(("date", "datetime")):
+        message = "write a day as year-month-day, e.g. 2026-12-31, with no time"
+    given = error.get("input")
+    value = str(given) if isinstance(given, date) else repr(given)  # a date as written
     value = value if len(value) <= 60 else value[:57] + "..."
     return Problem(path, line, f"'{name}': {message} (got {value})")
 
