@@ -218,3 +218,21 @@ def test_an_impossible_date_stops_no_account(project: Path) -> None:
         assert code == 0, out
         sent |= {line["account"] for line in events(out, "dry-run")}
     assert sent == set(ACCOUNTS)
+
+
+def test_broken_links_are_named_by_check_and_counted_by_the_worker(project: Path) -> None:
+    """A link to a moved post and a link to itself: check names each (no traceback, in
+    either format), exit 1; the worker and status count them as invalid posts."""
+    (project / "posts" / "moved.md").symlink_to("gone.md")
+    (project / "posts" / "self.md").symlink_to("self.md")
+    code, out = run(BASE, "check")
+    assert code == 1, out
+    assert "posts/moved.md: a link to gone.md, which does not exist" in out
+    assert "posts/self.md: a link that loops back on itself (through self.md)" in out
+    code, out = run(BASE, "check", "--format", "github")
+    assert "::error file=posts/self.md::a link that loops back on itself" in out
+    code, out = run(BASE, "run", "--once")
+    assert code == 0, out
+    assert events(out, "posts-left-out")[0]["invalid_posts"] == "2"
+    code, status = run(BASE, "status")
+    assert "posts:    57 valid, 2 invalid and left out (amplifier check shows why)" in status
