@@ -18,6 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from amplifier.config import DEFAULT_LIMITS
+from amplifier.content import load_library
 from amplifier.content.parse import parse_file
 from amplifier.errors import Problem
 
@@ -144,3 +146,28 @@ def test_a_valid_post_still_loads_from_generated_pieces(
     assert (template.valid_from, template.valid_until) == (start, until)
     assert template.hashtags == tuple(tags)
     assert template.body == body.strip()
+
+
+@SETTINGS
+@given(
+    st.text(st.characters(blacklist_characters="\x00"), max_size=300),
+    st.sampled_from(["", "link: https://example.org/a\n"]),
+)
+def test_any_text_is_measured_on_every_network_without_raising(
+    folder: Path, text: str, link: str
+) -> None:
+    """The library's own checks (placeholders, {link}, the length on each network through
+    twitter-text and grapheme counts) never raise on any text; a good post beside it loads."""
+    posts = folder / "library"
+    posts.mkdir(exist_ok=True)
+    head = GOOD_HEAD.replace("---\n", "", 1).rsplit("---\n", 1)[0]
+    (posts / "any.md").write_text(
+        f"---\n{head}{link}---\n{text}", encoding="utf-8", errors="surrogatepass"
+    )
+    (posts / "good.md").write_text(
+        GOOD_HEAD.replace("a-post", "good") + "Fine.\n", encoding="utf-8"
+    )
+    library = load_library(posts, campaigns=["c"], limits=DEFAULT_LIMITS)
+    assert "good" in library.originals
+    for problem in library.problems:
+        assert Path(problem.file).name == "any.md" and problem.line is not None, problem
