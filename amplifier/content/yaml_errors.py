@@ -63,7 +63,7 @@ def explain_yaml_error(
     ``lines`` are the front matter's; the first of them is the file's line ``first_line``."""
     problem_mark = getattr(error, "problem_mark", None)
     context_mark = getattr(error, "context_mark", None)
-    problem = str(getattr(error, "problem", None) or str(error).splitlines()[0])
+    problem = str(getattr(error, "problem", None) or (str(error).splitlines() or ["?"])[0])
     context = getattr(error, "context", None)
     words = f"{context}: {problem}" if context else problem
     at = problem_mark.line if problem_mark is not None else 0
