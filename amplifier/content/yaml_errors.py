@@ -29,6 +29,8 @@ _RESERVED = {
     ">": "'>' (YAML reads it as the start of a block of text)",
 }
 _QUOTE_IT = "put the whole value in double quotes"
+_HASHTAG_FIX = "write hashtags without '#', e.g. hashtags: [Vote, FamiliesBelongTogether]"
+_COMMENT_START = re.compile(r"(^|[\s\[{,])#")
 
 
 def _indent(line: str) -> int:
@@ -108,6 +110,12 @@ def _explain(
                 "around this value, or write each backslash twice"
             )
         return began, "this quote is never closed: add the closing quote at the end of the value"
+    if _COMMENT_START.search(here.partition(":")[2]) and ("flow" in context or "flow" in problem):
+        what = (
+            "a '#' after a space, '[' or ',' starts a comment, so the rest of the line is not read"
+        )
+        fix = _HASHTAG_FIX if here.lstrip().startswith("hashtags") else _QUOTE_IT
+        return at, f"{what}: {fix}"
     if "flow sequence" in context or "flow mapping" in context:
         opener, closer = ("[", "]") if "sequence" in context else ("{", "}")
         example = "networks: [x, bluesky]" if opener == "[" else "variants: {x: Hello}"
@@ -184,15 +192,15 @@ def swallowed_by_comment(root: yaml.Node, lines: Sequence[str]) -> list[tuple[in
             line = node.end_mark.line
             rest = _line(lines, line)[node.end_mark.column :]
             match = _COMMENT_AFTER.match(rest)
-            if match is None:
-                continue
+            if match is None or (node.value and not node.tag.endswith(":str")):
+                continue  # a note after a number, date or yes/no loses nothing written
             kept = f"{node.value!r}" if node.value else "nothing"
             found.append(
                 (
                     line,
                     f"{name}: YAML reads '#' after a space as the start of a comment, so "
                     f"'#{match.group(1)[:30]}' is left out and {name} is {kept}: "
-                    f"{_QUOTE_IT}",
+                    f"{_HASHTAG_FIX if name.startswith('hashtags') else _QUOTE_IT}",
                 )
             )
     return sorted(found)
