@@ -37,7 +37,8 @@ def load_library(
     parsed: list[Template] = []
     results: dict[Path, FileResult] = {}
     if not folder.is_dir():
-        problems.append(Problem(folder, None, "posts folder not found; set posts_dir in config"))
+        what = "is a file, not a folder" if folder.exists() else "not found"
+        problems.append(Problem(folder, None, f"posts folder {what}; set posts_dir in config"))
     walk = walk_posts(folder) if folder.is_dir() else FolderWalk()
     problems.extend(walk.problems)
     for path in walk.broken:  # broken links: posts that cannot be read, counted as invalid

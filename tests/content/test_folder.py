@@ -167,3 +167,12 @@ def test_unreadable_file_and_folder_are_named(tmp_path: Path) -> None:
     )
     assert [r.path.name for r in library.files if not r.ok] == ["locked.md"]
     assert set(library.originals) == {"good"}
+
+
+def test_a_posts_folder_that_is_a_file_says_so(tmp_path: Path) -> None:
+    """posts_dir naming a file, or nothing: the message says which."""
+    (tmp_path / "posts.md").write_text("---\n", encoding="utf-8")
+    [problem] = _load(tmp_path / "posts.md").problems
+    assert problem.message == "posts folder is a file, not a folder; set posts_dir in config"
+    [problem] = _load(tmp_path / "nowhere").problems
+    assert problem.message == "posts folder not found; set posts_dir in config"
