@@ -2,8 +2,9 @@
 
 A post is a UTF-8 Markdown file: a YAML front-matter block between two ``---`` lines, then
 the text (see ``posts/README.md``). ``parse_file`` never raises on a bad file: each problem
-becomes a ``Problem(file, line, message)``. Checks that need the config or the other files
-(campaign names, duplicate ids, translations, lengths) are library.py's.
+becomes a ``Problem(file, line, message)``. The fences and the YAML are frontmatter.py's;
+checks that need the config or the other files (campaign names, duplicate ids, translations,
+``{link}`` without ``link:``, lengths) are library.py's.
 """
 
 from __future__ import annotations
@@ -107,10 +108,9 @@ def parse_file(path: Path) -> tuple[Template | None, list[Problem], dict[str, An
         message = "front matter must be 'key: value' lines (id, campaign, language, source ...)"
         return None, [Problem(path, 2, message)], meta
 
-    if node is not None:
-        _texts_as_written(node, data)
     field_lines: dict[str, int] = {}
     if node is not None:
+        _texts_as_written(node, data)
         _record_lines(node, "", field_lines, problems, path, offset=2)
 
     try:
