@@ -40,10 +40,11 @@ class FrontMatter:
 
 @dataclass(frozen=True)
 class Unreadable:
-    """A scalar the loader could not turn into a value: its text and why."""
+    """A scalar the loader could not turn into a value: its text, what it should be, why."""
 
     text: str
-    reason: str
+    kind: str  # "a date", "a number", "true or false"
+    reason: str  # which part is impossible, or ""
 
 
 def read_front_matter(lines: list[str]) -> FrontMatter:
@@ -112,13 +113,13 @@ _FAST_BASE: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader
 
 
 def _never_raising(
-    construct: Callable[[Any, yaml.ScalarNode], Any], reason: Callable[[str], str]
+    construct: Callable[[Any, yaml.ScalarNode], Any], kind: str, reason: Callable[[str], str]
 ) -> Callable[[Any, yaml.ScalarNode], Any]:
     def constructor(loader: Any, node: yaml.ScalarNode) -> Any:
         try:
             return construct(loader, node)
         except (ValueError, OverflowError, TypeError, KeyError):
-            found = Unreadable(str(node.value), reason(str(node.value)))
+            found = Unreadable(str(node.value), kind, reason(str(node.value)))
             loader.unreadable[id(node)] = found
             return found
 
@@ -129,7 +130,7 @@ def _date_reason(text: str) -> str:
     """Which part of a date-like value is impossible, in the words a person uses."""
     match = SafeConstructor.timestamp_regexp.match(text)
     if match is None:
-        return "not a date"
+        return ""
     parts = match.groupdict()
     year, month, day = int(parts["year"]), int(parts["month"]), int(parts["day"])
     if year < 1:
@@ -144,7 +145,7 @@ def _date_reason(text: str) -> str:
             return f"{name} {int(parts[name])}"
     if parts.get("tz_hour") and int(parts["tz_hour"]) > 23:
         return f"time zone offset {parts['tz_sign']}{parts['tz_hour']} hours"
-    return "not a date"
+    return ""
 
 
 def _number_reason(text: str) -> str:
@@ -156,25 +157,15 @@ def _number_reason(text: str) -> str:
 
 def _loader_class(base: type[yaml.SafeLoader]) -> type[yaml.SafeLoader]:
     loader: type[yaml.SafeLoader] = type(f"Post{base.__name__}", (base,), {})
-    date_tag, int_tag, float_tag = (
-        "tag:yaml.org,2002:timestamp",
-        "tag:yaml.org,2002:int",
-        "tag:yaml.org,2002:float",
-    )
+    readers = {
+        "timestamp": (SafeConstructor.construct_yaml_timestamp, "a date", _date_reason),
+        "int": (SafeConstructor.construct_yaml_int, "a number", _number_reason),
+        "float": (SafeConstructor.construct_yaml_float, "a number", _number_reason),
+        "bool": (SafeConstructor.construct_yaml_bool, "true or false", lambda _: ""),
+    }
     # add_constructor copies the table on first use, so the base loaders stay untouched.
-    loader.add_constructor(
-        date_tag, _never_raising(SafeConstructor.construct_yaml_timestamp, _date_reason)
-    )
-    loader.add_constructor(
-        int_tag, _never_raising(SafeConstructor.construct_yaml_int, _number_reason)
-    )
-    loader.add_constructor(
-        float_tag, _never_raising(SafeConstructor.construct_yaml_float, _number_reason)
-    )
-    loader.add_constructor(
-        "tag:yaml.org,2002:bool",
-        _never_raising(SafeConstructor.construct_yaml_bool, lambda _: "write true or false"),
-    )
+    for tag, (construct, kind, reason) in readers.items():
+        loader.add_constructor(f"tag:yaml.org,2002:{tag}", _never_raising(construct, kind, reason))
     return loader
 
 
@@ -254,13 +245,10 @@ def _unreadable_values(root: yaml.Node, unreadable: dict[int, Unreadable]) -> li
         node, name = stack.pop()
         found = unreadable.get(id(node))
         if found is not None:
-            kind = "a date" if SafeConstructor.timestamp_regexp.match(found.text) else "a number"
-            kind = "true or false" if found.reason == "write true or false" else kind
-            found = Unreadable(found.text, "" if kind == "true or false" else found.reason)
-            detail = "" if found.reason in ("not a date", "") else f" ({found.reason})"
+            detail = f" ({found.reason})" if found.reason else ""
             line = node.start_mark.line + _FRONT_OFFSET
             problems.append(
-                (line, f"{name or 'a name'}: {_short(found.text)} is not {kind}{detail}")
+                (line, f"{name or 'a name'}: {_short(found.text)} is not {found.kind}{detail}")
             )
         elif isinstance(node, yaml.MappingNode):
             for key_node, value_node in node.value:
