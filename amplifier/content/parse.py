@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
@@ -236,7 +237,7 @@ def _record_lines(
 
 
 def _field_problem(path: Path, error: Any, field_lines: Mapping[str, int]) -> Problem:
-    loc = [str(part) for part in error["loc"]]
+    loc = [str(part) for part in error["loc"] if part != "[key]"]
     name = ".".join(loc)
     line = None
     for size in range(len(loc), 0, -1):
@@ -249,16 +250,41 @@ def _field_problem(path: Path, error: Any, field_lines: Mapping[str, int]) -> Pr
         why = _REQUIRED_HINTS.get(name, "")
         return Problem(path, line, f"missing required field '{name}'{why}")
     if kind == "extra_forbidden":
-        allowed = ", ".join(sorted(_FrontMatter.model_fields))
-        return Problem(path, line, f"unknown field '{name}'; allowed fields: {allowed}")
+        fields = _MediaEntry.model_fields if loc[0] == "media" else _FrontMatter.model_fields
+        close = get_close_matches(loc[-1], list(fields), n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        allowed = ", ".join(sorted(fields))
+        return Problem(path, line, f"unknown field '{name}'; {hint}allowed fields: {allowed}")
     message = str(error["msg"]).removeprefix("Value error, ")
-    if loc[0] in ("valid_from", "valid_until") and kind.startswith(("date", "datetime")):
-        message = "write a day as year-month-day, e.g. 2026-12-31, with no time"
+    for (field, kinds), hint in _HINTS.items():
+        if loc[0] == field and kind.startswith(kinds):
+            message = hint
     given = error.get("input")
     value = str(given) if isinstance(given, date) else repr(given)  # a date as written
     value = value if len(value) <= 60 else value[:57] + "..."
     return Problem(path, line, f"'{name}': {message} (got {value})")
 
+
+# What to write instead, where pydantic's own words would be a regular expression or a type.
+_HINTS: dict[tuple[str, tuple[str, ...]], str] = {
+    ("id", ("string_pattern",)): (
+        "use lowercase letters, digits and hyphens only, e.g. call-congress"
+    ),
+    ("language", ("string_pattern",)): "a language code in lowercase (ISO 639), e.g. en or es",
+    ("link", ("string_pattern",)): "a full web address starting with https://, with no spaces",
+    ("weight", ("int", "greater", "less")): "a whole number from 1 to 100, e.g. weight: 2",
+    ("hashtags", ("list_type",)): "a list in square brackets, e.g. hashtags: [Vote]",
+    ("networks", ("list_type",)): "a list in square brackets, e.g. networks: [x, bluesky]",
+    ("allow_mentions", ("bool",)): "write true or false",
+    (
+        "valid_from",
+        ("date", "datetime"),
+    ): "write a day as year-month-day, e.g. 2026-12-31, with no time",
+    (
+        "valid_until",
+        ("date", "datetime"),
+    ): "write a day as year-month-day, e.g. 2026-12-31, with no time",
+}
 
 _REQUIRED_HINTS = {
     "id": ": a short name of lowercase letters, digits and hyphens, unique among posts",
