@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from difflib import get_close_matches
 from pathlib import Path
 
 from amplifier.config import NetworkLimits
@@ -145,8 +146,10 @@ def _merge_translation(
     line = draft.field_lines.get("translation_of")
     original = originals.get(draft.translation_of or "")
     if original is None:
+        close = get_close_matches(draft.translation_of or "", list(originals), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else " (an original with errors is not one)"
         return None, Problem(
-            draft.path, line, f"translation_of {draft.translation_of!r} names no post"
+            draft.path, line, f"translation_of {draft.translation_of!r} names no post{hint}"
         )
     if draft.language == original.language:
         return None, Problem(

@@ -105,6 +105,12 @@ def parse_file(path: Path) -> tuple[Template | None, list[Problem], dict[str, An
     meta = _meta(data)
     if problems:
         return None, problems, meta
+    if data is None:
+        message = (
+            "no settings between the two '---' lines: add id, campaign, language and source, "
+            "one 'name: value' per line"
+        )
+        return None, [Problem(path, 2, message)], meta
     if not isinstance(data, dict):
         message = "front matter must be 'key: value' lines (id, campaign, language, source ...)"
         return None, [Problem(path, 2, message)], meta
