@@ -8,6 +8,7 @@ config's line (the posts may be on their way), never errors.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from amplifier.check.problems import counted
@@ -16,8 +17,11 @@ from amplifier.content import Library
 from amplifier.errors import Problem
 
 
-def coverage_warnings(settings: Settings, library: Library) -> list[Problem]:
+def coverage_warnings(
+    settings: Settings, library: Library, today: date | None = None
+) -> list[Problem]:
     """Campaigns and accounts that will have nothing to post, each at its config line."""
+    day = today or date.today()
     try:
         locator = KeyLocator(Path(settings.config_path).read_text(encoding="utf-8"))
     except OSError:
@@ -33,7 +37,7 @@ def coverage_warnings(settings: Settings, library: Library) -> list[Problem]:
     for index, account in enumerate(settings.accounts):
         if not account.enabled:
             continue
-        for message in _account_messages(settings, library, account):
+        for message in _account_messages(settings, library, account, day):
             warnings.append(Problem(config, locator.line(("accounts", index)), message, "warning"))
     return warnings
 
@@ -58,7 +62,9 @@ def _campaign_message(library: Library, name: str, accounts: list[str]) -> str |
     )
 
 
-def _account_messages(settings: Settings, library: Library, account: Account) -> list[str]:
+def _account_messages(
+    settings: Settings, library: Library, account: Account, day: date
+) -> list[str]:
     found: list[str] = []
     for name in account.campaigns:
         campaign = settings.campaigns[name]
@@ -74,7 +80,16 @@ def _account_messages(settings: Settings, library: Library, account: Account) ->
                 "(their 'networks:'): the account has nothing to post"
             )
             continue
-        if not any(library.version(t.id, language) for t in here):
+        versions = [v for t in here if (v := library.version(t.id, language)) is not None]
+        if versions and all(v.valid_until and v.valid_until < day for v in versions):
+            found.append(
+                f"account {account.name} ({account.network}) posts campaign {name!r}, but "
+                f"{'its one' if len(versions) == 1 else f'all {len(versions)} of its'} "
+                f"{language!r} {account.network} post{'' if len(versions) == 1 else 's'} "
+                f"ended before {day} (valid_until): the account has nothing to post; add "
+                "posts, or move valid_until later"
+            )
+        if not versions:
             which = "account's 'language'" if account.language else "campaign's 'language'"
             found.append(
                 f"account {account.name} ({account.network}) posts campaign {name!r} in "

@@ -85,6 +85,27 @@ def test_empty_campaign_and_account_without_a_language_are_warned(tmp_path: Path
     ]
 
 
+def test_posts_that_all_ended_are_warned(tmp_path: Path) -> None:
+    """Every post an account could send ended before today (valid_until): warned, at the
+    account's line, with the rule that holds them back."""
+    ended = "valid_until: 2020-01-31\n---\n"
+    report = _check(
+        tmp_path,
+        {
+            "a.md": _post("a").replace("---\nFam", ended + "Fam"),
+            "b.md": _post("b", text="Asylum is a human right.").replace("---\nAsy", ended + "Asy"),
+        },
+        second="other",
+    )
+    assert any(
+        w.startswith("config.toml:12: account main-x (x) posts campaign 'main', but all 2 of "
+                     "its 'en' x posts ended before ")
+        and w.endswith("(valid_until): the account has nothing to post; add posts, or move "
+                       "valid_until later")
+        for w in _warnings(report)
+    ), _warnings(report)  # fmt: skip
+
+
 def test_campaign_whose_posts_are_all_invalid_says_so(tmp_path: Path) -> None:
     """Every post of a campaign invalid: the errors, and one warning that the campaign has
     nothing valid left (one file said in the singular, several counted)."""
