@@ -1,9 +1,10 @@
 """Check: the pre-flight report of ``amplifier check``, the flow up to the guard, sending nothing.
 
 ``run_check`` loads the config and every post (config and content stages), lists each problem
-at its file and line, and adds the guards' warnings: texts a rule would refuse, posts too
-alike, schedules the caps or budgets would cut short (schedule and guards stages). ``load``
-is how every command gets its settings and posts.
+at its file and line, warns of campaigns and accounts left with nothing to post, and adds the
+guards' warnings: texts a rule would refuse, posts too alike, schedules the caps or budgets
+would cut short (schedule and guards stages). ``load`` is how every command gets its settings
+and posts.
 """
 
 from __future__ import annotations

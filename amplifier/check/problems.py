@@ -7,11 +7,20 @@ from pathlib import Path
 from amplifier.errors import Problem
 
 
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """'1 campaign', '2 campaigns': a count with its noun in the right number."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
 def display_path(path: Path | str) -> str:
     """Paths relative to the working directory where possible, as editors and GitHub want."""
+    given = Path(path)
     try:
-        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+        # The last part is not followed: a problem may be about the link itself (one that
+        # loops or leads nowhere), which resolve() would follow or raise on.
+        shown = given.parent.resolve() / given.name
+        return str(shown.relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError, RuntimeError):
         return str(path)
 
 

@@ -11,7 +11,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from amplifier.check.coverage import coverage_warnings
 from amplifier.check.instances import instance_problems, limits_lines
+from amplifier.check.problems import counted
 from amplifier.check.warnings import guard_warnings
 from amplifier.config import Settings, load_settings
 from amplifier.content import Library, load_library
@@ -58,8 +60,12 @@ def run_check(
     except ConfigError as exc:
         return CheckReport(tuple(exc.problems), None, None)
     known = stored(settings) if stored is not None else {}
-    found = [*library.problems, *guard_warnings(settings, library)]
-    found += instance_problems(settings, library, known)
+    found = [
+        *library.problems,
+        *coverage_warnings(settings, library),
+        *guard_warnings(settings, library),
+        *instance_problems(settings, library, known),
+    ]
     ordered = sorted(found, key=lambda p: (str(p.file), p.line or 0))
     return CheckReport(tuple(ordered), settings, library, tuple(limits_lines(settings, known)))
 
@@ -71,32 +77,45 @@ def summary_lines(report: CheckReport) -> list[str]:
         return lines
     settings, library = report.settings, report.library
     lines.append(
-        f"config: ok ({len(settings.accounts)} accounts, {len(settings.campaigns)} campaigns)"
+        f"config: ok ({counted(len(settings.accounts), 'account')}, "
+        f"{counted(len(settings.campaigns), 'campaign')})"
     )
     valid: Counter[tuple[str, NetworkName]] = Counter()
     invalid: Counter[str] = Counter()
     valid_files: Counter[str] = Counter()
+    # A file whose campaign could not be read, or names none in the config, belongs to no
+    # campaign: it is counted apart, never under a made-up "unknown campaign".
+    outside = 0
     for result in library.files:
-        campaign = result.campaign or "(unknown campaign)"
+        campaign = result.campaign
+        if campaign not in settings.campaigns:
+            outside += 1
+            continue
         if not result.ok:
             invalid[campaign] += 1
             continue
         valid_files[campaign] += 1
         for network in result.networks:
             valid[(campaign, network)] += 1
-    for campaign in sorted(set(valid_files) | set(invalid) | set(settings.campaigns)):
+    for campaign in sorted(settings.campaigns):
         per_network = "  ".join(
             f"{network} {valid[(campaign, network)]}" for network in NETWORK_NAMES
         )
         lines.append(
-            f"campaign {campaign}: {valid_files[campaign]} post files valid, "
+            f"campaign {campaign}: {counted(valid_files[campaign], 'valid post file')}, "
             f"{invalid[campaign]} invalid; valid per network: {per_network}"
+        )
+    if outside:
+        lines.append(
+            f"in no campaign of the config: {counted(outside, 'invalid post file')} (campaign "
+            "unknown or unreadable; the errors above say why)"
         )
     lines += report.limits
     errors = sum(1 for p in report.problems if p.severity == "error")
     warnings = len(report.problems) - errors
     verdict = "ok" if report.ok else "FAILED"
     lines.append(
-        f"{verdict}: {len(library.files)} files checked, {errors} errors, {warnings} warnings"
+        f"{verdict}: {counted(len(library.files), 'file')} checked, "
+        f"{counted(errors, 'error')}, {counted(warnings, 'warning')}"
     )
     return lines

@@ -11,7 +11,7 @@ from datetime import date
 from itertools import combinations
 from pathlib import Path
 
-from amplifier.check.problems import display_path
+from amplifier.check.problems import counted, display_path
 from amplifier.config import Account, KeyLocator, Settings, parse_days
 from amplifier.content import Library, Template, render
 from amplifier.errors import Problem, RenderError
@@ -201,7 +201,7 @@ def _account_warnings(
         window = posting * _window_days(days, rules.no_repeat_days)
         if len(pool) < window:
             found.append(
-                f"{name}: {len(pool)} eligible posts for up to {window} slots in "
+                f"{name}: {counted(len(pool), 'eligible post')} for up to {window} slots in "
                 f"{rules.no_repeat_days} days (guards.no_repeat_days); slots with no post left "
                 "are skipped: add posts or shorten the window"
             )

@@ -5,8 +5,10 @@ its file and line; ``render`` turns a template's text into one network's post (l
 hashtags fitted, never cut), measured the way that network measures (X's weighting through
 twitter-text, Mastodon's URL and mention rules, Bluesky's graphemes and bytes).
 
-Modules: parse.py (one file), library.py (the folder), templates.py (Template, Library),
-rendering.py (placeholders, hashtags), media.py (images: type, size, dimensions), length.py
+Modules: folder.py (walking the folder), frontmatter.py and yaml_errors.py (the settings,
+read without raising, mistakes explained), parse.py (one file), library.py (the library),
+templates.py (Template, Library), rendering.py (placeholders, hashtags), media.py (images:
+type, size, dimensions), length.py
 (per-network length), xweight.py and twittertext.py (X's counting).
 """
 

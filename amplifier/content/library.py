@@ -9,24 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from difflib import get_close_matches
 from pathlib import Path
 
 from amplifier.config import DEFAULT_MEDIA_LIMITS, MediaLimits, NetworkLimits
+from amplifier.content.folder import FolderWalk, walk_posts
 from amplifier.content.media import media_problems
-from amplifier.content.parse import POST_SUFFIX, SKIPPED_FILES, parse_file
-from amplifier.content.rendering import limits_for_post, render
+from amplifier.content.parse import parse_file
+from amplifier.content.rendering import limits_for_post, placeholder_lines, render
 from amplifier.content.templates import FileResult, Library, Template
 from amplifier.errors import Problem, RenderError
 from amplifier.networks.base import NETWORK_NAMES, NetworkName
 
 
 def post_files(folder: Path) -> list[Path]:
-    """Every post file under the folder, sorted, README.md files excluded."""
-    return sorted(
-        path
-        for path in folder.rglob(f"*{POST_SUFFIX}")
-        if path.is_file() and path.name not in SKIPPED_FILES
-    )
+    """Every post file under the folder, sorted, README.md files excluded (folder.py)."""
+    return walk_posts(folder).posts
 
 
 def load_library(
@@ -43,9 +41,23 @@ def load_library(
     parsed: list[Template] = []
     results: dict[Path, FileResult] = {}
     if not folder.is_dir():
-        problems.append(Problem(folder, None, "posts folder not found; set posts_dir in config"))
-    for path in post_files(folder) if folder.is_dir() else []:
-        template, file_problems, meta = parse_file(path)
+        what = "is a file, not a folder" if folder.exists() else "not found"
+        problems.append(Problem(folder, None, f"posts folder {what}; set posts_dir in config"))
+    walk = walk_posts(folder) if folder.is_dir() else FolderWalk()
+    problems.extend(walk.problems)
+    for path in walk.broken:  # broken links: posts that cannot be read, counted as invalid
+        results[path] = FileResult(path, None, None, frozenset(NETWORK_NAMES), False)
+    for path in walk.posts:
+        try:
+            template, file_problems, meta = parse_file(path)
+        except Exception as error:  # one file must never stop the others
+            # parse_file is built never to raise (tests/content/test_post_properties.py);
+            # should it still, the file is named and the rest still load.
+            message = (
+                f"amplifier could not read this file ({type(error).__name__}: {error}); "
+                "this is a bug in amplifier: please report it with the file"
+            )
+            template, file_problems, meta = None, [Problem(path, 1, message)], {}
         problems.extend(file_problems)
         if template is not None:
             parsed.append(template)
@@ -137,8 +149,10 @@ def _merge_translation(
     line = draft.field_lines.get("translation_of")
     original = originals.get(draft.translation_of or "")
     if original is None:
+        close = get_close_matches(draft.translation_of or "", list(originals), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else " (an original with errors is not one)"
         return None, Problem(
-            draft.path, line, f"translation_of {draft.translation_of!r} names no post"
+            draft.path, line, f"translation_of {draft.translation_of!r} names no post{hint}"
         )
     if draft.language == original.language:
         return None, Problem(
@@ -196,6 +210,7 @@ def _library_checks(
                 f"unknown campaign {template.campaign!r}; campaigns in config: {known}",
             )
         )
+    problems.extend(_link_problems(template))
     # One message per text line, naming every network that text does not fit.
     by_line: dict[int, list[str]] = {}
     for network in NETWORK_NAMES:
@@ -215,4 +230,33 @@ def _library_checks(
         problems.append(Problem(template.path, line, "; ".join(messages)))
     if template.translation_of is None or "media" in template.field_lines:  # else: the original's
         problems.extend(media_problems(template, folder, media_limits))
+    return problems
+
+
+def _link_problems(template: Template) -> list[Problem]:
+    """``{link}`` in a text of a post with no ``link:`` would post nothing where the link goes."""
+    if template.link is not None:
+        return []
+    texts = [(template.body_line, template.body)]
+    for network, variant in template.variants.items():
+        # A block scalar's text begins on the line after its key.
+        texts.append((template.field_lines.get(f"variants.{network}", 0) + 1, variant))
+    whose = (
+        "neither this translation nor its original has a"
+        if template.translation_of
+        else "the post has no"
+    )
+    problems = []
+    for start, text in texts:
+        line = placeholder_lines(text).get("link")
+        if line is not None:
+            problems.append(
+                Problem(
+                    template.path,
+                    start + line,
+                    f"{{link}} is used here, but {whose} 'link:' setting, so nothing "
+                    "would be posted in its place: add link: https://... to the settings, or "
+                    "remove {link}",
+                )
+            )
     return problems

@@ -2,34 +2,38 @@
 
 A post is a UTF-8 Markdown file: a YAML front-matter block between two ``---`` lines, then
 the text (see ``posts/README.md``). ``parse_file`` never raises on a bad file: each problem
-becomes a ``Problem(file, line, message)``. Checks that need the config or the other files
-(campaign names, duplicate ids, translations, lengths) are library.py's.
+becomes a ``Problem(file, line, message)``. The fences and the YAML are frontmatter.py's;
+checks that need the config or the other files (campaign names, duplicate ids, translations,
+``{link}`` without ``link:``, lengths) are library.py's.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from amplifier.content.frontmatter import read_front_matter
 from amplifier.content.rendering import placeholder_problems
 from amplifier.content.templates import Template
 from amplifier.errors import Problem
 from amplifier.networks.base import NETWORK_NAMES, MediaItem, NetworkName
 
-FENCE = "---"
 MAX_ALT_TEXT = 1000  # X's limit, the lowest of the three networks
-POST_SUFFIX = ".md"
-SKIPPED_FILES = frozenset({"README.md"})
 
 # Fields a translation may set for itself; everything else comes from its original.
 TRANSLATION_OVERRIDES = frozenset(
     {"link", "hashtags", "variants", "content_warning", "media", "source"}
 )
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 class _FrontMatter(BaseModel):
@@ -78,7 +82,11 @@ def parse_file(path: Path) -> tuple[Template | None, list[Problem], dict[str, An
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        return None, [Problem(path, None, f"cannot read file: {exc.strerror}")], {}
+        message = (
+            f"cannot read this file ({exc.strerror}): the post is left out; make it readable "
+            "(chmod a+r) or move it out of the posts folder"
+        )
+        return None, [Problem(path, None, message)], {}
     if b"\x00" in raw:
         message = "binary file, not a post: posts are UTF-8 text files ending in .md"
         return None, [Problem(path, None, message)], {}
@@ -89,44 +97,28 @@ def parse_file(path: Path) -> tuple[Template | None, list[Problem], dict[str, An
         message = f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file with UTF-8 encoding"
         return None, [Problem(path, line, message)], {}
 
-    lines = text.splitlines()
-    if not lines or lines[0].strip() != FENCE:
+    # Lines as editors count them: str.splitlines would also break at \x1c-\x1e, \x85 ...
+    lines = _LINE_BREAK.split(text)
+    front_matter = read_front_matter(lines)
+    problems = [Problem(path, line, message) for line, message in front_matter.problems]
+    data, node, closing = front_matter.data, front_matter.node, front_matter.closing
+    meta = _meta(data)
+    if problems:
+        return None, problems, meta
+    if data is None:
         message = (
-            "missing front matter: a post starts with a line '---', then its settings "
-            "(id, campaign, language, source ...), another '---', then the text"
+            "no settings between the two '---' lines: add id, campaign, language and source, "
+            "one 'name: value' per line"
         )
-        return None, [Problem(path, 1, message)], {}
-    try:
-        closing = next(i for i in range(1, len(lines)) if lines[i].strip() == FENCE)
-    except StopIteration:
-        message = "front matter is not closed: add a line '---' after the settings"
-        return None, [Problem(path, 1, message)], {}
-
-    front_text = "\n".join(lines[1:closing])
-    try:
-        node, data = _parse_yaml(front_text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        # "got <stream end>" points past the mistake; the context mark is where it began.
-        context_mark = getattr(exc, "context_mark", None)
-        if context_mark is not None and "<stream end>" in reason:
-            mark = context_mark
-        line = mark.line + 2 if mark is not None else 2
-        context = getattr(exc, "context", None)
-        reason = f"{context}: {reason}" if context else reason
-        return None, [Problem(path, line, f"front matter is not valid YAML: {reason}")], {}
+        return None, [Problem(path, 2, message)], meta
     if not isinstance(data, dict):
         message = "front matter must be 'key: value' lines (id, campaign, language, source ...)"
-        return None, [Problem(path, 2, message)], {}
+        return None, [Problem(path, 2, message)], meta
 
     field_lines: dict[str, int] = {}
-    problems: list[Problem] = []
     if node is not None:
+        _texts_as_written(node, data)
         _record_lines(node, "", field_lines, problems, path, offset=2)
-    meta = {k: data.get(k) for k in ("id", "campaign") if isinstance(data.get(k), str)}
-    if isinstance(data.get("networks"), list):
-        meta["networks"] = [n for n in data["networks"] if n in NETWORK_NAMES]
 
     try:
         front = _FrontMatter.model_validate(data)
@@ -181,33 +173,47 @@ def parse_file(path: Path) -> tuple[Template | None, list[Problem], dict[str, An
     return template, [], meta
 
 
-# libyaml's parser where PyYAML was built with it (every PyPI wheel is): same documents,
-# about ten times faster than the pure-Python one on a folder of thousands of posts.
-_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_TEXT_FIELDS = frozenset(
+    {"id", "campaign", "language", "source", "translation_of", "link", "content_warning"}
+)
 
 
-def _parse_yaml(text: str) -> tuple[yaml.Node | None, Any]:
-    """The front matter's node tree (for line numbers) and its data, from one parse.
+def _texts_as_written(node: yaml.Node, data: dict[Any, Any]) -> None:
+    """A text setting YAML read as a number, date or yes/no (``id: 2026-01-01``, ``id: 0``,
+    ``language: no``, ``hashtags: [Yes]``) is kept as the text written, as meant."""
+    if not isinstance(node, yaml.MappingNode):
+        return
+    for key_node, value_node in node.value:
+        key = key_node.value
+        if key in _TEXT_FIELDS and _plain_non_text(value_node, data.get(key)):
+            data[key] = value_node.value
+        elif key == "hashtags" and isinstance(value_node, yaml.SequenceNode):
+            tags = data.get(key)
+            if isinstance(tags, list) and len(tags) == len(value_node.value):
+                for index, item in enumerate(value_node.value):
+                    if _plain_non_text(item, tags[index]):
+                        tags[index] = item.value
 
-    A document libyaml refuses is parsed again by the pure-Python parser, whose error says
-    where the mistake began (libyaml points past it, at the end of the block)."""
-    try:
-        return _parse_yaml_with(_YAML_LOADER, text)
-    except yaml.YAMLError:
-        if _YAML_LOADER is yaml.SafeLoader:
-            raise
-    return _parse_yaml_with(yaml.SafeLoader, text)
+
+def _plain_non_text(node: yaml.Node, value: Any) -> bool:
+    return (
+        isinstance(node, yaml.ScalarNode)
+        and not node.style  # plain (libyaml says "", PyYAML None)
+        and node.value not in ("", "~", "null", "Null", "NULL")
+        and not isinstance(value, str)
+    )
 
 
-def _parse_yaml_with(
-    loader_class: type[yaml.SafeLoader], text: str
-) -> tuple[yaml.Node | None, Any]:
-    loader = loader_class(text)
-    try:
-        node = loader.get_single_node()
-        return node, (loader.construct_document(node) if node is not None else None)
-    finally:
-        loader.dispose()
+def _meta(data: Any) -> dict[str, Any]:
+    """What the summary can learn of a file even when it is invalid: its id, campaign, networks."""
+    if not isinstance(data, dict):
+        return {}
+    meta: dict[str, Any] = {
+        k: data.get(k) for k in ("id", "campaign") if isinstance(data.get(k), str)
+    }
+    if isinstance(data.get("networks"), list):
+        meta["networks"] = [n for n in data["networks"] if n in NETWORK_NAMES]
+    return meta
 
 
 def _record_lines(
@@ -237,25 +243,54 @@ def _record_lines(
 
 
 def _field_problem(path: Path, error: Any, field_lines: Mapping[str, int]) -> Problem:
-    loc = [str(part) for part in error["loc"]]
+    loc = [str(part) for part in error["loc"] if part != "[key]"]
     name = ".".join(loc)
     line = None
     for size in range(len(loc), 0, -1):
         line = field_lines.get(".".join(loc[:size]))
         if line:
             break
+    line = line or 2  # a key the loader could not name (bytes, a list): the settings' start
     kind = error["type"]
     if kind == "missing":
         why = _REQUIRED_HINTS.get(name, "")
-        return Problem(path, line or 2, f"missing required field '{name}'{why}")
+        return Problem(path, line, f"missing required field '{name}'{why}")
     if kind == "extra_forbidden":
-        allowed = ", ".join(sorted(_FrontMatter.model_fields))
-        return Problem(path, line, f"unknown field '{name}'; allowed fields: {allowed}")
+        fields = _MediaEntry.model_fields if loc[0] == "media" else _FrontMatter.model_fields
+        close = get_close_matches(loc[-1], list(fields), n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        allowed = ", ".join(sorted(fields))
+        return Problem(path, line, f"unknown field '{name}'; {hint}allowed fields: {allowed}")
     message = str(error["msg"]).removeprefix("Value error, ")
-    value = repr(error.get("input"))
+    for (field, kinds), hint in _HINTS.items():
+        if loc[0] == field and kind.startswith(kinds):
+            message = hint
+    given = error.get("input")
+    value = str(given) if isinstance(given, date) else repr(given)  # a date as written
     value = value if len(value) <= 60 else value[:57] + "..."
     return Problem(path, line, f"'{name}': {message} (got {value})")
 
+
+# What to write instead, where pydantic's own words would be a regular expression or a type.
+_HINTS: dict[tuple[str, tuple[str, ...]], str] = {
+    ("id", ("string_pattern",)): (
+        "use lowercase letters, digits and hyphens only, e.g. call-congress"
+    ),
+    ("language", ("string_pattern",)): "a language code in lowercase (ISO 639), e.g. en or es",
+    ("link", ("string_pattern",)): "a full web address starting with https://, with no spaces",
+    ("weight", ("int", "greater", "less")): "a whole number from 1 to 100, e.g. weight: 2",
+    ("hashtags", ("list_type",)): "a list in square brackets, e.g. hashtags: [Vote]",
+    ("networks", ("list_type",)): "a list in square brackets, e.g. networks: [x, bluesky]",
+    ("allow_mentions", ("bool",)): "write true or false",
+    (
+        "valid_from",
+        ("date", "datetime"),
+    ): "write a day as year-month-day, e.g. 2026-12-31, with no time",
+    (
+        "valid_until",
+        ("date", "datetime"),
+    ): "write a day as year-month-day, e.g. 2026-12-31, with no time",
+}
 
 _REQUIRED_HINTS = {
     "id": ": a short name of lowercase letters, digits and hyphens, unique among posts",

@@ -54,7 +54,13 @@ class TooLong(RenderError):
         self.length = length
         self.limit = limit
         self.unit = unit
-        super().__init__(f"too long for {network}: {length} of {limit} {unit} ({rule})")
+        # Said with how much to cut, and that the hashtags added from hashtags: and the
+        # campaign are not in the count: render adds them only where they fit.
+        super().__init__(
+            f"too long for {network}: {length} of {limit} {unit}, cut at least "
+            f"{length - limit} ({rule}; hashtags from 'hashtags:' and the campaign are not "
+            "counted: they are added only where they fit)"
+        )
 
 
 @dataclass(frozen=True)
@@ -134,6 +140,17 @@ def _scan(text: str) -> tuple[list[_Token], list[tuple[int, str]]]:
 def placeholder_problems(text: str) -> list[tuple[int, str]]:
     """Every placeholder problem in ``text`` as (0-based line within text, message)."""
     return _scan(text)[1]
+
+
+def placeholder_lines(text: str) -> dict[str, int]:
+    """The first line (0-based within ``text``) where each valid placeholder is used."""
+    found: dict[str, int] = {}
+    line = 0
+    for literal, name in _scan(text)[0]:
+        line += literal.count("\n")
+        if name is not None:
+            found.setdefault(name, line)
+    return found
 
 
 def _tokens(text: str) -> list[_Token]:

@@ -29,36 +29,51 @@ def why_no_post(settings: Settings, library: Library, account: Account, day: dat
             reasons.append(f"campaign {name!r} runs {span}, not on {day}")
             continue
         posts = [t for t in library.originals.values() if t.campaign == name]
-        invalid = sum(1 for f in library.files if f.campaign == name and not f.ok)
-        broken = f" ({invalid} of its files are invalid: run amplifier check)" if invalid else ""
         if not posts:
-            reasons.append(f"campaign {name!r} has no valid post{broken}")
+            reasons.append(_no_valid_post(library, name))
             continue
         matching = [t for t in posts if any(fnmatchcase(t.id, p) for p in campaign.posts)]
         if not matching:
             patterns = ", ".join(campaign.posts)
-            reasons.append(
-                f"none of campaign {name!r}'s {len(posts)} posts matches its posts ({patterns})"
-            )
+            reasons.append(_none_of(name, len(posts), "posts", f"matches its posts ({patterns})"))
             continue
         here = [t for t in matching if account.network in t.networks]
         if not here:
-            reasons.append(
-                f"none of campaign {name!r}'s {len(matching)} posts is for {account.network}"
-            )
+            reasons.append(_none_of(name, len(matching), "posts", f"is for {account.network}"))
             continue
         versions = [v for t in here if (v := library.version(t.id, language)) is not None]
         if not versions:
             reasons.append(
-                f"none of campaign {name!r}'s {len(here)} {account.network} posts has a "
-                f"{language!r} version"
+                _none_of(name, len(here), f"{account.network} posts", f"has a {language!r} version")
             )
             continue
         reasons.append(
-            f"none of campaign {name!r}'s {len(versions)} {language!r} posts is valid on {day} "
-            "(their valid_from / valid_until)"
+            _none_of(name, len(versions), f"{language!r} posts", f"is valid on {day}")
+            + " (valid_from / valid_until)"
         )
     return "no post to choose from: " + "; ".join(reasons or ["the account has no campaign"])
+
+
+_NEGATED = {"matches": "does not match", "is": "is not", "has": "has no"}
+
+
+def _none_of(campaign: str, count: int, kind: str, holds: str) -> str:
+    """'none of campaign 'c''s 2 posts is for x', or for one: 'campaign 'c''s only post is
+    not for x'."""
+    if count != 1:
+        return f"none of campaign {campaign!r}'s {count} {kind} {holds}"
+    verb, _, rest = holds.partition(" ")
+    rest = rest.removeprefix("a ") if verb == "has" else rest
+    return f"campaign {campaign!r}'s only {kind.removesuffix('s')} {_NEGATED[verb]} {rest}"
+
+
+def _no_valid_post(library: Library, name: str) -> str:
+    """No post at all in the campaign, or only invalid ones (how many)."""
+    invalid = sum(1 for f in library.files if f.campaign == name and not f.ok)
+    if not invalid:
+        return f"campaign {name!r} has no posts (no file in the posts folder says campaign: {name})"
+    which = "its one post file is" if invalid == 1 else f"all {invalid} of its post files are"
+    return f"campaign {name!r} has no valid post: {which} invalid (amplifier check shows why)"
 
 
 def why_not_post(

@@ -44,7 +44,7 @@ def test_check_reports_each_broken_file_and_counts_good(
     problem_lines = [line for line in out.splitlines() if line.startswith("mixed_posts/")]
     assert len(problem_lines) == 17
     assert "mixed_posts/wrong-type.md:6: 'weight'" in out
-    assert "campaign fbt: 3 post files valid" in out
+    assert "campaign fbt: 3 valid post files, " in out
     assert "FAILED" in out
 
 

@@ -190,3 +190,49 @@ def test_database_label_of_an_unparsable_url(project: Path) -> None:
     """A URL that cannot be parsed is never shown (it may hold a password)."""
     (project / "c.toml").write_text('database_url = "x y z"\n', encoding="utf-8")
     assert database_label(load_settings(project / "c.toml")) == "(a URL that cannot be parsed)"
+
+
+IMPOSSIBLE = (
+    "---\nid: impossible-date\ncampaign: families-belong-together\nlanguage: en\n"
+    'source: "A volunteer\'s notes"\nvalid_from: 2026-13-01\n---\nText.\n'
+)
+
+
+def test_an_impossible_date_stops_no_account(project: Path) -> None:
+    """One volunteer's typo (valid_from: 2026-13-01): check names it at its line, no
+    traceback, exit 1; run --once still sends every account's due post (exit 0) and says
+    one post is left out."""
+    (project / "posts" / "typo.md").write_text(IMPOSSIBLE, encoding="utf-8")
+    code, out = run(BASE, "check")
+    assert code == 1, out
+    assert "posts/typo.md:6: valid_from: 2026-13-01 is not a date (month 13)" in out
+    assert "Traceback" not in out
+    code, out = run(BASE, "run", "--once")
+    assert code == 0, out
+    assert events(out, "posts-left-out")[0]["invalid_posts"] == "1"
+    shown = {line["account"]: line for line in events(out, "next-post")}
+    assert sorted(shown) == sorted(ACCOUNTS)
+    sent: set[str] = set()
+    for due in sorted(datetime.fromisoformat(line["due"]) for line in shown.values()):
+        code, out = run(due.astimezone(UTC) + timedelta(minutes=2), "run", "--once")
+        assert code == 0, out
+        sent |= {line["account"] for line in events(out, "dry-run")}
+    assert sent == set(ACCOUNTS)
+
+
+def test_broken_links_are_named_by_check_and_counted_by_the_worker(project: Path) -> None:
+    """A link to a moved post and a link to itself: check names each (no traceback, in
+    either format), exit 1; the worker and status count them as invalid posts."""
+    (project / "posts" / "moved.md").symlink_to("gone.md")
+    (project / "posts" / "self.md").symlink_to("self.md")
+    code, out = run(BASE, "check")
+    assert code == 1, out
+    assert "posts/moved.md: a link to gone.md, which does not exist" in out
+    assert "posts/self.md: a link that loops back on itself (through self.md)" in out
+    code, out = run(BASE, "check", "--format", "github")
+    assert "::error file=posts/self.md::a link that loops back on itself" in out
+    code, out = run(BASE, "run", "--once")
+    assert code == 0, out
+    assert events(out, "posts-left-out")[0]["invalid_posts"] == "2"
+    code, status = run(BASE, "status")
+    assert "posts:    57 valid, 2 invalid and left out (amplifier check shows why)" in status

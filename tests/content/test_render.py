@@ -193,13 +193,16 @@ def test_tag_that_lands_exactly_on_limit_fits() -> None:
 
 
 def test_too_long_message_explains_the_rule() -> None:
-    """TooLong says network, length, limit and how that network counts."""
+    """TooLong says network, length, limit, how much to cut, how that network counts, and
+    that the hashtags render would add are not in the count (they are added only if they fit)."""
     with pytest.raises(TooLong) as caught:
         _render_x("a" * 278, ["Vote"], link=LINK)
     error = caught.value
     assert (error.network, error.length, error.limit) == ("x", 302, 280)
     assert str(error) == (
-        "too long for x: 302 of 280 characters (X counts URLs as 23, emoji and CJK as 2)"
+        "too long for x: 302 of 280 characters, cut at least 22 (X counts URLs as 23, emoji "
+        "and CJK as 2; hashtags from 'hashtags:' and the campaign are not counted: they are "
+        "added only where they fit)"
     )
     assert isinstance(error, RenderError)
 
@@ -210,9 +213,24 @@ BLUESKY_BIG = NetworkLimits(max_length=1000, url_length=0, max_hashtags=3, max_b
 @pytest.mark.parametrize(
     ("network", "limits", "text", "fragment"),
     [
-        ("mastodon", DEFAULT_LIMITS["mastodon"], "a" * 501, "501 of 500 characters (Mastodon"),
-        ("bluesky", DEFAULT_LIMITS["bluesky"], "a" * 301, "301 of 300 characters (Bluesky"),
-        ("bluesky", BLUESKY_BIG, "𝒜" * 760, "3040 of 3000 bytes (counted in UTF-8)"),
+        (
+            "mastodon",
+            DEFAULT_LIMITS["mastodon"],
+            "a" * 501,
+            "501 of 500 characters, cut at least 1 (Mastodon",
+        ),
+        (
+            "bluesky",
+            DEFAULT_LIMITS["bluesky"],
+            "a" * 301,
+            "301 of 300 characters, cut at least 1 (Bluesky",
+        ),
+        (
+            "bluesky",
+            BLUESKY_BIG,
+            "𝒜" * 760,
+            "3040 of 3000 bytes, cut at least 40 (counted in UTF-8;",
+        ),
     ],
 )
 def test_too_long_per_network(

@@ -59,10 +59,11 @@ def reason(tmp_path: Path, *, campaign: str = "", account: str = "", network: st
             {"campaign": "start = 2026-12-01\nend = 2026-12-31"},
             "campaign 'c' runs 2026-12-01 to 2026-12-31, not on 2026-11-23",
         ),
-        ({"posts": {}}, "campaign 'c' has no valid post"),
+        ({"posts": {}}, "campaign 'c' has no posts (no file in the posts folder says campaign: c)"),
         (
             {"posts": {"bad": "weight: many\n"}},
-            "campaign 'c' has no valid post (1 of its files are invalid: run amplifier check)",
+            "campaign 'c' has no valid post: its one post file is invalid "
+            "(amplifier check shows why)",
         ),
         (
             {"campaign": 'posts = ["other-*"]'},
@@ -70,13 +71,12 @@ def reason(tmp_path: Path, *, campaign: str = "", account: str = "", network: st
         ),
         (
             {"posts": {"p1": "networks: [mastodon]\n"}},
-            "none of campaign 'c''s 1 posts is for x",
+            "campaign 'c''s only post is not for x",
         ),
         ({"account": 'language = "fr"'}, "none of campaign 'c''s 2 x posts has a 'fr' version"),
         (
             {"posts": {"p1": "valid_until: 2026-11-01\n"}},
-            "none of campaign 'c''s 1 'en' posts is valid on 2026-11-23 (their valid_from / "
-            "valid_until)",
+            "campaign 'c''s only 'en' post is not valid on 2026-11-23 (valid_from / valid_until)",
         ),
     ],
 )
@@ -99,5 +99,5 @@ def test_forecast_and_skip_say_why(tmp_path: Path) -> None:
     decision = forecast.accounts[0].slots[0].decision
     assert decision is not None and decision.action == "skip"
     assert decision.reason == (
-        "no post to choose from: none of campaign 'c''s 1 x posts has a 'es' version"
+        "no post to choose from: campaign 'c''s only x post has no 'es' version"
     )
