@@ -1,0 +1,118 @@
+"""twitter-text taken a part at a time: the same answers as the whole package, fewer imports."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+
+from amplifier.content.emoji_markers import (
+    MARKER_RANGES,
+    SOURCE_DIGEST,
+    derived_markers,
+    emoji_markers,
+    source_digest,
+)
+from amplifier.content.twittertext import extract_urls_with_indices, may_hold_url, part
+
+from .test_length import SECTIONS, _random_texts
+
+# Pieces that put dots, protocols and domains next to everything else.
+_URL_PIECES = (
+    "example.com",
+    "www.aclu.org",
+    "https://",
+    "http://",
+    "t.co/x",
+    ".",
+    "..",
+    ". ",
+    "a.b",
+    "U.S.",
+    "3.5",
+    "x.y.z",
+    ".org",
+    "co.uk",
+    "niños.es",
+    "日本.jp",
+    "\u3002",
+    "\uff0e",
+    "/",
+    "?q=1",
+    "#tag",
+    "@ana",
+    " ",
+    "\n",
+    "word",
+    "Ñ",
+    "xn--p1ai",
+    ".xn--p1ai",
+    "(",
+    ")",
+)
+
+
+def _texts() -> list[str]:
+    texts = [case["text"] for section in SECTIONS.values() for case in section if "text" in case]
+    texts += _random_texts(3000, seed=11)
+    rng = random.Random(12)
+    texts += [
+        "".join(rng.choice(_URL_PIECES) for _ in range(rng.randint(1, 12))) for _ in range(4000)
+    ]
+    return texts
+
+
+def test_skipping_texts_without_a_dot_before_a_label_finds_what_twitter_text_finds() -> None:
+    """The shortcut (no dot followed by a label: no URL) never hides a URL twitter-text's
+    own extractor finds, on the conformance texts and 7,000 random ones."""
+    whole = part("extract_urls").extract_urls_with_indices
+    skipped = 0
+    for text in _texts():
+        assert extract_urls_with_indices(text) == whole(text), repr(text)
+        if not may_hold_url(text):
+            skipped += 1
+            assert whole(text) == [], repr(text)
+    assert skipped > 500  # the shortcut does answer for many texts
+
+
+def test_written_emoji_markers_are_the_ones_the_pattern_holds() -> None:
+    """The markers written out are those derived from the installed emoji pattern, and the
+    installed files are the ones they were written for (else they would be derived live)."""
+    assert source_digest() == SOURCE_DIGEST
+    written = frozenset(chr(c) for start, end in MARKER_RANGES for c in range(start, end + 1))
+    assert derived_markers() == written == emoji_markers()
+
+
+def test_measuring_loads_only_the_parts_a_text_needs() -> None:
+    """A fresh interpreter measuring emoji-free texts for X and Mastodon (links included)
+    never compiles the emoji pattern or loads the tweet parser; an emoji then does, through
+    the full parser; and afterwards the real package imports whole, pkg_resources too."""
+    probe = (
+        "import sys\n"
+        "from amplifier.content.length import x_length, mastodon_length\n"
+        "print(x_length('Families belong together. https://example.org/reunite'))\n"
+        "print(mastodon_length('Families belong together. https://example.org/reunite'))\n"
+        "print(x_length('no link here. none at all'))\n"
+        "loaded = lambda name: f'twitter_text.{name}' in sys.modules\n"
+        "print(loaded('regexp.emoji'), loaded('parse_tweet'))\n"
+        "print(x_length('\\U0001F44D\\U0001F3FD ok'))\n"
+        "print('twitter_text.regexp.emoji' in sys.modules, 'pkg_resources' in sys.modules)\n"
+        "import twitter_text, pkg_resources\n"
+        "print(callable(twitter_text.parse_tweet), hasattr(pkg_resources, 'working_set'))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "49",
+        "49",
+        "25",
+        "False",
+        "False",
+        "5",
+        "True",
+        "False",
+        "True",
+        "True",
+    ]
