@@ -19,6 +19,7 @@ from amplifier.content.rendering import (
     hashtags_in,
     limits_for_post,
     render,
+    with_link,
 )
 from amplifier.content.templates import FileResult, Library, Template
 from amplifier.content.twittertext import extract_urls
@@ -35,4 +36,5 @@ __all__ = [
     "load_library",
     "post_files",
     "render",
+    "with_link",
 ]

@@ -237,6 +237,17 @@ def _overflow(text: str, network: NetworkName, limits: NetworkLimits) -> TooLong
     return None
 
 
+def with_link(text: str, link: str | None) -> str:
+    """The text ``render`` gives with no hashtags added (placeholders filled, link placed),
+    without measuring it: for texts already validated, whose length is known to fit.
+
+    Raises RenderError for a bad placeholder, as ``render`` does.
+    """
+    tokens = _tokens(text)
+    used = {field for _, field in tokens if field is not None}
+    return _compose(tokens, used, link, [])
+
+
 def render(
     text: str,
     *,
