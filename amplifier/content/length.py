@@ -25,7 +25,7 @@ import regex
 
 from amplifier.config import NetworkLimits
 from amplifier.content.twittertext import defaults, parse_tweet, pattern
-from amplifier.content.xweight import weighed_without_emoji
+from amplifier.content.xweight import weighed_without_emoji, weight_bound
 from amplifier.errors import RenderError
 
 if TYPE_CHECKING:
@@ -73,6 +73,12 @@ def x_count(text: str, url_length: int = 23) -> XCount:
         return XCount(weighted_length=counted[0], valid=counted[1])
     parsed = parse_tweet(text, options)
     return XCount(weighted_length=int(parsed.weightedLength), valid=bool(parsed.valid))
+
+
+def x_length_bound(text: str, url_length: int = 23) -> int | None:
+    """A number X's weighted length is at most, found without twitter-text's URL and emoji
+    patterns; None when the text may hold an emoji (then only :func:`x_length` answers)."""
+    return weight_bound(text, _x_options(url_length))
 
 
 def x_length(text: str, url_length: int = 23) -> int:

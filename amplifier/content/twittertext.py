@@ -91,6 +91,12 @@ def may_hold_url(text: str) -> bool:
     return _DOT_BEFORE_LABEL.search(text) is not None
 
 
+def possible_urls(text: str) -> int:
+    """At least as many as the URLs twitter-text finds in ``text``: each URL holds a dot
+    before a label of its own (URLs never overlap)."""
+    return len(_DOT_BEFORE_LABEL.findall(text))
+
+
 def extract_urls_with_indices(text: str) -> list[dict[str, Any]]:
     """twitter-text's URLs (with or without a protocol), each with its code point indices."""
     if not may_hold_url(text):
@@ -124,4 +130,5 @@ __all__ = [
     "parse_tweet",
     "part",
     "pattern",
+    "possible_urls",
 ]

@@ -116,3 +116,42 @@ def test_measuring_loads_only_the_parts_a_text_needs() -> None:
         "True",
         "True",
     ]
+
+
+def test_weight_bound_is_never_below_parse_tweets_count() -> None:
+    """The bound render uses to skip the exact count on X is at least parse_tweet's weighted
+    length on every text it answers for (conformance texts, random ones full of dots and
+    URLs), and it answers for most of them."""
+    from amplifier.content.twittertext import defaults, parse_tweet
+    from amplifier.content.xweight import weight_bound
+
+    answered = 0
+    texts = _texts()
+    for url_length in (23, 30):
+        options = {**defaults(), "transformed_url_length": url_length}
+        for text in texts:
+            bound = weight_bound(text, options)
+            if bound is None:
+                continue
+            answered += 1
+            assert bound >= parse_tweet(text, options).weightedLength, repr(text)
+    assert answered > len(texts)
+
+
+def test_rendering_for_x_a_text_that_surely_fits_needs_no_url_search() -> None:
+    """render on X of a short text with a link: it fits by the bound, so twitter-text's URL
+    patterns stay unloaded until the exact length is asked for (then it is exact)."""
+    probe = (
+        "import sys\n"
+        "from amplifier.config import DEFAULT_LIMITS\n"
+        "from amplifier.content import render\n"
+        "post = render('Families belong together.', network='x', limits=DEFAULT_LIMITS['x'],\n"
+        "              link='https://example.org/reunite', hashtags=['#KeepFamiliesTogether'])\n"
+        "print('twitter_text.extract_urls' in sys.modules)\n"
+        "print(post.length, 'twitter_text.extract_urls' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "72", "True"]
