@@ -213,6 +213,17 @@ def mastodon_countable_text(text: str, url_length: int = 23) -> str:
     return "".join(pieces)
 
 
+# The shortest URL Mastodon counts: a protocol ("dat://", "ssb://") and a domain ("a.b").
+_SHORTEST_MASTODON_URL = len("dat://a.b")
+
+
+def mastodon_length_bound(text: str, url_length: int = 23) -> int:
+    """A number Mastodon's count is at most, found without its URL pattern: every character
+    counts at most 1 (a grapheme holds one or more), and a URL, which holds a ``://`` of its
+    own, counts ``url_length`` in place of at least 9 characters (a mention only shrinks)."""
+    return len(text) + text.count("://") * max(0, url_length - _SHORTEST_MASTODON_URL)
+
+
 @lru_cache(maxsize=1024)
 def mastodon_length(text: str, url_length: int = 23) -> int:
     """Mastodon's StatusLengthValidator count for a status body (content warning excluded)."""

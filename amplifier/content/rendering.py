@@ -23,6 +23,7 @@ import regex
 from amplifier.config import NetworkLimits
 from amplifier.content.length import (
     graphemes,
+    mastodon_length_bound,
     measure,
     utf8_bytes,
     x_invalid_characters,
@@ -257,10 +258,14 @@ def _overflow(text: str, network: NetworkName, limits: NetworkLimits) -> TooLong
 
 
 def _surely_fits(text: str, network: NetworkName, limits: NetworkLimits) -> bool:
-    """On X, a bound on the weighted length within the limit: no exact count needed."""
-    if network != "x":
+    """A bound on the length within the limit: no exact count (and none of the URL patterns
+    it needs: twitter-text's for X, Mastodon's own) is needed to know the text fits."""
+    if network == "x":
+        bound = x_length_bound(text, limits.url_length)
+    elif network == "mastodon":
+        bound = mastodon_length_bound(text, limits.url_length)
+    else:
         return False
-    bound = x_length_bound(text, limits.url_length)
     return bound is not None and bound <= limits.max_length
 
 

@@ -155,3 +155,40 @@ def test_rendering_for_x_a_text_that_surely_fits_needs_no_url_search() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "72", "True"]
+
+
+def test_mastodon_bound_is_never_below_mastodons_count() -> None:
+    """The Mastodon bound is at least the exact count, on the conformance texts and random
+    ones full of protocols, domains and mentions."""
+    from amplifier.content.length import mastodon_length, mastodon_length_bound
+
+    rng = random.Random(13)
+    pieces = (*_URL_PIECES, "dat://", "ssb://x.co", "dat://t.co", "@ana@example.org", "e\u0301")
+    texts = _texts()
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 12))) for _ in range(3000)]
+    for url_length in (5, 23, 40):
+        for text in texts:
+            exact = mastodon_length(text, url_length)
+            assert mastodon_length_bound(text, url_length) >= exact, repr(text)
+
+
+def test_rendering_for_mastodon_a_text_that_surely_fits_compiles_no_url_pattern() -> None:
+    """render on Mastodon of a text with a link that fits by the bound compiles neither
+    Mastodon's URL pattern nor twitter-text's domain patterns until the length is asked."""
+    probe = (
+        "import sys\n"
+        "from amplifier.config import DEFAULT_LIMITS\n"
+        "from amplifier.content import render\n"
+        "from amplifier.content.length import mastodon_url\n"
+        "post = render('Families belong together.', network='mastodon',\n"
+        "              limits=DEFAULT_LIMITS['mastodon'], link='https://example.org/reunite',\n"
+        "              hashtags=['#KeepFamiliesTogether'])\n"
+        "domain = 'twitter_text.regexp.valid_domain' in sys.modules\n"
+        "print(mastodon_url.cache_info().currsize, domain)\n"
+        "print(post.length, mastodon_url.cache_info().currsize)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["0", "False", "72", "1"]
