@@ -76,7 +76,8 @@ def test_post_now_to_mastodon_loads_only_mastodons_sdk(sample: Path) -> None:
 
 
 def test_sqlite_store_loads_no_postgresql(tmp_path: Path) -> None:
-    """A SQLite store, migrated and written to, never imports the PostgreSQL dialect."""
+    """A SQLite store, migrated and written to, never imports the PostgreSQL dialect, nor
+    cryptography (it seals Bluesky sessions only; Mastodon.py imports it on its own)."""
     code = (
         "import sys\n"
         "from amplifier.store import Store\n"
@@ -84,11 +85,13 @@ def test_sqlite_store_loads_no_postgresql(tmp_path: Path) -> None:
         "store.migrate()\n"
         "store.set_paused(True, by='ana')\n"
         "store.save_session('acct', 'sealed')\n"
-        "print(sorted(m for m in sys.modules if m.startswith(('sqlalchemy.dialects', 'psyco'))))"
+        "print(sorted(m for m in sys.modules if m.startswith(('sqlalchemy.dialects', 'psyco'))))\n"
+        "print('cryptography' in sys.modules)"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
-    loaded = result.stdout.strip()
+    loaded, cryptography = result.stdout.strip().splitlines()
+    assert cryptography == "False"
     assert "sqlalchemy.dialects.sqlite" in loaded
     assert "postgresql" not in loaded and "psycopg" not in loaded
