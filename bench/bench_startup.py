@@ -54,7 +54,12 @@ from mastodon import Mastodon
 client = Mastodon(access_token=sys.argv[2], api_base_url=sys.argv[1])
 client.status_post(sys.argv[3], visibility="unlisted")
 """
+# The same script importing the libraries amplifier is built on first: what no code of ours
+# can go below while it keeps SQLAlchemy (the store), pydantic-settings and PyYAML (config
+# and posts).
+FLOOR_IMPORTS = "import sqlalchemy, pydantic_settings, yaml"
 POST_NOW = "ours: amplifier post-now to Mastodon (launch to exit)"
+FLOOR = f"context: the bare script after {FLOOR_IMPORTS}"
 BARE = "baseline: bare Mastodon.py script, status_post"
 CHECK = "ours: amplifier check, sample posts"
 NOTHING = "baseline: python -c pass"
@@ -159,6 +164,12 @@ def main() -> int:
             where, token = mastodon["instance"], SECRETS["BENCH_MASTODON_TOKEN"]
             return whole_process([PYTHON, "-c", BARE_POST, where, token, text], base, secrets_env)
 
+        def floor_post() -> float:
+            text = f"Families belong together ({next(bare_posts)})"
+            where, token = mastodon["instance"], SECRETS["BENCH_MASTODON_TOKEN"]
+            code = FLOOR_IMPORTS + "\n" + BARE_POST
+            return whole_process([PYTHON, "-c", code, where, token, text], base, secrets_env)
+
         def check() -> float:
             command = amplifier_command("check", "--config", str(ROOT / "config.example.toml"))
             return whole_process(command, ROOT, clean_environment())
@@ -177,6 +188,7 @@ def main() -> int:
         ]
         if not args.quick:  # one more worker start per repeat; CI's quick run has no time
             contenders.append(("ours: launch -> 3 posts published (slot due at start)", first_post))
+            contenders.insert(2, (FLOOR, floor_post))
         results = interleaved(contenders, args.repeats)
     rows = [[name, seconds(median(times)), seconds(min(times))] for name, times in results.items()]
     table(["measurement", "median", "best"], rows)
@@ -185,6 +197,9 @@ def main() -> int:
     print(f"worker start-up: {ours / baseline:.2f} (scheduler ready / SDK import time; no goal)")
     checked = median(results[CHECK]) / median(results[NOTHING])
     print(f"check on the sample posts / python -c pass: {checked:.2f} (no goal)")
+    if FLOOR in results:
+        floor = median(results[FLOOR]) / median(results[BARE])
+        print(f"floor (the libraries alone) / bare script: {floor:.2f} (context)")
     posted = median(results[POST_NOW]) / median(results[BARE])
     note = "post-now to Mastodon / a bare Mastodon.py script posting, whole processes"
     print(ratio_line(posted, POST_NOW_GOAL, note))
