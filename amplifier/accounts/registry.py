@@ -95,7 +95,12 @@ def network_factory(
             secret = f"{account.service}\0{account_secrets.get('app_password')}"
             sessions = SealedSessions(store, account=account.name, secret=secret)
         return build_network(
-            account, account_secrets, sessions=sessions, dry_run=dry_run, write=write
+            account,
+            account_secrets,
+            sessions=sessions,
+            limits_cache=store,  # a Mastodon server's limits, read at most once a day
+            dry_run=dry_run,
+            write=write,
         )
 
     return build

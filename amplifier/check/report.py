@@ -7,14 +7,20 @@ of valid and invalid posts per campaign and network.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from amplifier.check.instances import instance_problems, limits_lines
 from amplifier.check.warnings import guard_warnings
 from amplifier.config import Settings, load_settings
 from amplifier.content import Library, load_library
 from amplifier.errors import ConfigError, Problem
 from amplifier.networks.base import NETWORK_NAMES, NetworkName
+from amplifier.networks.mastodon_limits import InstanceLimits
+
+# Each Mastodon server's stored limits, read for the settings (the CLI reads the database).
+StoredLimits = Callable[[Settings], Mapping[str, InstanceLimits]]
 
 
 @dataclass(frozen=True)
@@ -22,6 +28,7 @@ class CheckReport:
     problems: tuple[Problem, ...]
     settings: Settings | None
     library: Library | None
+    limits: tuple[str, ...] = ()  # a 'limits:' line per Mastodon account
 
     @property
     def ok(self) -> bool:
@@ -40,14 +47,21 @@ def load(config: str | Path | None, posts: str | Path | None) -> tuple[Settings,
     return settings, library
 
 
-def run_check(config: str | Path | None = None, posts: str | Path | None = None) -> CheckReport:
+def run_check(
+    config: str | Path | None = None,
+    posts: str | Path | None = None,
+    *,
+    stored: StoredLimits | None = None,
+) -> CheckReport:
     try:
         settings, library = load(config, posts)
     except ConfigError as exc:
         return CheckReport(tuple(exc.problems), None, None)
+    known = stored(settings) if stored is not None else {}
     found = [*library.problems, *guard_warnings(settings, library)]
+    found += instance_problems(settings, library, known)
     ordered = sorted(found, key=lambda p: (str(p.file), p.line or 0))
-    return CheckReport(tuple(ordered), settings, library)
+    return CheckReport(tuple(ordered), settings, library, tuple(limits_lines(settings, known)))
 
 
 def summary_lines(report: CheckReport) -> list[str]:
@@ -78,6 +92,7 @@ def summary_lines(report: CheckReport) -> list[str]:
             f"campaign {campaign}: {valid_files[campaign]} post files valid, "
             f"{invalid[campaign]} invalid; valid per network: {per_network}"
         )
+    lines += report.limits
     errors = sum(1 for p in report.problems if p.severity == "error")
     warnings = len(report.problems) - errors
     verdict = "ok" if report.ok else "FAILED"

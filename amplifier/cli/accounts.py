@@ -1,4 +1,7 @@
-"""``amplifier accounts verify``: each account's credentials checked, nothing posted."""
+"""``amplifier accounts verify``: each account's credentials checked, nothing posted.
+
+The state database is opened (made and migrated when new), so each Mastodon server's limits,
+read afresh, are stored for the worker, ``check`` and ``preview``."""
 
 from __future__ import annotations
 
@@ -8,17 +11,16 @@ from datetime import datetime
 from typing import TextIO
 
 from amplifier.accounts import describe, verify_accounts
-from amplifier.cli.common import accounts_named
-from amplifier.config import load_settings
+from amplifier.cli.database import opened
 
 Clock = Callable[[], datetime]
 
 
 def cmd_accounts_verify(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
-    settings = load_settings(args.config)
-    accounts_named(settings, args.account)  # an unknown name: the closest one offered
-    results = verify_accounts(settings, only=args.account)
-    for result in results:
-        for line in describe(result):
-            print(line, file=out)
+    # An unknown account name is refused (the closest one offered) before the database opens.
+    with opened(args, clock, account=args.account) as (settings, store):
+        results = verify_accounts(settings, only=args.account, limits_cache=store)
+        for result in results:
+            for line in describe(result):
+                print(line, file=out)
     return 0 if all(result.ok for result in results) else 1

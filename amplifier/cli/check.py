@@ -1,6 +1,8 @@
 """``amplifier check``: every problem at its file and line, then the summary.
 
-Imports no store and no network: a check runs where only the posts and the config are.
+Needs no database and no network: a check runs where only the posts and the config are. When
+the state database exists, each Mastodon server's stored limits are read from it (nothing is
+created or migrated), so posts too long for an account's own server are errors here too.
 """
 
 from __future__ import annotations
@@ -8,15 +10,18 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import TextIO
 
 from amplifier.check import format_problem, run_check, summary_lines
+from amplifier.config import Settings
+from amplifier.networks.mastodon_limits import InstanceLimits
 
 Clock = Callable[[], datetime]
 
 
 def cmd_check(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
-    report = run_check(args.config, args.posts)
+    report = run_check(args.config, args.posts, stored=_stored)
     for problem in report.problems:
         print(format_problem(problem, args.format), file=out)
     for line in summary_lines(report):
@@ -24,3 +29,14 @@ def cmd_check(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
     if report.settings is None:
         return 2
     return 0 if report.ok else 1
+
+
+def _stored(settings: Settings) -> dict[str, InstanceLimits]:
+    """Each server's stored limits; with no SQLite file (a pull request's check) the store is
+    not even loaded."""
+    url = settings.sqlalchemy_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        return {}
+    from amplifier.store import stored_instance_limits
+
+    return stored_instance_limits(url)

@@ -206,7 +206,9 @@ def _content_commands(commands: Any) -> None:
         description=(
             "Check each enabled account's credentials read-only (nothing is posted): who it "
             "is, whether a Mastodon account carries the bot flag, and reminders such as X's "
-            "'Automated' label. Exit status 1 if any account fails or lacks credentials."
+            "'Automated' label. A Mastodon server's own limits (length, images) are read and "
+            "stored in the database (made if new) for the worker, check and preview. Exit "
+            "status 1 if any account fails or lacks credentials."
         ),
         epilog="example:\n  amplifier accounts verify --account fbt-mastodon",
     )

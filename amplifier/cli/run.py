@@ -155,6 +155,8 @@ def cmd_run(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
     ):
         accounts = accounts_named(settings, None)
         worker = _worker(args, clock, settings, store, accounts)
+        for account in accounts:  # each server's limits first (daily), so the preview uses them
+            worker.flow.refresh_limits(account)
         try:
             log_next_posts(
                 settings, worker.library, store, accounts, clock(), forced=bool(args.dry_run)

@@ -5,14 +5,25 @@
 returns a frozen ``Settings`` or raises ``ConfigError`` listing every problem at its line.
 ``database_problem`` (deployment.py) reads Heroku's ``DYNO`` and refuses SQLite there.
 Secrets never live in the file: an account names the variables that hold them, and
-``resolve_secrets`` reads them. Every other stage reads its settings from here, so this stage
-imports nothing above the networks' names.
+``resolve_secrets`` reads them. ``account_limits`` (instances.py) gives an account's limits:
+its Mastodon server's own as stored, else the configured ones. Every other stage reads its
+settings from here, so this stage imports nothing above the networks' names.
 """
 
 from __future__ import annotations
 
 from amplifier.config.deployment import database_problem, heroku_dyno
-from amplifier.config.limits import DEFAULT_LIMITS, NetworkLimits
+from amplifier.config.instances import AccountLimits, account_limits, instance_of
+from amplifier.config.limits import (
+    DEFAULT_LIMITS,
+    DEFAULT_MEDIA_LIMITS,
+    GIF,
+    JPEG,
+    PNG,
+    WEBP,
+    MediaLimits,
+    NetworkLimits,
+)
 from amplifier.config.loading import find_config_file, load_settings
 from amplifier.config.locator import KeyLocator
 from amplifier.config.models import (
@@ -30,19 +41,28 @@ from amplifier.config.times import ALL_DAYS, parse_days, parse_time, validate_ti
 __all__ = [
     "ALL_DAYS",
     "DEFAULT_LIMITS",
+    "DEFAULT_MEDIA_LIMITS",
+    "GIF",
+    "JPEG",
+    "PNG",
+    "WEBP",
     "Account",
+    "AccountLimits",
     "AccountSecrets",
     "Campaign",
     "GuardSettings",
     "KeyLocator",
+    "MediaLimits",
     "NetworkLimits",
     "Schedule",
     "Settings",
     "WorkerSettings",
     "XPrices",
+    "account_limits",
     "database_problem",
     "find_config_file",
     "heroku_dyno",
+    "instance_of",
     "load_settings",
     "parse_days",
     "parse_time",

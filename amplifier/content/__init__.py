@@ -6,13 +6,14 @@ hashtags fitted, never cut), measured the way that network measures (X's weighti
 twitter-text, Mastodon's URL and mention rules, Bluesky's graphemes and bytes).
 
 Modules: parse.py (one file), library.py (the folder), templates.py (Template, Library),
-rendering.py (placeholders, hashtags), length.py (per-network length), xweight.py and
-twittertext.py (X's counting).
+rendering.py (placeholders, hashtags), media.py (images: type, size, dimensions), length.py
+(per-network length), xweight.py and twittertext.py (X's counting).
 """
 
 from __future__ import annotations
 
 from amplifier.content.library import load_library, post_files
+from amplifier.content.media import media_refusal
 from amplifier.content.rendering import (
     RenderedPost,
     TooLong,
@@ -34,6 +35,7 @@ __all__ = [
     "hashtags_in",
     "limits_for_post",
     "load_library",
+    "media_refusal",
     "post_files",
     "render",
     "with_link",

@@ -11,7 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from amplifier.config import NetworkLimits
+from amplifier.config import DEFAULT_MEDIA_LIMITS, MediaLimits, NetworkLimits
+from amplifier.content.media import media_problems
 from amplifier.content.parse import POST_SUFFIX, SKIPPED_FILES, parse_file
 from amplifier.content.rendering import limits_for_post, render
 from amplifier.content.templates import FileResult, Library, Template
@@ -33,8 +34,10 @@ def load_library(
     *,
     campaigns: Iterable[str],
     limits: Mapping[NetworkName, NetworkLimits],
+    media_limits: Mapping[NetworkName, MediaLimits] = DEFAULT_MEDIA_LIMITS,
 ) -> Library:
     """Load every post under ``folder``; problems are collected, never raised."""
+    checks = (folder, limits, media_limits)
     known_campaigns = set(campaigns)
     problems: list[Problem] = []
     parsed: list[Template] = []
@@ -93,7 +96,7 @@ def load_library(
     # Checks that need the config or the whole library: campaign names, lengths.
     valid_originals: dict[str, Template] = {}
     for post_id, template in originals.items():
-        bad = _library_checks(template, known_campaigns, limits)
+        bad = _library_checks(template, known_campaigns, *checks)
         problems.extend(bad)
         if bad:
             results[template.path] = replace(results[template.path], ok=False)
@@ -110,7 +113,7 @@ def load_library(
             valid_originals[post_id] = template
     for post_id, by_language in list(translations.items()):
         for language, translation in list(by_language.items()):
-            bad = _library_checks(translation, known_campaigns, limits)
+            bad = _library_checks(translation, known_campaigns, *checks)
             if bad:
                 problems.extend(bad)
                 results[translation.path] = replace(results[translation.path], ok=False)
@@ -179,7 +182,9 @@ def _merge_translation(
 def _library_checks(
     template: Template,
     campaigns: set[str],
+    folder: Path,
     limits: Mapping[NetworkName, NetworkLimits],
+    media_limits: Mapping[NetworkName, MediaLimits],
 ) -> list[Problem]:
     problems: list[Problem] = []
     if template.translation_of is None and template.campaign not in campaigns:
@@ -208,4 +213,6 @@ def _library_checks(
             by_line.setdefault(template.text_line(network), []).append(str(exc))
     for line, messages in by_line.items():
         problems.append(Problem(template.path, line, "; ".join(messages)))
+    if template.translation_of is None or "media" in template.field_lines:  # else: the original's
+        problems.extend(media_problems(template, folder, media_limits))
     return problems

@@ -309,8 +309,4 @@ def _structure_problems(front: _FrontMatter, path: Path, lines: Mapping[str, int
             problems.append(
                 Problem(path, line, f"alt text is {len(alt)} characters; at most {MAX_ALT_TEXT}")
             )
-        if not (path.parent / media.file).is_file():
-            problems.append(
-                Problem(path, line, f"media file {media.file!r} not found next to this post")
-            )
     return problems

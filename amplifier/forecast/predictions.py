@@ -23,6 +23,7 @@ from amplifier.content import Library
 from amplifier.forecast.slot import SlotDecision, decide_slot
 from amplifier.forecast.view import StoreView, pause_reason, slot_key
 from amplifier.guards import Sent
+from amplifier.networks.mastodon_limits import InstanceLimits
 from amplifier.schedule import AccountState, Slot, next_slots, seed_key, slot_spec, slots_between
 from amplifier.store import Delivery, Store
 
@@ -186,6 +187,9 @@ class OverlayView:
 
     def blocked(self, account: str, moment: datetime) -> tuple[datetime, str] | None:
         return self.base.blocked(account, moment)
+
+    def instance_limits(self, account: Account) -> InstanceLimits | None:
+        return self.base.instance_limits(account)
 
 
 def predict(

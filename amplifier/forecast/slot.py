@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
-from amplifier.config import Account, Settings
+from amplifier.config import Account, Settings, account_limits
 from amplifier.content import Library
 from amplifier.forecast.view import StateView, slot_key
 from amplifier.guards import (
@@ -127,7 +127,10 @@ def decide_slot(
     """
     skip = SlotDecision(account, slot, moment, "skip", view.rehearsal)
     state = view.rotation(account)
-    planned, new_state = plan_slot(settings, library, account, slot, state, exclude=exclude)
+    limits = account_limits(settings, account, view.instance_limits(account))
+    planned, new_state = plan_slot(
+        settings, library, account, slot, state, exclude=exclude, limits=limits
+    )
     if isinstance(planned, NothingToPost):
         return replace(skip, reason=planned.reason)
     late = moment - slot.due_at
@@ -143,15 +146,15 @@ def decide_slot(
     if rules.distinct_text_days and account.network in rules.distinct_text_networks:
         others = view.counted(others_since(moment, rules), network=account.network)
     start, end = month_bounds(slot.due_at)
-    limits = budgets(settings, account, lambda name: view.spent(start, end, name))
+    spend = budgets(settings, account, lambda name: view.spent(start, end, name))
     decision = decide(
         (planned, new_state),
         lambda refused: plan_slot(
-            settings, library, account, slot, state, exclude=exclude | refused
+            settings, library, account, slot, state, exclude=exclude | refused, limits=limits
         ),
         account,
         slot,
-        guard_context(account, own, others, limits),
+        guard_context(account, own, others, spend),
         settings,
         moment=moment,
         offered=offered,
@@ -171,6 +174,11 @@ def decide_slot(
         planned=decision.planned,
         state=decision.state,
         cost=decision.cost,
-        refused=decision.refused,
+        refused=(*_unfit(decision.planned), *decision.refused),
         deferred=view.blocked(account.name, moment),
     )
+
+
+def _unfit(planned: PlannedPost) -> tuple[Refusal, ...]:
+    """The posts passed over for not fitting the account's limits, as refusals to show."""
+    return tuple(Refusal("limits", "post", why, post) for post, why in planned.passed_over)

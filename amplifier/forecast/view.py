@@ -19,10 +19,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Protocol
 
-from amplifier.config import Account, Settings, resolve_secrets
+from amplifier.config import Account, Settings, instance_of, resolve_secrets
 from amplifier.content import Library
 from amplifier.guards import REHEARSAL_SENT, SENT, Sent, sent_rows
 from amplifier.logs import log_event
+from amplifier.networks.mastodon_limits import InstanceLimits
 from amplifier.schedule import AccountState
 from amplifier.store import REHEARSAL_PREFIX, RotationWrite, Store
 
@@ -51,6 +52,10 @@ class StateView(Protocol):
 
     def blocked(self, account: str, moment: datetime) -> tuple[datetime, str] | None:
         """(until, why) while the account's stored rate-limit window is shut at ``moment``."""
+        ...
+
+    def instance_limits(self, account: Account) -> InstanceLimits | None:
+        """The stored limits of a Mastodon account's server (None: none stored)."""
         ...
 
 
@@ -121,6 +126,7 @@ class StoreView:
         self._rehearsal = rehearsal
         self.logger = logger
         self._read: dict[str, tuple[dict[str, object] | None, dict[str, object] | None]] = {}
+        self._limits: dict[str, InstanceLimits | None] = {}
 
     @property
     def rehearsal(self) -> bool:
@@ -196,3 +202,11 @@ class StoreView:
         ]
         at = until.astimezone(UTC).isoformat(timespec="seconds")
         return until, f"rate limit window {', '.join(windows) or 'unknown'} until {at}"
+
+    def instance_limits(self, account: Account) -> InstanceLimits | None:
+        key = instance_of(account)
+        if self.store is None or key is None:
+            return None
+        if key not in self._limits:
+            self._limits[key] = self.store.load_instance_limits(key)
+        return self._limits[key]

@@ -50,6 +50,7 @@ from amplifier.networks.mastodon_errors import (
     window_name,
 )
 from amplifier.networks.mastodon_limits import (
+    MAX_AGE,
     InstanceLimits,
     InstanceLimitsCache,
     MemoryInstanceLimitsCache,
@@ -104,6 +105,7 @@ class MastodonNetwork:
         self._sleep = sleep
         self._token = access_token
         self._limits: InstanceLimits | None = None
+        self._limits_checked: datetime | None = None  # when this process last looked
         self._limits_cache = limits_cache or MemoryInstanceLimitsCache()
         self._errors = MastodonErrors(account, clock, (access_token,))
         self._last_response: requests.Response | None = None
@@ -171,14 +173,17 @@ class MastodonNetwork:
     def instance_limits(self, *, refresh: bool = False) -> InstanceLimits:
         """The instance's limits; never raises.
 
-        Known in this process, else from the cache while fresh (``MAX_AGE``), else read from
-        the instance and cached. ``refresh`` reads them again. An instance that cannot be read
-        leaves a stale cached value in use, or the defaults."""
-        if self._limits is not None and not refresh:
+        Known in this process (looked at within ``MAX_AGE``), else from the cache while fresh,
+        else read from the instance and cached. ``refresh`` reads them again. An instance that
+        cannot be read leaves a stale cached value in use, or the defaults."""
+        now = self._clock()
+        checked = self._limits_checked
+        if self._limits is not None and not refresh and checked and now - checked < MAX_AGE:
             return self._limits
+        self._limits_checked = now
         key = instance_key(self.instance_url)
         cached = self._cached_limits(key)
-        if cached is not None and cached.is_fresh(self._clock()) and not refresh:
+        if cached is not None and cached.is_fresh(now) and not refresh:
             self._limits = cached
             return cached
         fresh = self.read_instance_limits()

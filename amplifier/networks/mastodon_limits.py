@@ -43,6 +43,7 @@ class InstanceLimits:
     version: str | None = None  # the server's own version string, for the record
     source: Source = "default"
     fetched_at: datetime | None = field(default=None, compare=False)
+    image_matrix_limit: int | None = None  # width x height, in pixels
 
     def to_json(self) -> str:
         """One JSON object for the store; ``from_json`` reads it back."""
@@ -63,6 +64,7 @@ class InstanceLimits:
                 characters_reserved_per_url=DEFAULT_URL_CHARACTERS if per_url is None else per_url,
                 max_media_attachments=_positive(data.get("max_media_attachments")),
                 image_size_limit=_positive(data.get("image_size_limit")),
+                image_matrix_limit=_positive(data.get("image_matrix_limit")),
                 description_limit=_positive(data.get("description_limit")),
                 supported_mime_types=tuple(map(str, data.get("supported_mime_types") or ())),
                 version=str(data["version"]) if data.get("version") else None,
@@ -139,6 +141,7 @@ def limits_from_answer(body: object, source: Literal["v2", "v1"]) -> InstanceLim
         max_media_attachments=_positive(statuses.get("max_media_attachments")),
         image_size_limit=_positive(media.get("image_size_limit"))
         or _positive(body.get("upload_limit")),
+        image_matrix_limit=_positive(media.get("image_matrix_limit")),
         description_limit=_positive(media.get("description_limit")),
         supported_mime_types=tuple(str(m) for m in mime_types)
         if isinstance(mime_types, list)
@@ -156,6 +159,7 @@ def merged(first: InstanceLimits, second: InstanceLimits) -> InstanceLimits:
         first,
         max_media_attachments=first.max_media_attachments or second.max_media_attachments,
         image_size_limit=first.image_size_limit or second.image_size_limit,
+        image_matrix_limit=first.image_matrix_limit or second.image_matrix_limit,
         description_limit=first.description_limit or second.description_limit,
         supported_mime_types=first.supported_mime_types or second.supported_mime_types,
         version=first.version or second.version,

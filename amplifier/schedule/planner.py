@@ -11,8 +11,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from amplifier.config import Account, Settings
-from amplifier.content import Library, RenderedPost, Template, limits_for_post, render
+from amplifier.config import Account, AccountLimits, Settings, account_limits
+from amplifier.content import (
+    Library,
+    RenderedPost,
+    Template,
+    limits_for_post,
+    media_refusal,
+    render,
+)
 from amplifier.errors import RenderError
 from amplifier.schedule.reasons import why_no_post
 from amplifier.schedule.rotation import RotationExhausted, RotationState, next_item, next_items
@@ -46,12 +53,17 @@ class AccountState:
 
 @dataclass(frozen=True)
 class PlannedPost:
-    """One slot's post for one account, rendered for its network."""
+    """One slot's post for one account, rendered for its network.
+
+    ``passed_over``: (post id, why) of the posts the rotation offered first that do not fit
+    this account's limits (too long for its server, images it does not take).
+    """
 
     account: str
     slot: Slot
     template: Template
     rendered: RenderedPost
+    passed_over: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -123,8 +135,10 @@ def plan_slot(
     state: AccountState,
     *,
     exclude: frozenset[str] = frozenset(),
+    limits: AccountLimits | None = None,
 ) -> tuple[PlannedPost | NothingToPost, AccountState]:
-    """Choose and render the next post for this slot; templates that cannot render are skipped."""
+    """Choose and render the next post for this slot; posts that do not fit the account's
+    ``limits`` (its server's own, as stored; default: the configured ones) are passed over."""
     day = slot.nominal.date()
     pool = candidates(settings, library, account, day)
     if not pool:
@@ -134,15 +148,18 @@ def plan_slot(
     weights = {post_id: template.weight for post_id, template in pool.items()}
     refused = set(exclude)
     too_long: list[str] = []
-    limits = settings.networks.limits(account.network)
+    passed_over: list[tuple[str, str]] = []
+    kinds: set[str] = set()
+    limits = limits or account_limits(settings, account)
     while True:
         try:
             post_id, template_state = next_item(
                 state.templates, weights, seed_key(settings, account), exclude=refused
             )
         except RotationExhausted:
-            if too_long and not (refused - {t.split(":")[0].strip("'") for t in too_long}):
-                reason = "every eligible post is too long for this network: " + "; ".join(too_long)
+            if too_long and not (refused - {post for post, _ in passed_over}):
+                what = " or ".join(sorted(kinds))
+                reason = f"every eligible post {what}: " + "; ".join(too_long)
             else:
                 reason = "every eligible post was refused"
             return NothingToPost(account.name, slot, reason, tuple(too_long)), state
@@ -152,16 +169,24 @@ def plan_slot(
             rendered = render(
                 template.text_for(account.network),
                 network=account.network,
-                limits=limits_for_post(limits, account.network, template.content_warning),
+                limits=limits_for_post(limits.text, account.network, template.content_warning),
                 link=template.link,
                 hashtags=tags,
             )
+            unfit = media_refusal(template.media, limits.media, account.network)
+            if unfit is not None:
+                kinds.add("has images it does not take")
         except RenderError as error:
-            refused.add(post_id)  # e.g. an instance with a lower limit than the check used
-            too_long.append(f"{post_id!r}: {error}")
+            unfit = str(error)  # e.g. an instance with a lower limit than the check used
+            kinds.add("is too long for this network")
+        if unfit is not None:
+            refused.add(post_id)
+            too_long.append(f"{post_id!r}: {unfit}")
+            passed_over.append((post_id, unfit))
             continue
         new_state = AccountState(templates=template_state, hashtags=hashtag_states)
-        return PlannedPost(account.name, slot, template, rendered), new_state
+        planned = PlannedPost(account.name, slot, template, rendered, tuple(passed_over))
+        return planned, new_state
 
 
 def _choose_hashtags(

@@ -3,11 +3,14 @@
 One row per (account, slot) is recorded before anything is sent, and every later state move
 is a compare-and-set, so two workers never both own a row. SQLAlchemy Core over SQLite or
 PostgreSQL. ``Store`` (sql.py) is the one class the other stages use; migrations.py holds the
-schema and its named migrations, sessions.py keeps Bluesky sessions sealed, types.py the rows.
+schema and its named migrations, sessions.py keeps Bluesky sessions sealed, instances.py
+each Mastodon instance's limits (``stored_instance_limits`` reads them without creating a
+database), types.py the rows.
 """
 
 from __future__ import annotations
 
+from amplifier.store.instances import stored_instance_limits
 from amplifier.store.sessions import SealedSessions
 from amplifier.store.sql import Store
 from amplifier.store.types import (
@@ -26,4 +29,5 @@ __all__ = [
     "RotationWrite",
     "SealedSessions",
     "Store",
+    "stored_instance_limits",
 ]

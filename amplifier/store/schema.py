@@ -132,3 +132,12 @@ delivery_costs = Table(
     Column("cost_micros", BigInteger, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+instance_limits = Table(
+    "instance_limits",
+    metadata,
+    Column("instance", Text, primary_key=True),  # networks.mastodon_limits.instance_key
+    Column("limits", Text, nullable=False),  # InstanceLimits.to_json()
+    Column("fetched_at", UTCDateTime),  # when the server was asked (0008)
+    Column("updated_at", UTCDateTime, nullable=False),
+)

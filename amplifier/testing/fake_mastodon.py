@@ -9,12 +9,14 @@ the Mastodon.py cassettes (Mastodon 4.6), and behaves like the real server where
 * Every answer carries x-ratelimit-limit/remaining/reset (ISO-8601). Posting counts against
   the statuses limit (``status_limit`` per 3 h), uploads against 30 per 30 min, everything
   else against ``api_limit`` per 5 min; going over answers 429.
-* POST /api/v2/media answers 202 with ``url: null``; GET /api/v1/media/<id> answers 206
-  until the ``media_ready_after_polls``-th poll, then 200 with a url.
-* GET /api/v2/instance and /api/v1/instance publish the limits in Mastodon 4's shapes; the
-  settings serve only some versions (``instance_versions``), answer another status
-  (``instance_status``, e.g. a 500 from a server picky about its Host header), a body that is
-  not JSON (``instance_body``) or late (``instance_delay``).
+* POST /api/v2/media answers 202 with ``url: null`` (422 for a file over
+  ``image_size_limit``); GET /api/v1/media/<id> answers 206 until the
+  ``media_ready_after_polls``-th poll, then 200 with a url.
+* GET /api/v2/instance and /api/v1/instance publish the limits in Mastodon 4's shapes
+  (``image_matrix_limit`` included); the settings serve only some versions
+  (``instance_versions``), answer another status (``instance_status``, e.g. a 500 from a
+  server picky about its Host header), a body that is not JSON (``instance_body``) or late
+  (``instance_delay``).
 
 Run standalone: ``python -m amplifier.testing.fake_mastodon --port 8030 --token T``.
 """
@@ -252,6 +254,10 @@ class FakeMastodon:
             parts = _multipart(request)
             if "file" not in parts:
                 return Response(422, {"error": "Validation failed: File can't be blank"}, headers)
+            most = self.settings.image_size_limit
+            if len(parts["file"][1]) > most:
+                error = f"Validation failed: File file size must be less than {most} bytes"
+                return Response(422, {"error": error}, headers)
             description = parts.get("description", ("", b""))[1].decode("utf-8") or None
             media = FakeMedia(self._new_id(), description, content_type=parts["file"][0])
             media.ready = self.settings.media_ready_after_polls <= 0
@@ -297,6 +303,7 @@ class FakeMastodon:
             }
         media: dict[str, Any] = {"supported_mime_types": ["image/jpeg", "image/png", "image/webp"]}
         media["image_size_limit"] = settings.image_size_limit
+        media["image_matrix_limit"] = settings.image_matrix_limit
         domain = self.base_url.split("://", 1)[1]
         if version == "v2":
             media["description_limit"] = settings.description_limit

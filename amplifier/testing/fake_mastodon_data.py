@@ -86,6 +86,7 @@ class FakeMastodonSettings:
     characters_reserved_per_url: int = 23
     max_media_attachments: int = 4
     image_size_limit: int = 16 * 1024 * 1024
+    image_matrix_limit: int = 33_177_600  # pixels (width x height)
     description_limit: int = 1500
     instance_versions: tuple[str, ...] = ("v2", "v1")  # which instance endpoints exist
     instance_status: int = 200

@@ -93,6 +93,8 @@ class SlotFlow:
         exclude: frozenset[str] = frozenset(),
         offered: frozenset[str] | None = None,
     ) -> SlotDecision:
+        if not view.rehearsal:
+            self.refresh_limits(account)
         decision = decide_slot(
             self.settings,
             self.library,
@@ -110,6 +112,22 @@ class SlotFlow:
             where = {"account": account.name, "slot": slot.key, "rule": rule}
             log_event(self.logger, "guard", **where, posts=posts, reason=group[0].detail)
         return decision
+
+    def refresh_limits(self, account: Account) -> None:
+        """Have a Mastodon account's adapter read its server's limits into the store when the
+        stored ones are older than a day (``MAX_AGE``), so the decision measures with them.
+        Any failure there means the defaults (the adapter logs it), never a failed post."""
+        try:
+            read = getattr(self.network_for(account.name), "instance_limits", None)
+        except AmplifierError:  # an adapter refused for this account: its delivery says why
+            return
+        if not callable(read):
+            return
+        try:
+            read()
+        except Exception as error:  # never a reason to fail a post
+            log_event(self.logger, "instance-limits", logging.WARNING, account=account.name,
+                      error=type(error).__name__)  # fmt: skip
 
     def settle(
         self, account: Account, slot: Slot, now: datetime, paused: str | None, *, rehearsal: bool

@@ -100,6 +100,7 @@ def test_recorded_v2_answer_gives_every_limit() -> None:
     assert (limits.max_characters, limits.characters_reserved_per_url) == (500, 23)
     assert (limits.max_media_attachments, limits.image_size_limit) == (4, 16777216)
     assert limits.description_limit == 10000
+    assert limits.image_matrix_limit == 33_177_600
     assert "image/png" in limits.supported_mime_types
     assert (limits.version, limits.source, limits.fetched_at) == ("4.6.4", "v2", NOW)
 
@@ -191,6 +192,24 @@ def test_known_instance_is_not_asked_again_within_a_day(fake: FakeMastodon) -> N
     stale = network(fake, limits_cache=cache, clock=Clock(NOW + MAX_AGE + timedelta(minutes=1)))
     assert stale.instance_limits().max_characters == 200
     assert cache.limits[key].max_characters == 200
+
+
+def test_a_long_running_worker_reads_its_servers_limits_again_each_day(
+    fake: FakeMastodon,
+) -> None:
+    """One adapter kept for days (a worker that runs on) asks the server at most once a day:
+    within the day from memory, a day later again, and a changed limit is then used."""
+    fake.reset(max_characters=150)
+    clock = Clock()
+    adapter = network(fake, limits_cache=MemoryInstanceLimitsCache(), clock=clock)
+    assert adapter.instance_limits().max_characters == 150
+    assert len(instance_requests(fake)) == 1
+    clock.now += MAX_AGE - timedelta(minutes=1)
+    fake.reset(max_characters=300)  # (and forgets the requests it received)
+    assert adapter.instance_limits().max_characters == 150
+    assert instance_requests(fake) == []
+    clock.now += timedelta(minutes=2)
+    assert adapter.instance_limits().max_characters == 300
 
 
 def test_stale_cache_outlives_a_failing_instance(fake: FakeMastodon) -> None:
