@@ -171,9 +171,18 @@ def main() -> int:
             code = FLOOR_IMPORTS + "\n" + BARE_POST
             return whole_process([PYTHON, "-c", code, where, token, text], base, secrets_env)
 
+        # The sample config beside no database, as in a fresh clone (with one, check also
+        # reads each Mastodon server's stored limits from it, which loads the store).
+        sample = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+        check_config = base / "check.toml"
+        check_config.write_text(
+            sample.replace('posts_dir = "posts"', f"posts_dir = {str(ROOT / 'posts')!r}"),
+            encoding="utf-8",
+        )
+
         def check() -> float:
-            command = amplifier_command("check", "--config", str(ROOT / "config.example.toml"))
-            return whole_process(command, ROOT, clean_environment())
+            command = amplifier_command("check", "--config", str(check_config))
+            return whole_process(command, base, clean_environment())
 
         def nothing() -> float:
             return whole_process([PYTHON, "-c", "pass"], base, clean_environment())

@@ -8,11 +8,15 @@ one of its runs pays at start (issue 20: every command starts fast).
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from amplifier.testing.fake_bluesky import FakeBluesky
 from amplifier.testing.fake_mastodon import FakeMastodon, FakeMastodonSettings
+from amplifier.testing.fake_x import FakeX
 
 from .conftest import clean_env
 
@@ -95,3 +99,39 @@ def test_sqlite_store_loads_no_postgresql(tmp_path: Path) -> None:
     assert cryptography == "False"
     assert "sqlalchemy.dialects.sqlite" in loaded
     assert "postgresql" not in loaded and "psycopg" not in loaded
+
+
+def test_worker_start_loads_no_sdk_before_a_post_is_due(tmp_path: Path, repo_root: Path) -> None:
+    """``run --once`` with live X and Bluesky accounts and nothing due: their SDKs load on
+    first use, not at start (only Mastodon accounts read their server's limits there)."""
+    shutil.copytree(repo_root / "posts", tmp_path / "posts")
+    later = (datetime.now(UTC) + timedelta(hours=6)).strftime("%H:%M")
+    with FakeX() as x, FakeBluesky(handle="imports.test", password="app-pw") as bluesky:
+        (tmp_path / "config.toml").write_text(
+            'posts_dir = "posts"\ndatabase_url = "sqlite:///state.db"\n'
+            '[campaigns.families-belong-together]\nlanguage = "en"\n'
+            f'[schedules.later]\ntimezone = "UTC"\ntimes = ["{later}"]\n'
+            '[[accounts]]\nname = "live-x"\nnetwork = "x"\n'
+            f'api_base = "{x.base_url}"\ncampaigns = ["families-belong-together"]\n'
+            'schedule = "later"\n[accounts.secrets_from_env]\n'
+            'consumer_key = "FBT_X_CONSUMER_KEY"\nconsumer_secret = "FBT_X_CONSUMER_SECRET"\n'
+            'access_token = "FBT_X_ACCESS_TOKEN"\n'
+            'access_token_secret = "FBT_X_ACCESS_TOKEN_SECRET"\n'
+            '[[accounts]]\nname = "live-bluesky"\nnetwork = "bluesky"\n'
+            f'handle = "imports.test"\nservice = "{bluesky.base_url}"\n'
+            'campaigns = ["families-belong-together"]\nschedule = "later"\n'
+            '[accounts.secrets_from_env]\napp_password = "FBT_BLUESKY_APP_PASSWORD"\n',
+            encoding="utf-8",
+        )
+        secrets = {
+            "FBT_X_CONSUMER_KEY": "k",
+            "FBT_X_CONSUMER_SECRET": "s",
+            "FBT_X_ACCESS_TOKEN": "t",
+            "FBT_X_ACCESS_TOKEN_SECRET": "ts",
+            "FBT_BLUESKY_APP_PASSWORD": "app-pw",
+        }
+        code, modules, output = loaded_by(tmp_path, "run", "--once", **secrets)
+    assert code == 0, output
+    assert "nothing was due" in output
+    assert "live=live-x,live-bluesky" in output  # live accounts, not dry-run ones
+    assert modules.isdisjoint(SDKS), modules & set(SDKS)
