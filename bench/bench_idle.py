@@ -53,7 +53,7 @@ BREAKDOWN = (
     "sqlalchemy",
     "pydantic_settings",
     "apscheduler.schedulers.background",
-    "amplifier.content.twittertext",
+    "twitter_text",  # the whole package; amplifier loads its parts only as texts need them
     "amplifier.cli.run",  # what `amplifier run` loads: every stage (a command loads its own)
 )
 

@@ -22,6 +22,7 @@ from amplifier.content.rendering import (
     hashtags_in,
     limits_for_post,
     render,
+    with_link,
 )
 from amplifier.content.templates import FileResult, Library, Template
 from amplifier.content.twittertext import extract_urls
@@ -39,4 +40,5 @@ __all__ = [
     "media_refusal",
     "post_files",
     "render",
+    "with_link",
 ]

@@ -24,17 +24,8 @@ from typing import TYPE_CHECKING, Any
 import regex
 
 from amplifier.config import NetworkLimits
-from amplifier.content.twittertext import config as twitter_config
-from amplifier.content.twittertext import (
-    invalid_chars,
-    latin_accent_chars,
-    parse_tweet,
-    valid_domain,
-    valid_tco_url,
-    valid_url_balanced_parens,
-    valid_url_preceding_chars,
-)
-from amplifier.content.xweight import weighed_without_emoji
+from amplifier.content.twittertext import defaults, parse_tweet, pattern
+from amplifier.content.xweight import weighed_without_emoji, weight_bound
 from amplifier.errors import RenderError
 
 if TYPE_CHECKING:
@@ -70,7 +61,7 @@ class XCount:
 
 @lru_cache(maxsize=8)
 def _x_options(url_length: int) -> dict[str, Any]:
-    return {**twitter_config["defaults"], "transformed_url_length": url_length}
+    return {**defaults(), "transformed_url_length": url_length}
 
 
 @lru_cache(maxsize=1024)  # check measures each text, then renders it: the same text twice
@@ -84,6 +75,12 @@ def x_count(text: str, url_length: int = 23) -> XCount:
     return XCount(weighted_length=int(parsed.weightedLength), valid=bool(parsed.valid))
 
 
+def x_length_bound(text: str, url_length: int = 23) -> int | None:
+    """A number X's weighted length is at most, found without twitter-text's URL and emoji
+    patterns; None when the text may hold an emoji (then only :func:`x_length` answers)."""
+    return weight_bound(text, _x_options(url_length))
+
+
 def x_length(text: str, url_length: int = 23) -> int:
     """X's weighted length (config v3): the number compared with 280."""
     return x_count(text, url_length).weighted_length
@@ -92,7 +89,7 @@ def x_length(text: str, url_length: int = 23) -> int:
 def x_invalid_characters(text: str) -> list[str]:
     """Characters X refuses outright (U+FFFE, U+FEFF, U+FFFF), as U+XXXX names."""
     normalized = unicodedata.normalize("NFC", text)
-    return sorted({f"U+{ord(ch):04X}" for ch in invalid_chars.findall(normalized)})
+    return sorted({f"U+{ord(ch):04X}" for ch in pattern("invalid_chars").findall(normalized)})
 
 
 # --- Mastodon ----------------------------------------------------------------------------
@@ -101,11 +98,7 @@ def x_invalid_characters(text: str) -> list[str]:
 # preceding-character rules stay twitter-text's, so those are reused from the package.
 _WS = r"\p{White_Space}"
 _PATH_CHAR = rf"[^{_WS}<>()?]"
-# Ruby interpolates the path-ending class before it redefines the balanced parens, so the
-# ending keeps twitter-text's original parens while the path body uses the new ones.
-_PATH_END = rf"""(?:[^{_WS}()?!*"'「」<>;:=,.$%\[\]~&|@]|(?:{valid_url_balanced_parens.pattern}))"""
 _PARENS = rf"\((?:{_PATH_CHAR}+|(?:{_PATH_CHAR}*\({_PATH_CHAR}+\){_PATH_CHAR}*))\)"
-_PATH = rf"(?:(?:{_PATH_CHAR}*(?:{_PARENS}{_PATH_CHAR}*)*{_PATH_END})|(?:{_PATH_CHAR}+/))"
 _UCHARS = (
     r"\u00A0-\uD7FF\uF900-\uFDCF\uFDF0-\uFFEF\U00010000-\U0001FFFD\U00020000-\U0002FFFD"
     r"\U00030000-\U0003FFFD\U00040000-\U0004FFFD\U00050000-\U0005FFFD\U00060000-\U0006FFFD"
@@ -115,24 +108,37 @@ _UCHARS = (
 )
 _QUERY_CHAR = rf"[a-z0-9!?*'();:&=+$/%#\[\]\-_.,~|@\^{_UCHARS}]"
 _QUERY_END = rf"[a-z0-9_&=#/\-{_UCHARS}]"
-MASTODON_URL = regex.compile(
-    rf"(?P<before>{valid_url_preceding_chars.pattern})"
-    r"(?P<url>"
-    r"(?P<protocol>(?:https?|dat|dweb|ipfs|ipns|ssb|gopher|gemini)://)?"
-    rf"(?P<domain>{valid_domain.pattern})"
-    r"(?::[0-9]+)?"
-    rf"(?:/{_PATH}*)?"
-    rf"(?:\?{_QUERY_CHAR}*{_QUERY_END})?"
-    r")",
-    regex.IGNORECASE | regex.V0,
-)
+
+
+@lru_cache(maxsize=1)
+def mastodon_url() -> regex.Pattern[str]:
+    """Mastodon's URL pattern, compiled on first use (~30 ms, and twitter-text's domain
+    patterns): only a text with ``://`` in it is ever searched with it."""
+    # Ruby interpolates the path-ending class before it redefines the balanced parens, so the
+    # ending keeps twitter-text's original parens while the path body uses the new ones.
+    balanced = pattern("valid_url_balanced_parens").pattern
+    path_end = rf"""(?:[^{_WS}()?!*"'「」<>;:=,.$%\[\]~&|@]|(?:{balanced}))"""
+    path = rf"(?:(?:{_PATH_CHAR}*(?:{_PARENS}{_PATH_CHAR}*)*{path_end})|(?:{_PATH_CHAR}+/))"
+    return regex.compile(
+        rf"(?P<before>{pattern('valid_url_preceding_chars').pattern})"
+        r"(?P<url>"
+        r"(?P<protocol>(?:https?|dat|dweb|ipfs|ipns|ssb|gopher|gemini)://)?"
+        rf"(?P<domain>{pattern('valid_domain').pattern})"
+        r"(?::[0-9]+)?"
+        rf"(?:/{path}*)?"
+        rf"(?:\?{_QUERY_CHAR}*{_QUERY_END})?"
+        r")",
+        regex.IGNORECASE | regex.V0,
+    )
+
+
 _WORD = r"[\p{L}\p{M}\p{Nd}\p{Pc}]"  # Ruby's [[:word:]]
 # Account::MENTION_RE: group "name" is user or user@domain.
 MASTODON_MENTION = regex.compile(
     rf"(?<![=/]|{_WORD})@(?P<name>(?i:[a-z0-9_]+(?:[.-]+[a-z0-9_]+)*)(?:@{_WORD}+(?:[.-]+{_WORD}+)*)?)"
 )
 # twitter-text's end_mention_match: a mention followed by these is not a mention.
-_MENTION_END = regex.compile(rf"[@＠{latin_accent_chars.pattern}]|://")
+_MENTION_END = regex.compile(rf"[@＠{pattern('latin_accent_chars').pattern}]|://")
 _MAX_URL_LENGTH = 4096
 _MAX_TCO_SLUG_LENGTH = 40
 _MAX_DOMAIN_LENGTH = 253
@@ -155,12 +161,12 @@ def _mastodon_urls(text: str) -> list[tuple[int, int, str]]:
     if "://" not in text:  # only URLs with a protocol count, and every protocol ends so
         return []
     found: list[tuple[int, int, str]] = []
-    for match in MASTODON_URL.finditer(text):
+    for match in mastodon_url().finditer(text):
         if match.group("protocol") is None:
             continue
         start, end = match.span("url")
         url = match.group("url")
-        tco = valid_tco_url.match(url)
+        tco = pattern("valid_tco_url").match(url)
         if tco:
             if tco.group(1) and len(tco.group(1)) > _MAX_TCO_SLUG_LENGTH:
                 continue
@@ -205,6 +211,17 @@ def mastodon_countable_text(text: str, url_length: int = 23) -> str:
         index = end
     pieces.append(text[index:])
     return "".join(pieces)
+
+
+# The shortest URL Mastodon counts: a protocol ("dat://", "ssb://") and a domain ("a.b").
+_SHORTEST_MASTODON_URL = len("dat://a.b")
+
+
+def mastodon_length_bound(text: str, url_length: int = 23) -> int:
+    """A number Mastodon's count is at most, found without its URL pattern: every character
+    counts at most 1 (a grapheme holds one or more), and a URL, which holds a ``://`` of its
+    own, counts ``url_length`` in place of at least 9 characters (a mention only shrinks)."""
+    return len(text) + text.count("://") * max(0, url_length - _SHORTEST_MASTODON_URL)
 
 
 @lru_cache(maxsize=1024)

@@ -11,15 +11,24 @@ and the network's length limit allow, so a post is never cut or truncated.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from string import Formatter
 
 import regex
 
 from amplifier.config import NetworkLimits
-from amplifier.content.length import graphemes, measure, utf8_bytes, x_invalid_characters
+from amplifier.content.length import (
+    graphemes,
+    mastodon_length_bound,
+    measure,
+    utf8_bytes,
+    x_invalid_characters,
+    x_length_bound,
+)
 from amplifier.errors import RenderError
 from amplifier.networks.base import NetworkName
 
@@ -73,11 +82,17 @@ class RenderedPost:
 
     network: NetworkName
     text: str
-    length: int
     limit: int
     hashtags: tuple[str, ...]
     skipped_hashtags: tuple[str, ...]
     link: str | None
+    limits: NetworkLimits = dataclasses.field(repr=False, compare=False)
+
+    @cached_property
+    def length(self) -> int:
+        """The length the network counts (measured when first asked: the library's checks
+        only need to know that a text fits, which is often known without measuring)."""
+        return measure(self.text, self.network, self.limits)
 
 
 # --- placeholders ------------------------------------------------------------------------
@@ -237,12 +252,17 @@ def _compose(tokens: list[_Token], used: set[str], link: str | None, tags: list[
 
 
 def _overflow(text: str, network: NetworkName, limits: NetworkLimits) -> TooLong | None:
-    length = measure(text, network, limits)
-    rule = _RULES[network].format(url=limits.url_length)
-    if length > limits.max_length:
-        return TooLong(
-            network=network, length=length, limit=limits.max_length, unit="characters", rule=rule
-        )
+    if not _surely_fits(text, network, limits):
+        length = measure(text, network, limits)
+        if length > limits.max_length:
+            rule = _RULES[network].format(url=limits.url_length)
+            return TooLong(
+                network=network,
+                length=length,
+                limit=limits.max_length,
+                unit="characters",
+                rule=rule,
+            )
     if limits.max_bytes is not None and utf8_bytes(text) > limits.max_bytes:
         return TooLong(
             network=network,
@@ -252,6 +272,29 @@ def _overflow(text: str, network: NetworkName, limits: NetworkLimits) -> TooLong
             rule="counted in UTF-8",
         )
     return None
+
+
+def _surely_fits(text: str, network: NetworkName, limits: NetworkLimits) -> bool:
+    """A bound on the length within the limit: no exact count (and none of the URL patterns
+    it needs: twitter-text's for X, Mastodon's own) is needed to know the text fits."""
+    if network == "x":
+        bound = x_length_bound(text, limits.url_length)
+    elif network == "mastodon":
+        bound = mastodon_length_bound(text, limits.url_length)
+    else:
+        return False
+    return bound is not None and bound <= limits.max_length
+
+
+def with_link(text: str, link: str | None) -> str:
+    """The text ``render`` gives with no hashtags added (placeholders filled, link placed),
+    without measuring it: for texts already validated, whose length is known to fit.
+
+    Raises RenderError for a bad placeholder, as ``render`` does.
+    """
+    tokens = _tokens(text)
+    used = {field for _, field in tokens if field is not None}
+    return _compose(tokens, used, link, [])
 
 
 def render(
@@ -303,9 +346,9 @@ def render(
     return RenderedPost(
         network=network,
         text=final,
-        length=measure(final, network, limits),
         limit=limits.max_length,
         hashtags=tuple(chosen),
         skipped_hashtags=tuple(skipped),
         link=link,
+        limits=limits,
     )

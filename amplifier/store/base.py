@@ -15,8 +15,6 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, create_engine
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from amplifier.errors import StoreError
@@ -99,6 +97,18 @@ class StoreBase:
         self._engine.dispose()
 
 
+def dialect_insert(dialect: str) -> Any:
+    """The dialect's ``insert`` (it has ON CONFLICT); PostgreSQL's is imported only for it,
+    so a SQLite deployment never loads the PostgreSQL dialect (~16 ms, a few MiB)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
+
+
 def upsert(
     conn: Connection, table: Table, values: Mapping[str, object], keys: Sequence[str]
 ) -> None:
@@ -112,7 +122,6 @@ def _upsert_statement(
     dialect: str, table: Table, names: tuple[str, ...], keys: tuple[str, ...]
 ) -> Any:
     """INSERT ... ON CONFLICT (keys) DO UPDATE the other named columns; values bound later."""
-    dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = dialect_insert(table)
+    statement = dialect_insert(dialect)(table)
     changes = {name: statement.excluded[name] for name in names if name not in keys}
     return statement.on_conflict_do_update(index_elements=list(keys), set_=changes)

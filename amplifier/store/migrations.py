@@ -24,6 +24,7 @@ from sqlalchemy import (
     bindparam,
     text,
 )
+from sqlalchemy.exc import DBAPIError
 
 from amplifier.store.ddl import STATUSES
 from amplifier.store.ddl import column_types as _types
@@ -235,6 +236,19 @@ def applied_migrations(engine: Engine) -> list[str]:
         return sorted(_lock_and_prepare(conn))
 
 
+def _recorded_without_lock(engine: Engine) -> set[str] | None:
+    """Names in schema_migrations, read once; None when that cannot be read (no table yet).
+
+    A database that cannot be read at all is not reported here: the locked path that follows
+    meets the same error and raises it.
+    """
+    try:
+        with engine.execution_options(amplifier_read_only=True).connect() as conn:
+            return {row[0] for row in conn.exec_driver_sql("SELECT name FROM schema_migrations")}
+    except DBAPIError:
+        return None
+
+
 def migrate(
     engine: Engine,
     now: Callable[[], datetime],
@@ -243,8 +257,13 @@ def migrate(
     """Apply the steps of ``migrations`` that are not recorded yet; return the names applied.
 
     ``engine`` must begin write transactions with ``BEGIN IMMEDIATE`` on SQLite (the store's
-    engine does), so the check-then-apply below is serialised between processes.
+    engine does), so the check-then-apply below is serialised between processes. When every
+    step is recorded already, one read without the lock answers; a step found pending is
+    checked again under the lock, since another process may be applying it.
     """
+    recorded = _recorded_without_lock(engine)
+    if recorded is not None and all(m.name in recorded for m in migrations):
+        return []  # the common case, every start of every command: one read, no lock, no DDL
     applied_now: list[str] = []
     for migration in migrations:
         with engine.begin() as conn:

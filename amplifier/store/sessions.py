@@ -13,12 +13,13 @@ import binascii
 import hashlib
 import logging
 import os
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from typing import TYPE_CHECKING
 
 from amplifier.logs import log_event
 from amplifier.store.sql import Store
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,11 @@ class SealedSessions:
     def __init__(self, store: Store, *, account: str, secret: str) -> None:
         self._store = store
         self._account = account
-        self._aead = AESGCM(_key(account, secret))
+        # Imported here: only Bluesky accounts keep sessions, and cryptography costs every
+        # other command ~10 ms of start-up (and a Mastodon-only worker its memory).
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        self._aead: AESGCM = AESGCM(_key(account, secret))
 
     def __repr__(self) -> str:
         return f"SealedSessions(account={self._account!r})"  # never the secret
@@ -48,6 +53,8 @@ class SealedSessions:
 
     def load_session(self, account: str) -> str | None:
         """The clear session string, or None if none is stored or it no longer decrypts."""
+        from cryptography.exceptions import InvalidTag
+
         self._check(account)
         sealed = self._store.load_session(account)
         if sealed is None:

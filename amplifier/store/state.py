@@ -8,12 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from amplifier.errors import StateMoved, StoreError
 from amplifier.networks.base import RateLimitWindow
-from amplifier.store.base import StoreBase, aware, upsert
+from amplifier.store.base import StoreBase, aware, dialect_insert, upsert
 from amplifier.store.schema import flags, rate_limits, rotation_state, sessions, workers
 
 _PAUSE_FLAG = "paused"
@@ -74,14 +72,14 @@ def save_rotation_checked(
 
 def _insert_flag(dialect: str) -> Any:
     """INSERT INTO flags ... ON CONFLICT DO NOTHING: another worker recorded it first."""
-    dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return dialect_insert(flags).on_conflict_do_nothing(index_elements=["name"])
+    return dialect_insert(dialect)(flags).on_conflict_do_nothing(index_elements=["name"])
 
 
 def _insert_ignoring(dialect: str) -> Any:
     """INSERT INTO rotation_state ... ON CONFLICT DO NOTHING, for the dialect."""
-    dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return dialect_insert(rotation_state).on_conflict_do_nothing(index_elements=["account"])
+    return dialect_insert(dialect)(rotation_state).on_conflict_do_nothing(
+        index_elements=["account"]
+    )
 
 
 def save_windows(
@@ -113,8 +111,7 @@ def save_windows(
 
 def _window_upsert(dialect: str) -> Any:
     """INSERT a window, or UPDATE the stored one unless it is shut until a later reset."""
-    dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = dialect_insert(rate_limits)
+    statement = dialect_insert(dialect)(rate_limits)
     new = statement.excluded
     now = bindparam("stored_now", type_=rate_limits.c.reset_at.type)
     stored = rate_limits.c

@@ -117,6 +117,9 @@ class SlotFlow:
         """Have a Mastodon account's adapter read its server's limits into the store when the
         stored ones are older than a day (``MAX_AGE``), so the decision measures with them.
         Any failure there means the defaults (the adapter logs it), never a failed post."""
+        if account.network != "mastodon":
+            return  # only Mastodon servers have limits of their own; building another
+            # account's adapter here would load its SDK at start instead of at its first post
         try:
             read = getattr(self.network_for(account.name), "instance_limits", None)
         except AmplifierError:  # an adapter refused for this account: its delivery says why

@@ -247,16 +247,16 @@ def _random_texts(count: int, seed: int) -> list[str]:
 def test_emoji_free_fast_path_agrees_with_parse_tweet() -> None:
     """Where the count without twitter-text's emoji scan answers, it is parse_tweet's answer
     (conformance texts and 5,000 random ones); and it answers for most emoji-free texts."""
-    from amplifier.content.twittertext import config as twitter_config
-    from amplifier.content.twittertext import parse_tweet
-    from amplifier.content.xweight import emoji_markers, weighed_without_emoji
+    from amplifier.content.emoji_markers import emoji_markers
+    from amplifier.content.twittertext import defaults, parse_tweet
+    from amplifier.content.xweight import weighed_without_emoji
 
     assert emoji_markers() is not None, "the emoji pattern's shape is no longer understood"
     texts = [case["text"] for section in SECTIONS.values() for case in section if "text" in case]
     texts += _random_texts(5000, seed=7)
     answered = 0
     for url_length in (23, 30):
-        options = {**twitter_config["defaults"], "transformed_url_length": url_length}
+        options = {**defaults(), "transformed_url_length": url_length}
         for text in texts:
             fast = weighed_without_emoji(text, options)
             if fast is None:
@@ -266,18 +266,16 @@ def test_emoji_free_fast_path_agrees_with_parse_tweet() -> None:
             assert fast == (parsed.weightedLength, parsed.valid), repr(text)
     assert answered > 500
     plain = [t for t in _random_texts(500, seed=8) if t.isascii()]
-    assert plain and all(
-        weighed_without_emoji(t, twitter_config["defaults"]) is not None for t in plain
-    )
+    assert plain and all(weighed_without_emoji(t, defaults()) is not None for t in plain)
 
 
 def test_fast_path_steps_aside_for_emoji_and_refused_characters() -> None:
     """A text holding an emoji (even a keycap made of '#' and U+20E3) or U+FEFF goes to
     parse_tweet."""
-    from amplifier.content.twittertext import config as twitter_config
+    from amplifier.content.twittertext import defaults
     from amplifier.content.xweight import weighed_without_emoji
 
-    options = twitter_config["defaults"]
+    options = defaults()
     for text in ("ok \U0001f600", "#\ufe0f\u20e3 tag", "1\u20e3", "a\ufeffb", "\u00a9 2026"):
         assert weighed_without_emoji(text, options) is None, repr(text)
     assert weighed_without_emoji("#Tag 1 2 3 https://example.org", options) == (34, True)
