@@ -121,6 +121,7 @@ class GuardedNetwork:
             )
             if row is not None:
                 return started, row
+            self._raise_if_blocked()  # a window stored since the check above
             held = self._store.get_by_id(self.row.id)
             if held is None or held.status != "sending" or held.claimed_by != self._worker_id:
                 raise ClaimLost

@@ -19,7 +19,7 @@ from amplifier.errors import StoreError
 from amplifier.networks.base import RateLimitWindow
 from amplifier.store.base import aware
 from amplifier.store.reads import DeliveryReads
-from amplifier.store.schema import deliveries, delivery_costs, workers
+from amplifier.store.schema import deliveries, delivery_costs, rate_limits, workers
 from amplifier.store.state import save_rotation_checked, save_rotation_row, save_windows
 from amplifier.store.types import (
     Delivery,
@@ -56,9 +56,17 @@ _IN_FLIGHT_ELSEWHERE = exists().where(
         & (workers.c.seen_at > bindparam("alive_after", type_=workers.c.seen_at.type))
     )
 )
+# A shut rate-limit window of the account, read in the begin's own statement: a window stored
+# by the attempt that just ended is seen by the one that begins after it (no gap between a
+# separate read and the begin).
+_WINDOW_SHUT = exists().where(
+    (rate_limits.c.account == deliveries.c.account)
+    & (rate_limits.c.remaining == 0)
+    & (rate_limits.c.reset_at > bindparam("now", type_=rate_limits.c.reset_at.type))
+)
 _BEGIN_ATTEMPT = (
     update(deliveries)
-    .where(_OWNED & ~_IN_FLIGHT_ELSEWHERE)
+    .where(_OWNED & ~_IN_FLIGHT_ELSEWHERE & ~_WINDOW_SHUT)
     .values(
         attempts=deliveries.c.attempts + 1,
         updated_at=bindparam("now", type_=deliveries.c.updated_at.type),
@@ -186,8 +194,9 @@ class Deliveries(DeliveryReads):
         self, delivery_id: int, *, worker_id: str, stale_after: timedelta = STALE_AFTER
     ) -> Delivery | None:
         """Count one more publish attempt and mark it in flight, if this worker still owns the
-        row and no other live worker (one heard from within ``stale_after``) has an attempt in
-        flight for its account; None otherwise (``get_by_id`` tells which).
+        row, no other live worker (one heard from within ``stale_after``) has an attempt in
+        flight for its account and no window of the account is shut; None otherwise
+        (``get_by_id`` and ``blocked_until`` tell which).
 
         On PostgreSQL the account's advisory lock makes two workers' begins take turns, so
         each sees the other's committed attempt; SQLite's write transactions already do.

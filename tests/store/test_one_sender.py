@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+from amplifier.networks.base import RateLimitWindow
 from amplifier.store import STALE_AFTER, Store
 from amplifier.store.migrations import MIGRATIONS, migrate
 
@@ -102,3 +103,21 @@ def test_0009_upgrade_keeps_rows_with_no_attempt_in_flight(
     row = claim_on_old_schema(store, draft("a"), worker_id="old", now=clock.now, attempts=1)
     assert store.migrate() == ["0009_attempt_at"]
     assert store.get_by_id(row.id) == row and row.attempt_at is None
+
+
+def test_no_attempt_begins_while_a_window_is_shut(store: Store, clock: FakeClock) -> None:
+    """The begin itself reads the account's windows: a 429 stored by the attempt that just
+    ended stops the next one, even when the worker's own check ran before it was stored (the
+    soak saw a request leave 0.16 s after a 429, between such a check and the begin)."""
+    store.heartbeat("w1")
+    row = store.claim_slot(draft("a"), worker_id="w1")
+    elsewhere = store.claim_slot(draft("b", account="other"), worker_id="w1")
+    assert row is not None and elsewhere is not None
+    reset = clock.now + timedelta(seconds=5)
+    store.save_rate_limits("acct", [RateLimitWindow("5m", 300, 0, reset)])
+
+    assert store.begin_attempt(row.id, worker_id="w1") is None
+    assert store.blocked_until("acct", clock.now) == reset
+    assert store.begin_attempt(elsewhere.id, worker_id="w1") is not None
+    clock.advance(timedelta(seconds=5))
+    assert store.begin_attempt(row.id, worker_id="w1") is not None
