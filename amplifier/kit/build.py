@@ -63,7 +63,7 @@ def _prepare(out: Path) -> None:
 
 
 class _Media:
-    """Images copied into OUT/media under their path in the posts folder, each once."""
+    """Images copied into OUT/images under their path in the posts folder, each once."""
 
     def __init__(self, out: Path, posts: Path) -> None:
         self.out = out
@@ -79,10 +79,10 @@ class _Media:
         except ValueError:  # the library keeps images inside the folder; never guess a path
             digest = hashlib.sha256(str(path).encode()).hexdigest()[:12]
             relative = f"{digest}/{path.name}"
-        target = self.out / "media" / relative
+        target = self.out / "images" / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
-        self.copied[source] = url = "media/" + quote(relative)
+        self.copied[source] = url = "images/" + quote(relative)
         return url
 
 

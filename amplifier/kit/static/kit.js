@@ -14,7 +14,7 @@
   function forget() {
     try { window.localStorage.removeItem(KEY); } catch (e) { /* private mode */ }
   }
-  /* "https://Mastodon.Social/@me", "@me@mastodon.social", "mastodon.social" -> the host. */
+  /* A server's address, a handle (@me@server) or a bare host name -> the host name. */
   function hostOf(value) {
     var host = value.trim().toLowerCase();
     host = host.replace(/^[a-z]+:\/\//, "").replace(/^@?[^@\/]*@/, "").replace(/[\/?#].*$/, "");
