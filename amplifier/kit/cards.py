@@ -16,7 +16,14 @@ from dataclasses import dataclass
 from datetime import date
 
 from amplifier.config import NetworkLimits, Settings
-from amplifier.content import Library, Template, TooLong, render
+from amplifier.content import (
+    Library,
+    RenderedPost,
+    Template,
+    TooLong,
+    render,
+    render_alternatives,
+)
 from amplifier.errors import RenderError
 from amplifier.kit.intents import SHARE_NETWORKS, TARGETS, ShareNetwork, share_limits
 from amplifier.schedule import RotationState, next_items
@@ -29,9 +36,20 @@ class Share:
     """One network's text in one version: exactly what the composer receives."""
 
     network: ShareNetwork
-    text: str
-    length: int
-    limit: int
+    rendered: RenderedPost
+
+    @property
+    def text(self) -> str:
+        return self.rendered.text
+
+    @property
+    def length(self) -> int:
+        """As the network counts it: measured when asked (the pages do not show it)."""
+        return self.rendered.length
+
+    @property
+    def limit(self) -> int:
+        return self.rendered.limit
 
 
 @dataclass(frozen=True)
@@ -109,19 +127,23 @@ def _render(
         link=template.link,
         hashtags=tags,
     )
-    return Share(network, rendered.text, rendered.length, limits.max_length)
+    return Share(network, rendered)
+
+
+def _refused(network: ShareNetwork, error: RenderError) -> Refused:
+    if isinstance(error, TooLong):
+        return Refused(
+            network, f"too long for its composer: {error.length} of {error.limit} {error.unit}"
+        )
+    return Refused(network, str(error))
 
 
 def refusal(template: Template, network: ShareNetwork, limits: NetworkLimits) -> Refused | None:
     """Why the post cannot be shared on ``network`` at all (too long before any hashtag)."""
     try:
         _render(template, network, limits, [])
-    except TooLong as error:
-        return Refused(
-            network, f"too long for its composer: {error.length} of {error.limit} {error.unit}"
-        )
     except RenderError as error:
-        return Refused(network, str(error))
+        return _refused(network, error)
     return None
 
 
@@ -163,6 +185,26 @@ class _Rotation:
         return picks
 
 
+def _network_shares(
+    template: Template,
+    network: ShareNetwork,
+    limits: NetworkLimits,
+    fixed: list[str],
+    picks: list[list[str]],
+) -> list[Share]:
+    """The network's share in each version: ``render`` for the fixed tags and each pick,
+    their common part done once (``render_alternatives``)."""
+    rendered = render_alternatives(
+        share_text(template, network),
+        network=TARGETS[network].measured_as,
+        limits=limits,
+        link=template.link,
+        hashtags=fixed,
+        alternatives=picks,
+    )
+    return [Share(network, post) for post in rendered]
+
+
 def build_card(
     settings: Settings,
     template: Template,
@@ -171,23 +213,21 @@ def build_card(
     seed: str,
 ) -> Card:
     """One post's card: its versions (identical renderings merged) and refused networks."""
+    fixed = _fixed_tags(settings, template)
+    picks = rotation.versions(fixed)
     refused: list[Refused] = []
-    networks: list[ShareNetwork] = []
+    columns: list[list[Share]] = []
     for network in SHARE_NETWORKS:
         if not offered(template, network):
             continue
-        problem = refusal(template, network, limits[network])
-        if problem is None:
-            networks.append(network)
-        else:
-            refused.append(problem)
-    fixed = _fixed_tags(settings, template)
+        try:
+            columns.append(_network_shares(template, network, limits[network], fixed, picks))
+        except RenderError as error:
+            refused.append(_refused(network, error))
     versions: list[Version] = []
     seen: set[tuple[str, ...]] = set()
-    for picked in rotation.versions(fixed):
-        shares = tuple(
-            _render(template, network, limits[network], [*fixed, *picked]) for network in networks
-        )
+    for index, picked in enumerate(picks):
+        shares = tuple(column[index] for column in columns)
         texts = tuple(share.text for share in shares)
         if texts not in seen:
             seen.add(texts)

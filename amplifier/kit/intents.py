@@ -75,20 +75,27 @@ def share_limits(settings: Settings) -> dict[ShareNetwork, NetworkLimits]:
 
 
 def encoded(text: str) -> str:
-    """The text as a query value: every reserved character percent-encoded (UTF-8)."""
+    """The text as a query value: every character but ASCII letters, digits and ``_.~-``
+    percent-encoded in UTF-8."""
     return quote(text, safe="")
+
+
+def compose_url(network: ShareNetwork, text: str, instance: str | None = None) -> str:
+    """``intent_url`` for a text already ``encoded``."""
+    target = TARGETS[network]
+    if network == "mastodon":
+        path = target.compose + text
+        return f"https://{instance}{path}" if instance else path
+    return target.compose + text
 
 
 def intent_url(network: ShareNetwork, text: str, instance: str | None = None) -> str:
     """The composer link for ``text``. Mastodon's needs the supporter's server (``instance``,
     a host name); without one it is the path the kit's chooser page completes."""
-    target = TARGETS[network]
-    if network == "mastodon":
-        path = target.compose + encoded(text)
-        return f"https://{instance}{path}" if instance else path
-    return target.compose + encoded(text)
+    return compose_url(network, encoded(text), instance)
 
 
 def chooser_url(text: str, page: str = MASTODON_CHOOSER) -> str:
-    """The kit's own page that asks for a Mastodon server, with the text to share."""
-    return f"{page}?text={encoded(text)}"
+    """The kit's own page that asks for a Mastodon server, with the text to share (already
+    ``encoded``)."""
+    return f"{page}?text={text}"

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from html import escape
 
 from amplifier.kit.cards import Card, Share, Version
-from amplifier.kit.intents import TARGETS, chooser_url, intent_url
+from amplifier.kit.intents import TARGETS, ShareNetwork, chooser_url, compose_url, encoded
 from amplifier.kit.words import language_name, words
 
 CSP = (
@@ -106,57 +107,93 @@ def _first_text(card: Card) -> str:
     return card.template.body
 
 
+@cache
+def _said(language: str) -> Mapping[str, str]:
+    """The kit's words in ``language``, escaped once for every page."""
+    return {key: escape(value) for key, value in words(language).items()}
+
+
+@cache
+def _button_label(language: str, network: ShareNetwork) -> str:
+    return escape(words(language)["post_on"].format(network=TARGETS[network].label))
+
+
 def _share_group(shares: list[Share], language: str, group_id: str, card_id: str) -> str:
-    """One text and the buttons of every network it is exactly that text for."""
-    w = words(language)
+    """One text and the buttons of every network it is exactly that text for.
+
+    Links are written unescaped: a percent-encoded text and the composers' addresses hold
+    no character HTML gives a meaning to."""
+    said = _said(language)
     text = shares[0].text
-    labels = [TARGETS[share.network].label for share in shares]
-    counts = " · ".join(
-        w["count"].format(network=TARGETS[s.network].label, length=s.length, limit=s.limit)
-        for s in shares
-    )
+    labels = ", ".join(TARGETS[share.network].label for share in shares)
+    limits = ", ".join(f"{TARGETS[s.network].label} {s.limit}" for s in shares)
+    query = encoded(text)  # once for every button of the group
     buttons = []
     for share in shares:
-        label = escape(w["post_on"].format(network=TARGETS[share.network].label))
         network = share.network
         if network == "mastodon":
-            path = escape(intent_url("mastodon", share.text))
-            href = escape(chooser_url(share.text, chooser_file(language)))
-            extra = f' data-share-path="{path}"'
+            href = chooser_url(query, chooser_file(language))
+            extra = f' data-share-path="{compose_url("mastodon", query)}"'
         else:
-            href, extra = escape(intent_url(network, share.text)), ""
+            href, extra = compose_url(network, query), ""
         buttons.append(
             f'<a class="button {network}" data-network="{network}" href="{href}"{extra} '
-            f'aria-describedby="{card_id}-h">{label}</a>'
+            f'aria-describedby="{card_id}-h">{_button_label(language, network)}</a>'
         )
     buttons.append(
         f'<button type="button" class="copy" data-copy="{group_id}" '
-        f'data-done="{escape(w["copied"])}" data-failed="{escape(w["copy_failed"])}" '
-        f'aria-describedby="{card_id}-h" hidden>{escape(w["copy"])}</button>'
+        f'data-done="{said["copied"]}" data-failed="{said["copy_failed"]}" '
+        f'aria-describedby="{card_id}-h" hidden>{said["copy"]}</button>'
     )
     return (
-        f'<div class="share">\n<p class="for">{escape(w["for"].format(networks=", ".join(labels)))}'
+        f'<div class="share">\n<p class="for">{said["for"].replace("{networks}", labels)}'
         f'</p>\n<p class="text" id="{group_id}">{escape(text)}</p>\n'
-        f'<p class="counts">{escape(counts)}</p>\n'
+        f'<p class="counts">{said["limits"].replace("{limits}", limits)}</p>\n'
         f'<p class="buttons">{" ".join(buttons)}</p>\n</div>\n'
     )
 
 
-def _version(version: Version, number: int, count: int, language: str, card_id: str) -> str:
+def _groups(version: Version) -> dict[str, list[Share]]:
+    """The version's shares by text: networks given the same text share one block."""
     groups: dict[str, list[Share]] = {}
     for share in version.shares:
         groups.setdefault(share.text, []).append(share)
-    label = ""
-    if count > 1:
+    return groups
+
+
+def _key(shares: list[Share]) -> tuple[str, tuple[str, ...]]:
+    return shares[0].text, tuple(share.network for share in shares)
+
+
+def _versions(card: Card, language: str, card_id: str) -> list[str]:
+    """Blocks every version has alike, once; then each version's own, in a block shown when
+    that version is chosen."""
+    groups = [_groups(version) for version in card.versions]
+    common = [
+        shares
+        for shares in groups[0].values()
+        if all(_key(shares) in {_key(other) for other in rest.values()} for rest in groups[1:])
+    ]
+    keys = {_key(shares) for shares in common}
+    parts = [
+        _share_group(shares, language, f"{card_id}-g{index}", card_id)
+        for index, shares in enumerate(common, start=1)
+    ]
+    count = len(card.versions)
+    for number, version_groups in enumerate(groups, start=1):
+        own = [shares for shares in version_groups.values() if _key(shares) not in keys]
+        if not own:
+            continue
         label = (
             f'<p class="version-name">'
             f"{escape(words(language)['version_of'].format(n=number, count=count))}</p>\n"
         )
-    body = "".join(
-        _share_group(shares, language, f"{card_id}-v{number}-g{index}", card_id)
-        for index, shares in enumerate(groups.values(), start=1)
-    )
-    return f'<div class="version" data-version="{number}">\n{label}{body}</div>\n'
+        body = "".join(
+            _share_group(shares, language, f"{card_id}-v{number}-g{index}", card_id)
+            for index, shares in enumerate(own, start=1)
+        )
+        parts.append(f'<div class="version" data-version="{number}">\n{label}{body}</div>\n')
+    return parts
 
 
 def _choices(card: Card, language: str, card_id: str) -> str:
@@ -207,11 +244,7 @@ def card_html(card: Card, index: int, language: str, media_url: Callable[[str], 
     if not any(version.shares for version in card.versions):
         parts.append(f'<p class="note">{escape(w["none_fit"])}</p>\n')
     else:
-        count = len(card.versions)
-        parts += [
-            _version(version, number, count, language, card_id)
-            for number, version in enumerate(card.versions, start=1)
-        ]
+        parts += _versions(card, language, card_id)
     for refused in card.refused:
         note = w["no_button"].format(network=TARGETS[refused.network].label, reason=refused.reason)
         parts.append(f'<p class="note">{escape(note)}</p>\n')

@@ -24,7 +24,7 @@ class Group:
     page: str
     card: str  # the card's element id (post-<id>)
     language: str  # the card's lang attribute
-    version: int
+    version: int  # 0: the same in every version
     id: str
     text: str = ""
     buttons: list[Button] = field(default_factory=list)
@@ -51,6 +51,7 @@ class _Reader(HTMLParser):
             self.metas[found["property"]] = found.get("content", "")
         elif tag == "article":
             self.card = (found["id"], found["lang"])
+            self.version = 0  # blocks every version has alike come first
         elif tag == "div" and "version" in classes:
             self.version = int(found["data-version"])
         elif tag == "p" and "text" in classes:
