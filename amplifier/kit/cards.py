@@ -25,6 +25,7 @@ from amplifier.content import (
     render_alternatives,
 )
 from amplifier.errors import RenderError
+from amplifier.kit.attribution import utm_tagged
 from amplifier.kit.intents import SHARE_NETWORKS, TARGETS, ShareNetwork, share_limits
 from amplifier.schedule import RotationState, next_items
 
@@ -117,14 +118,28 @@ def offered(template: Template, network: ShareNetwork) -> bool:
     return network == "threads" or network in template.networks
 
 
+def share_link(settings: Settings, template: Template, network: ShareNetwork) -> str | None:
+    """The post's link as the kit shares it on ``network``: tagged where the campaign asks."""
+    campaign = template.campaign
+    if template.link is None or settings.campaigns[campaign].attribution != "utm":
+        return template.link
+    return utm_tagged(
+        template.link, source=network, campaign=campaign, content=template.original_id
+    )
+
+
 def _render(
-    template: Template, network: ShareNetwork, limits: NetworkLimits, tags: list[str]
+    template: Template,
+    network: ShareNetwork,
+    limits: NetworkLimits,
+    tags: list[str],
+    link: str | None,
 ) -> Share:
     rendered = render(
         share_text(template, network),
         network=TARGETS[network].measured_as,
         limits=limits,
-        link=template.link,
+        link=link,
         hashtags=tags,
     )
     return Share(network, rendered)
@@ -138,10 +153,12 @@ def _refused(network: ShareNetwork, error: RenderError) -> Refused:
     return Refused(network, str(error))
 
 
-def refusal(template: Template, network: ShareNetwork, limits: NetworkLimits) -> Refused | None:
+def refusal(
+    template: Template, network: ShareNetwork, limits: NetworkLimits, link: str | None
+) -> Refused | None:
     """Why the post cannot be shared on ``network`` at all (too long before any hashtag)."""
     try:
-        _render(template, network, limits, [])
+        _render(template, network, limits, [], link)
     except RenderError as error:
         return _refused(network, error)
     return None
@@ -191,6 +208,7 @@ def _network_shares(
     limits: NetworkLimits,
     fixed: list[str],
     picks: list[list[str]],
+    link: str | None,
 ) -> list[Share]:
     """The network's share in each version: ``render`` for the fixed tags and each pick,
     their common part done once (``render_alternatives``)."""
@@ -198,7 +216,7 @@ def _network_shares(
         share_text(template, network),
         network=TARGETS[network].measured_as,
         limits=limits,
-        link=template.link,
+        link=link,
         hashtags=fixed,
         alternatives=picks,
     )
@@ -221,7 +239,8 @@ def build_card(
         if not offered(template, network):
             continue
         try:
-            columns.append(_network_shares(template, network, limits[network], fixed, picks))
+            link = share_link(settings, template, network)
+            columns.append(_network_shares(template, network, limits[network], fixed, picks, link))
         except RenderError as error:
             refused.append(_refused(network, error))
     versions: list[Version] = []

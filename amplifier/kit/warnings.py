@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from amplifier.config import Settings
 from amplifier.content import Library, Template
 from amplifier.errors import Problem
-from amplifier.kit.cards import campaign_posts, offered, refusal, share_text
+from amplifier.kit.cards import campaign_posts, offered, refusal, share_link, share_text
 from amplifier.kit.intents import SHARE_NETWORKS, TARGETS, ShareNetwork, share_limits
 
 
@@ -39,21 +39,24 @@ def share_warnings(settings: Settings, library: Library) -> list[Problem]:
             checked.add(network)
     found: list[Problem] = []
     for template in _versions(settings, library):
+        tagged = settings.campaigns[template.campaign].attribution != "none"
         for network in SHARE_NETWORKS:
-            if network in checked or not offered(template, network):
+            if not offered(template, network):
                 continue
-            text = share_text(template, network)
-            if (
-                network == "threads"
-                and len(text) + len(template.link or "") < limits[network].max_length
-            ):
+            # A tagged link is longer where links count in full (Bluesky): measure it there.
+            if network in checked and not (tagged and TARGETS[network].limits.url_length == 0):
+                continue
+            link = share_link(settings, template, network)
+            bound = len(share_text(template, network)) + len(link or "") + 1
+            if network == "threads" and bound <= limits[network].max_length:
                 continue  # graphemes never outnumber code points: it fits
-            problem = refusal(template, network, limits[network])
+            problem = refusal(template, network, limits[network], link)
             if problem is not None:
+                line = template.body_line if network == "threads" else template.text_line(network)
                 found.append(
                     Problem(
                         template.path,
-                        template.body_line if network == "threads" else template.text_line(network),
+                        line,
                         f"share kit: no {TARGETS[network].label} button for post "
                         f"{template.id!r}: {problem.reason}",
                         severity="warning",
