@@ -28,6 +28,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         {"content"},  # load, render
         {"schedule"},  # plan
         {"guards"},  # guard
+        {"kit"},  # the supporters' share kit (below check, which warns about its posts)
         # adapters per account; pre-flight; what becomes of a slot; claim-publish-record
         {"accounts", "check", "forecast", "delivery"},
         {"worker"},  # the loop that runs the flow

@@ -59,12 +59,17 @@ def run_check(
         settings, library = load(config, posts)
     except ConfigError as exc:
         return CheckReport(tuple(exc.problems), None, None)
+    # Here, not at the top: every command (the worker too) loads settings and posts through
+    # this module's ``load``, and the worker never imports the share kit.
+    from amplifier.kit import share_warnings
+
     known = stored(settings) if stored is not None else {}
     found = [
         *library.problems,
         *coverage_warnings(settings, library),
         *guard_warnings(settings, library),
         *instance_problems(settings, library, known),
+        *share_warnings(settings, library),
     ]
     ordered = sorted(found, key=lambda p: (str(p.file), p.line or 0))
     return CheckReport(tuple(ordered), settings, library, tuple(limits_lines(settings, known)))

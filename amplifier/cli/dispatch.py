@@ -113,6 +113,10 @@ def _command(name: str) -> Command:
         from amplifier.cli.accounts import cmd_accounts_verify
 
         return cmd_accounts_verify
+    if name == "kit":
+        from amplifier.cli.kit import cmd_kit_build
+
+        return cmd_kit_build
     if name in ("run", "post-now"):
         from amplifier.cli.run import RUN_COMMANDS
 

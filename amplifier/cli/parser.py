@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from amplifier import __version__
+from amplifier.cli.kit_arguments import kit_commands
 
 # The delivery states `history --status` accepts: the store's states (amplifier.store's
 # DeliveryStatus; not imported, so that `amplifier check` never loads the store).
@@ -114,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     _content_commands(commands)
     _worker_commands(commands)
     _operator_commands(commands)
+    kit_commands(commands, _add)
     return parser
 
 

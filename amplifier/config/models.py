@@ -82,6 +82,8 @@ class Campaign(_Strict):
     end: date | None = None
     posts: tuple[str, ...] = ("*",)  # patterns of post ids this campaign publishes
     hashtags: CampaignHashtags = CampaignHashtags()
+    # "utm": the share kit tags each post's link with UTM parameters (kit/attribution.py)
+    attribution: Literal["none", "utm"] = "none"
 
 
 class Schedule(_Strict):

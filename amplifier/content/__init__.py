@@ -7,7 +7,8 @@ twitter-text, Mastodon's URL and mention rules, Bluesky's graphemes and bytes).
 
 Modules: folder.py (walking the folder), frontmatter.py and yaml_errors.py (the settings,
 read without raising, mistakes explained), parse.py (one file), library.py (the library),
-templates.py (Template, Library), rendering.py (placeholders, hashtags), media.py (images:
+templates.py (Template, Library), rendering.py (placeholders, hashtags), versions.py (one
+post in versions differing in their last tags, for the share kit), media.py (images:
 type, size, dimensions), length.py
 (per-network length), xweight.py and twittertext.py (X's counting).
 """
@@ -26,6 +27,7 @@ from amplifier.content.rendering import (
 )
 from amplifier.content.templates import FileResult, Library, Template
 from amplifier.content.twittertext import extract_urls
+from amplifier.content.versions import render_alternatives
 
 __all__ = [
     "FileResult",
@@ -40,5 +42,6 @@ __all__ = [
     "media_refusal",
     "post_files",
     "render",
+    "render_alternatives",
     "with_link",
 ]

@@ -21,15 +21,18 @@ from amplifier.schedule.planner import (
     upcoming_slots,
 )
 from amplifier.schedule.reasons import why_no_post, why_not_post
+from amplifier.schedule.rotation import RotationState, next_items
 from amplifier.schedule.slots import Slot, SlotSpec, next_slots, schedule_spec, slots_between
 
 __all__ = [
     "AccountState",
     "NothingToPost",
     "PlannedPost",
+    "RotationState",
     "Slot",
     "SlotSpec",
     "candidates",
+    "next_items",
     "next_slots",
     "plan_slot",
     "schedule_spec",

@@ -135,3 +135,5 @@ def test_worker_start_loads_no_sdk_before_a_post_is_due(tmp_path: Path, repo_roo
     assert "nothing was due" in output
     assert "live=live-x,live-bluesky" in output  # live accounts, not dry-run ones
     assert modules.isdisjoint(SDKS), modules & set(SDKS)
+    # The share kit is a tool for organizers: the worker never loads it.
+    assert not {m for m in modules if m.startswith("amplifier.kit")}, output
