@@ -38,6 +38,7 @@ from amplifier.config.variables import (
     setting_variables,
     variable_part,
 )
+from amplifier.config.web import WEB_VARIABLES
 from amplifier.errors import Problem
 
 DATABASE_URL = "DATABASE_URL"
@@ -58,6 +59,7 @@ OTHER_VARIABLES: dict[str, str] = {
     "AMPLIFIER_PROCESS_KILLS": "tests/process: how many kills the kill -9 test makes",
     "AMPLIFIER_PROCESS_DB": "tests/process: sqlite or postgres for the kill -9 test",
     "AMPLIFIER_PDS_CACHE": "tests/integration: where the test Bluesky PDS is installed",
+    **WEB_VARIABLES,  # the console's access (config/web.py)
 }
 
 

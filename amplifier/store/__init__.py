@@ -10,6 +10,7 @@ database), types.py the rows.
 
 from __future__ import annotations
 
+from amplifier.store.console import HistoryQuery
 from amplifier.store.instances import stored_instance_limits
 from amplifier.store.sessions import SealedSessions
 from amplifier.store.sql import Store
@@ -26,6 +27,7 @@ __all__ = [
     "Delivery",
     "DeliveryDraft",
     "DeliveryStatus",
+    "HistoryQuery",
     "RotationWrite",
     "SealedSessions",
     "Store",
