@@ -8,7 +8,7 @@ from starlette.responses import RedirectResponse, Response
 
 from amplifier.errors import AmplifierError
 from amplifier.web.guard import console, organizer
-from amplifier.web.params import POST_ID, BadParameter
+from amplifier.web.params import POST_ID, BadParameter, form_text
 from amplifier.web.posting import publish_now
 from amplifier.web.render import page
 
@@ -16,10 +16,7 @@ REASON_LENGTH = 200
 
 
 def _reason(fields: dict[str, str]) -> str:
-    reason = " ".join(fields.get("reason", "").split())
-    if len(reason) > REASON_LENGTH:
-        raise BadParameter(f"the reason is longer than {REASON_LENGTH} characters")
-    return reason
+    return form_text(fields, "reason", REASON_LENGTH)
 
 
 async def pause(request: Request) -> Response:

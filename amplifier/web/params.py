@@ -99,3 +99,14 @@ def local_path(value: str | None) -> str:
     if any(ord(ch) < 33 for ch in value):
         raise BadParameter("next must be a path of this site")
     return value
+
+
+def form_text(fields: dict[str, str], name: str, longest: int) -> str:
+    """A form's free text (a reason, a note), spaces tidied; refused when too long or
+    holding control characters (a database refuses some, and no person types them)."""
+    value = " ".join(fields.get(name, "").split())
+    if len(value) > longest:
+        raise BadParameter(f"the {name} is longer than {longest} characters")
+    if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in value):
+        raise BadParameter(f"the {name} holds control characters")
+    return value

@@ -55,9 +55,7 @@ async def resolve(request: Request) -> Response:
     outcome = fields.get("outcome")
     if outcome not in ("published", "not-published"):
         raise params.BadParameter("outcome must be published or not-published")
-    note = " ".join(fields.get("note", "").split())
-    if len(note) > NOTE_LENGTH:
-        raise params.BadParameter(f"the note is longer than {NOTE_LENGTH} characters")
+    note = params.form_text(fields, "note", NOTE_LENGTH)
     status: Literal["published", "failed"] = "published" if outcome == "published" else "failed"
     note = note or ("found on the account" if status == "published" else "not on the account")
     store = console(request).store

@@ -39,7 +39,8 @@ async def signin(request: Request) -> Response:
     fields = {key: value for key, value in form.items() if isinstance(value, str)}
     check_csrf(request, fields.get("csrf"))
     back = params.local_path(fields.get("next"))
-    name = " ".join(fields.get("name", "").split())[:60] or "someone"
+    name = "".join(ch for ch in " ".join(fields.get("name", "").split()) if ch.isprintable())
+    name = name[:60] or "someone"
     password = fields.get("password", "")[:1000]
     access = console(request).access
     found = await run_in_threadpool(sign_in, request, access, password, name)
