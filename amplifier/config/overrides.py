@@ -59,6 +59,8 @@ OTHER_VARIABLES: dict[str, str] = {
     "AMPLIFIER_PROCESS_KILLS": "tests/process: how many kills the kill -9 test makes",
     "AMPLIFIER_PROCESS_DB": "tests/process: sqlite or postgres for the kill -9 test",
     "AMPLIFIER_PDS_CACHE": "tests/integration: where the test Bluesky PDS is installed",
+    "AMPLIFIER_CHROMIUM": "tests/browser and .ci/run: the Chromium binary the browser tests drive",
+    "AMPLIFIER_AXE_CACHE": "tests/browser: where axe-core from npm is installed",
     **WEB_VARIABLES,  # the console's access (config/web.py)
 }
 
