@@ -73,7 +73,7 @@ def _read(current: Console) -> dict[str, Any]:
             AccountStatus(
                 account=account,
                 zone=ZoneInfo(settings.schedules[account.schedule].timezone),
-                mode=f"dry run: {rehearsal}" if rehearsal else "live",
+                mode=rehearsal or "live",
                 last=store.last_published(account.name),
                 next_slot=upcoming[0].due_at if upcoming else None,
                 limits=limits,

@@ -95,7 +95,10 @@ def test_post_now_goes_through_the_workers_path(organizer: TestClient, console: 
     assert sent.text.startswith("Detaining a family costs")
     [row] = console.store.history(account="x1", statuses=["published"])
     assert row.template_id == "cost" and row.text == sent.text
-    assert "<td>cost</td>" in organizer.get("/history", params={"account": "x1"}).text
+    assert (
+        '<td data-label="Post">cost</td>'
+        in organizer.get("/history", params={"account": "x1"}).text
+    )
     paused = organizer.post("/pause", data={"csrf": _csrf(organizer)})
     assert paused.status_code == 200
     refused = organizer.post(
