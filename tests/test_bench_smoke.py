@@ -1,6 +1,6 @@
 """The benchmarks still run: each bench/bench_*.py in --quick mode ends with its ratio line.
 
-The five run side by side (they are mostly waiting on subprocesses and sockets), so the
+The six run side by side (they are mostly waiting on subprocesses and sockets), so the
 whole file takes about as long as the slowest one. Figures from --quick runs mean nothing;
 the full runs are documented in bench/README.md.
 """
@@ -19,7 +19,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHES = ("bench_idle", "bench_startup", "bench_check", "bench_delivery", "bench_history")
+BENCHES = (
+    "bench_idle", "bench_startup", "bench_check", "bench_delivery", "bench_history", "bench_web"
+)  # fmt: skip
 # "ratio: 1.18 (goal <= 1.30; ...) PASS", a lower bound "ratio: > 212.00 (...) FAIL", or an
 # informational ratio without a goal.
 RATIO_LINE = re.compile(r"^ratio: (> )?\d+\.\d\d \(.+\)( PASS| FAIL)?$")

@@ -10,14 +10,15 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, func, not_, select, text, true
+from sqlalchemy import Select, and_, bindparam, func, not_, select, text, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from amplifier.store.base import aware
 from amplifier.store.reads import DeliveryReads
-from amplifier.store.schema import deliveries, workers
-from amplifier.store.types import Delivery
+from amplifier.store.schema import UTCDateTime, deliveries, workers
+from amplifier.store.types import Delivery, row_to_delivery
 
 
 @dataclass(frozen=True)
@@ -34,30 +35,67 @@ class HistoryQuery:
     limit: int = 50
 
 
+_PAGES: dict[frozenset[str], Select[Any]] = {}
+
+
+def _page_statement(given: frozenset[str]) -> Select[Any]:
+    """The history page's statement for this set of filters, built once and kept: building
+    and cache-keying a statement per request costs more than running it."""
+    found = _PAGES.get(given)
+    if found is not None:
+        return found
+    c = deliveries.c
+    where: ColumnElement[bool] = true()
+    for column, name in (
+        (c.account, "p_account"),
+        (c.status, "p_status"),
+        (c.campaign, "p_campaign"),
+        (c.template_id, "p_post"),
+    ):
+        if name in given:
+            where = where & (column == bindparam(name))
+    if "p_since" in given:
+        where = where & (c.due_at >= bindparam("p_since", type_=UTCDateTime))
+    if "p_until" in given:
+        where = where & (c.due_at < bindparam("p_until", type_=UTCDateTime))
+    if "p_due" in given:
+        due = bindparam("p_due", type_=UTCDateTime)
+        # A range the index answers, then the few rows of that very moment left out.
+        where = where & (c.due_at <= due) & not_(and_(c.due_at == due, c.id >= bindparam("p_id")))
+    found = (
+        select(deliveries)
+        .where(where)
+        .order_by(c.due_at.desc(), c.id.desc())
+        .limit(bindparam("p_limit"))
+    )
+    _PAGES[given] = found
+    return found
+
+
 class ConsoleReads(DeliveryReads):
     """Reads for the console's pages (the worker never makes them)."""
 
     def history_page(self, query: HistoryQuery) -> list[Delivery]:
         """Rows newest due first (ties: newest id), after ``query.before``, up to ``limit``."""
-        c = deliveries.c
-        where: ColumnElement[bool] = true()
-        for column, value in (
-            (c.account, query.account),
-            (c.status, query.status),
-            (c.campaign, query.campaign),
-            (c.template_id, query.post),
-        ):
-            if value is not None:
-                where = where & (column == value)
-        if query.since is not None:
-            where = where & (c.due_at >= aware("since", query.since))
-        if query.until is not None:
-            where = where & (c.due_at < aware("until", query.until))
+        values: dict[str, object] = {
+            name: value
+            for name, value in (
+                ("p_account", query.account),
+                ("p_status", query.status),
+                ("p_campaign", query.campaign),
+                ("p_post", query.post),
+                ("p_since", None if query.since is None else aware("since", query.since)),
+                ("p_until", None if query.until is None else aware("until", query.until)),
+            )
+            if value is not None
+        }
         if query.before is not None:
-            due, row_id = aware("before", query.before[0]), query.before[1]
-            # A range the index answers, then the few rows of that very moment left out.
-            where = where & (c.due_at <= due) & not_(and_(c.due_at == due, c.id >= row_id))
-        return self._select("history_page", where, c.due_at.desc(), c.id.desc(), limit=query.limit)
+            values["p_due"] = aware("before", query.before[0])
+            values["p_id"] = query.before[1]
+        values["p_limit"] = query.limit
+        statement = _page_statement(frozenset(values))
+        with self._read("history_page") as conn:
+            return [row_to_delivery(row) for row in conn.execute(statement, values)]
 
     def count_by_status(self, statuses: Collection[str]) -> dict[tuple[str, str], int]:
         """{(account, status): rows} for these statuses (few rows: deferred, unknown...)."""

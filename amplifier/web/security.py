@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -149,10 +150,14 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        started = time.perf_counter()
+
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
+                # Server-Timing: the page's own time, for bench_web and a browser's devtools.
+                spent = f"app;dur={(time.perf_counter() - started) * 1000:.2f}".encode()
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], *self.headers]
+                message["headers"] = [*message["headers"], *self.headers, (b"server-timing", spent)]
             await send(message)
 
         await self.app(scope, receive, with_headers)
