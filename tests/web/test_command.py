@@ -122,3 +122,23 @@ def test_hash_password_prints_a_hash_the_console_accepts(sample: Path) -> None:
 def test_web_refuses_bad_arguments(argv: list[str]) -> None:
     """A port out of range or a host that is no address: exit 2 before anything starts."""
     assert main(["web", *argv], out=io.StringIO()) == 2
+
+
+def test_every_template_and_asset_ships_in_the_package(repo_root: Path) -> None:
+    """pyproject.toml's package-data covers every file the console serves or renders, so an
+    installed (non-editable) amplifier has them (Heroku installs it from requirements.txt)."""
+    import fnmatch
+    import tomllib
+
+    project = tomllib.loads((repo_root / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = project["tool"]["setuptools"]["package-data"]["amplifier.web"]
+    web = repo_root / "amplifier" / "web"
+    files = [
+        path.relative_to(web).as_posix()
+        for folder in ("templates", "static")
+        for path in (web / folder).rglob("*")
+        if path.is_file()
+    ]
+    assert len(files) >= 9
+    missing = [f for f in files if not any(fnmatch.fnmatch(f, p) for p in patterns)]
+    assert missing == []
