@@ -5,15 +5,16 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from html import unescape
+from pathlib import Path
 
 from icalendar import Calendar
 from starlette.testclient import TestClient
 
 from amplifier.config import WebAccess
 from amplifier.store import Store
-from amplifier.web import Console, create_app
+from amplifier.web import Console, create_app, open_console
 
-from .conftest import CALENDAR_TOKEN, START, Clock
+from .conftest import CALENDAR_TOKEN, START, VIEWER_PASSWORD, Clock, sign_in, write_deployment
 from .rows import many_skipped, published, skipped, unknown
 
 
@@ -159,3 +160,22 @@ def test_calendar_feed_with_its_token(client: TestClient) -> None:
     events = Calendar.from_ical(answer.content).walk("VEVENT")
     assert len(events) > 20
     assert any("x1: sends" in str(event["summary"]) for event in events)
+
+
+def test_posts_page_lists_each_problem_at_its_file_and_line(
+    tmp_path: Path, access: WebAccess, clock: Clock
+) -> None:
+    """A post that check refuses shows on the posts page as file:line: message, with the
+    counts check gives."""
+    config, posts = write_deployment(tmp_path, f"sqlite:///{tmp_path / 'state.db'}")
+    (posts / "broken.md").write_text("---\nid: broken\ncampaign: c\nlanguage: en\n---\n\n")
+    console = open_console(config, posts, access, clock=clock)
+    try:
+        with TestClient(create_app(console)) as client:
+            sign_in(client, VIEWER_PASSWORD)
+            html = unescape(client.get("/posts").text)
+    finally:
+        console.close()
+    assert re.search(r"broken\.md:\d+: ", html), html[:3000]
+    assert "2 error(s)" in html and "missing required field 'source'" in html
+    assert 'id="p-broken"' not in html
