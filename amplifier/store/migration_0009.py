@@ -1,7 +1,10 @@
 """Migration 0009: indexes for the console's pages, so each stays fast at a million rows.
 
 History pages walk ``(due_at, id)`` by keyset, whole or narrowed by state, campaign, post or
-account and state; the status page counts deferred and unknown rows by state.
+account and state; the status page counts deferred and unknown rows by state. The calendar's
+prediction reads a network's pending rows (sending, deferred: the guards' "whatever their
+age") once per slot: without an index led by network and state, SQLite walked every row of
+the network for it (bench_web: 18 s for the calendar at a million rows, 0.6 s at a thousand).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ CONSOLE_INDEXES = (
     "CREATE INDEX ix_deliveries_template_due_at_id ON deliveries (template_id, due_at, id)",
     "CREATE INDEX ix_deliveries_account_status_due_at_id "
     "ON deliveries (account, status, due_at, id)",
+    "CREATE INDEX ix_deliveries_network_status_due_at ON deliveries (network, status, due_at)",
 )
 
 

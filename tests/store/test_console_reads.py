@@ -112,4 +112,10 @@ def test_sqlite_answers_every_history_filter_from_an_index(tmp_path: object) -> 
                 )
             )
             assert "USING INDEX" in plan and "TEMP B-TREE" not in plan, (where, plan)
+        # The guards' pending rows of a network (counted_since), once per predicted slot.
+        pending = "WHERE network = 'x' AND status IN ('sending', 'deferred')"
+        plan = str(
+            conn.execute(text(f"EXPLAIN QUERY PLAN SELECT * FROM deliveries {pending}")).all()
+        )
+        assert "(network=? AND status=?)" in plan, plan
     store.close()
