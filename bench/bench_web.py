@@ -50,9 +50,9 @@ LAST_SQL = (
 # Each page, and the bare SQL that produces its rows (None: it has no one query).
 PAGES: dict[str, tuple[str, list[str] | None]] = {
     "history": ("/history", [f"{COLUMNS_SQL} {ORDER} LIMIT 51"]),
-    "history, state failed": (
-        "/history?state=failed",
-        [f"{COLUMNS_SQL} WHERE status = 'failed' {ORDER} LIMIT 51"],
+    "history, state published": (
+        "/history?state=published",
+        [f"{COLUMNS_SQL} WHERE status = 'published' {ORDER} LIMIT 51"],
     ),
     "history, one account": (
         "/history?account=bench-x",
