@@ -24,9 +24,12 @@ from amplifier.networks.base import (
     OutgoingPost,
     Receipt,
 )
-from amplifier.store import Delivery, Store
+from amplifier.store import STALE_AFTER, Delivery, Store
 
 Clock = Callable[[], datetime]
+
+# How often a worker waiting for another's attempt on the same account asks again.
+BUSY_POLL_SECONDS = 0.2
 
 # Another worker's clock may run a little behind ours when it stamps a post's creation time.
 FIND_SLACK = timedelta(minutes=10)
@@ -56,6 +59,11 @@ class ClaimLost(Exception):
     """Another worker owns the row now: stop without sending."""
 
 
+class AccountBusy(Exception):
+    """Another live worker has an attempt in flight for the account: wait for its outcome (a
+    429 it meets is stored before this one may go), so defer instead of sending."""
+
+
 class Stopping(Exception):
     """The worker is shutting down: hand the post back instead of attempting it."""
 
@@ -73,6 +81,9 @@ class GuardedNetwork:
         clock: Clock,
         stop: threading.Event | None,
         ambiguous_since: datetime | None,
+        stale_after: timedelta = STALE_AFTER,
+        busy_wait: timedelta = timedelta(0),
+        sleep: Callable[[float], object] | None = None,
     ) -> None:
         self.network: NetworkName = inner.network
         self.account = inner.account
@@ -85,9 +96,59 @@ class GuardedNetwork:
         self._worker_id = worker_id
         self._clock = clock
         self._stop = stop
+        self._stale_after = stale_after
+        self._busy_wait = busy_wait
+        self._sleep = sleep
 
     def verify(self) -> AccountInfo:
         return self._inner.verify()
+
+    def _begin(self) -> tuple[datetime, Delivery]:
+        """Count the attempt once the account is free; (when it began, the row as counted).
+
+        Never while the account's stored rate-limit window is shut (another worker may have
+        hit it), nor while another live worker's attempt for it is in flight: that one's
+        answer comes first, so a 429 it meets is stored before this request goes. Its answer
+        is waited for, polling, up to ``busy_wait``, then the post is handed back (AccountBusy).
+        """
+        # Counted, not timed: an injected sleep need not move the injected clock.
+        polls_left = int(self._busy_wait.total_seconds() / BUSY_POLL_SECONDS)
+        while True:
+            self._raise_if_blocked()
+            started = self._clock()
+            row = self._store.begin_attempt(
+                self.row.id, worker_id=self._worker_id, stale_after=self._stale_after
+            )
+            if row is not None:
+                return started, row
+            self._raise_if_blocked()  # a window stored since the check above
+            held = self._store.get_by_id(self.row.id)
+            if held is None or held.status != "sending" or held.claimed_by != self._worker_id:
+                raise ClaimLost
+            if self._sleep is None or polls_left <= 0:
+                raise AccountBusy
+            polls_left -= 1
+            self._sleep(BUSY_POLL_SECONDS)
+            if self._stop is not None and self._stop.is_set():
+                raise Stopping
+
+    def _raise_if_blocked(self) -> None:
+        blocked = self._store.blocked_until(self.account, self._clock())
+        if blocked is None:
+            return
+        windows = [
+            w.window
+            for w in self._store.rate_limits(self.account)
+            if w.remaining == 0 and w.reset_at == blocked
+        ]
+        raise RateLimited(
+            f"{self.network} rate limit window {', '.join(windows) or 'unknown'} is shut "
+            f"until {blocked.isoformat(timespec='seconds')}; not sent",
+            retry_at=blocked,
+            window=windows[0] if windows else "unknown",
+            account=self.account,
+            network=self.network,
+        )
 
     def publish(self, post: OutgoingPost) -> Receipt:
         if self._stop is not None and self._stop.is_set():
@@ -97,27 +158,7 @@ class GuardedNetwork:
             if found is not None:
                 self.found_existing = True
                 return found
-        # Every attempt, first or retry, of a fresh slot or a dead worker's row: never send
-        # while the account's stored rate-limit window is shut (another worker may have hit it).
-        blocked = self._store.blocked_until(self.account, self._clock())
-        if blocked is not None:
-            windows = [
-                w.window
-                for w in self._store.rate_limits(self.account)
-                if w.remaining == 0 and w.reset_at == blocked
-            ]
-            raise RateLimited(
-                f"{self.network} rate limit window {', '.join(windows) or 'unknown'} is shut "
-                f"until {blocked.isoformat(timespec='seconds')}; not sent",
-                retry_at=blocked,
-                window=windows[0] if windows else "unknown",
-                account=self.account,
-                network=self.network,
-            )
-        started = self._clock()
-        row = self._store.begin_attempt(self.row.id, worker_id=self._worker_id)
-        if row is None:
-            raise ClaimLost
+        started, row = self._begin()
         self.row = row
         try:
             return self._inner.publish(post)

@@ -32,7 +32,13 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from amplifier.config import WorkerSettings
-from amplifier.delivery.attempt import ClaimLost, GuardedNetwork, Stopping, outgoing_post
+from amplifier.delivery.attempt import (
+    AccountBusy,
+    ClaimLost,
+    GuardedNetwork,
+    Stopping,
+    outgoing_post,
+)
 from amplifier.delivery.record import Recorder, where
 from amplifier.delivery.retry import RetryPolicy, publish_with_retries
 from amplifier.errors import (
@@ -46,7 +52,7 @@ from amplifier.networks.base import (
     Network,
     RateLimitWindow,
 )
-from amplifier.store import Delivery, Store
+from amplifier.store import STALE_AFTER, Delivery, Store
 
 LOGGER = logging.getLogger(__name__)
 
@@ -65,6 +71,11 @@ class DeliveryPolicy:
     max_attempts_total: int = 8
     defer_wait: timedelta = timedelta(minutes=2)  # after a run of transient failures; doubles
     max_defer_wait: timedelta = timedelta(minutes=30)
+    # How long a worker unheard of counts as alive, its attempt in flight holding its account.
+    stale_after: timedelta = STALE_AFTER
+    # How long a post waits for another worker's attempt on its account before it is handed
+    # back to the next pass (a killed worker's holds the account until it goes stale).
+    busy_wait: timedelta = timedelta(seconds=10)
 
     @classmethod
     def from_settings(cls, worker: WorkerSettings) -> DeliveryPolicy:
@@ -77,6 +88,7 @@ class DeliveryPolicy:
                 total_timeout=retry.total_timeout,
             ),
             max_attempts_total=worker.max_attempts_total,
+            stale_after=timedelta(seconds=worker.stale_worker_seconds),
         )
 
 
@@ -107,6 +119,9 @@ def deliver(
         clock=clock,
         stop=stop,
         ambiguous_since=earlier_ambiguous,
+        stale_after=policy.stale_after,
+        busy_wait=policy.busy_wait,
+        sleep=_waiter(sleep),
     )
     recorder = Recorder(store, guarded, worker_id, logger)
     remaining = policy.max_attempts_total - delivery.attempts
@@ -127,6 +142,9 @@ def deliver(
         return store.get_by_id(delivery.id) or delivery
     except Stopping:
         return recorder.defer(clock(), "worker stopped before this attempt; retried next start")
+    except AccountBusy:
+        reason = "another worker is sending for this account; tried again after its answer"
+        return recorder.defer(clock(), reason)
     except RateLimited as error:
         until = error.retry_at.astimezone(UTC).isoformat(timespec="seconds")
         # The window first: other slots of the account (and other workers) wait for the reset

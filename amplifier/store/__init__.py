@@ -11,6 +11,7 @@ database), types.py the rows.
 from __future__ import annotations
 
 from amplifier.store.console import HistoryQuery
+from amplifier.store.deliveries import STALE_AFTER
 from amplifier.store.instances import stored_instance_limits
 from amplifier.store.sessions import SealedSessions
 from amplifier.store.sql import Store
@@ -24,6 +25,7 @@ from amplifier.store.types import (
 
 __all__ = [
     "REHEARSAL_PREFIX",
+    "STALE_AFTER",
     "Delivery",
     "DeliveryDraft",
     "DeliveryStatus",

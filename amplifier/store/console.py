@@ -1,6 +1,6 @@
 """The console's reads: history a page at a time, counts by state, heartbeats, a health ping.
 
-Every read here is answered from an index (migration 0009), so a page costs the same with a
+Every read here is answered from an index (migration 0010), so a page costs the same with a
 million deliveries as with a thousand: history pages by keyset, never OFFSET, and every filter
 has an index led by it.
 """

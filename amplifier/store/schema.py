@@ -76,6 +76,8 @@ deliveries = Table(
     Column("claimed_at", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # When the attempt in flight began (0009); None until one begins after a claim or take-over.
+    Column("attempt_at", UTCDateTime),
 )
 
 rotation_state = Table(

@@ -80,6 +80,8 @@ class Delivery:
     claimed_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    # When the attempt in flight began; None until one begins after a claim or a take-over.
+    attempt_at: datetime | None = None
 
 
 def idempotency_key(account: str, slot_key: str) -> str:

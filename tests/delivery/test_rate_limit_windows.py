@@ -106,3 +106,62 @@ def test_a_retry_run_stops_at_a_window_another_worker_stored(
     assert len(net.attempts) == 1, f"retried {RESET - clock.now} before the announced reset"
     assert done.status == "deferred"
     assert done.retry_at == RESET
+
+
+def test_a_second_worker_waits_for_the_answer_to_the_first(store: Store, clock: FakeClock) -> None:
+    """Two workers due on one account at one instant: the second sends nothing while the first
+    one's attempt is in flight, and once the first stores the 429 it met, the second waits for
+    the reset. The soak saw both requests leave 7 ms apart, 6 s before the reset."""
+    store.heartbeat(OTHER)
+    store.heartbeat(ME)
+    other_draft = DeliveryDraft("acct", "mastodon", "2026-11-23T08:00", T0, "q", "fbt", "hi")
+    theirs = store.claim_slot(other_draft, worker_id=OTHER)
+    assert theirs is not None and store.begin_attempt(theirs.id, worker_id=OTHER) is not None
+    mine = store.claim_slot(DRAFT, worker_id=ME)
+    assert mine is not None
+    net = MemoryNetwork("acct", "mastodon")
+    polls: list[float] = []
+
+    def first_worker_is_answered_429_meanwhile(seconds: float) -> None:
+        polls.append(seconds)
+        clock.sleep(seconds)
+        if len(polls) == 3:  # as deliver records a 429: the window, then the row deferred
+            store.save_rate_limits("acct", [SHUT])
+            assert store.mark_deferred(theirs.id, worker_id=OTHER, retry_at=RESET, reason="429")
+
+    done = context(store, clock, first_worker_is_answered_429_meanwhile).deliver(net, mine)
+
+    assert net.attempts == [], f"sent {RESET - clock.now} before the announced reset"
+    assert len(polls) == 3
+    assert done.status == "deferred" and done.retry_at == RESET and done.attempts == 0
+
+
+def test_a_worker_waits_for_a_busy_account_then_hands_the_post_back(
+    store: Store, clock: FakeClock
+) -> None:
+    """Another worker's attempt that never ends (killed mid-request) holds the account: the post
+    waits ``busy_wait``, then is deferred, due at once, its attempt not counted; once the dead
+    worker is stale the next pass sends it."""
+    store.heartbeat(DEAD)
+    other_draft = DeliveryDraft("acct", "mastodon", "2026-11-23T08:00", T0, "q", "fbt", "hi")
+    theirs = store.claim_slot(other_draft, worker_id=DEAD)
+    assert theirs is not None and store.begin_attempt(theirs.id, worker_id=DEAD) is not None
+    store.heartbeat(ME)
+    mine = store.claim_slot(DRAFT, worker_id=ME)
+    assert mine is not None
+    net = MemoryNetwork("acct", "mastodon")
+
+    waited = context(store, clock).deliver(net, mine)
+
+    assert net.attempts == [], "sent while another worker's request was in flight"
+    assert waited.status == "deferred" and waited.attempts == 0
+    assert clock.now - T0 == pytest.approx(DeliveryPolicy().busy_wait, abs=timedelta(seconds=1))
+    assert waited.retry_at == clock.now
+    assert "another worker is sending for this account" in (waited.last_error or "")
+
+    clock.now = T0 + DeliveryPolicy().stale_after + timedelta(seconds=1)
+    store.heartbeat(ME)
+    settler = Settler(context(store, clock), lambda account: net, RecoveryRules())
+    [sent] = settler.retry_deferred(clock.now)
+
+    assert sent.status == "published" and len(net.attempts) == 1

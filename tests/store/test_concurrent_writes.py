@@ -8,6 +8,7 @@ first start raced (``UniqueViolation``, ``pass-failed``, a due slot left for the
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -160,7 +161,8 @@ def test_sessions_saved_at_once_keep_one_whole_value(make_store: Callable[[], St
 
 
 def test_heartbeats_and_claims_interleave_without_errors(make_store: Callable[[], Store]) -> None:
-    """Heartbeat jobs, claims, attempts and records from many threads at once: no lock errors."""
+    """Heartbeat jobs, claims, attempts and records from many threads at once: no lock errors,
+    and the account's attempts take turns (a begin refused while another is in flight)."""
     stores = engines(make_store)
 
     def work(index: int) -> int:
@@ -169,10 +171,14 @@ def test_heartbeats_and_claims_interleave_without_errors(make_store: Callable[[]
         for n in range(10):
             store.heartbeat(f"w{index % 2}")
             row = store.claim_slot(draft(f"slot-{n}"), worker_id=f"w{index}")
-            if row is not None and store.begin_attempt(row.id, worker_id=f"w{index}"):
-                published += store.mark_published(
-                    row.id, worker_id=f"w{index}", remote_id=str(n), url=None
-                )
+            if row is None:
+                continue
+            deadline = time.monotonic() + 30
+            while not store.begin_attempt(row.id, worker_id=f"w{index}"):
+                assert time.monotonic() < deadline, "the account's attempt never came free"
+            published += store.mark_published(
+                row.id, worker_id=f"w{index}", remote_id=str(n), url=None
+            )
         return published
 
     results = at_once(THREADS, work)

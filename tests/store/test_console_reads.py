@@ -1,5 +1,5 @@
 """The console's reads: history by keyset (ties in due time included), counts by state,
-heartbeats, the health ping; and migration 0009's indexes, which answer them at any size."""
+heartbeats, the health ping; and migration 0010's indexes, which answer them at any size."""
 
 from __future__ import annotations
 
@@ -74,14 +74,14 @@ def test_ping_of_an_unreachable_database_is_a_store_error() -> None:
     assert "secret-pw" not in str(raised.value)
 
 
-def test_0009_upgrade_from_0008_keeps_rows_and_adds_the_indexes(
+def test_0010_upgrade_from_0009_keeps_rows_and_adds_the_indexes(
     make_store: Callable[[], Store], clock: FakeClock
 ) -> None:
-    """A database at 0008 holding a row upgrades: the row reads the same, the indexes exist."""
+    """A database at 0009 holding a row upgrades: the row reads the same, the indexes exist."""
     store = make_store()
-    assert migrate(store.engine, clock, MIGRATIONS[:8]) == NAMES[:8]
+    assert migrate(store.engine, clock, MIGRATIONS[:9]) == NAMES[:9]
     row = claim_on_old_schema(store, _draft(1, T0), worker_id="old", now=T0)
-    assert store.migrate() == ["0009_console_indexes"]
+    assert store.migrate() == ["0010_console_indexes"]
     assert applied_migrations(store.engine) == NAMES
     assert store.get_by_id(row.id) == row
     names = {index["name"] for index in inspect(store.engine).get_indexes("deliveries")}
