@@ -30,7 +30,7 @@ from amplifier.content import Library
 from amplifier.forecast import predict, rehearsals
 from amplifier.logs import log_event, log_exception
 from amplifier.store import Store
-from amplifier.worker import Worker, run_forever
+from amplifier.worker import Worker, run_forever, run_once
 
 Clock = Callable[[], datetime]
 LOGGER = logging.getLogger("amplifier.cli")
@@ -172,10 +172,11 @@ def cmd_run(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
                 out.flush()
                 os._exit(0)
             return 0
-        try:
-            done = worker.run_pending()
-        finally:
-            worker.close()
+        done, finished = run_once(worker)
+        if not finished:
+            logging.shutdown()  # as above: a request still hangs, its row handed back
+            out.flush()
+            os._exit(0)
         for row in done:
             print(history_line(settings, row), file=out)
         if not done:

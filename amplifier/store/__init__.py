@@ -11,8 +11,8 @@ database), types.py the rows.
 from __future__ import annotations
 
 from amplifier.store.console import HistoryQuery
-from amplifier.store.deliveries import STALE_AFTER
 from amplifier.store.instances import stored_instance_limits
+from amplifier.store.one_sender import STALE_AFTER
 from amplifier.store.sessions import SealedSessions
 from amplifier.store.sql import Store
 from amplifier.store.types import (

@@ -12,14 +12,15 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import bindparam, case, exists, func, insert, literal, text, update
+from sqlalchemy import bindparam, case, func, insert, literal, update
 from sqlalchemy.exc import IntegrityError
 
 from amplifier.errors import StoreError
 from amplifier.networks.base import RateLimitWindow
 from amplifier.store.base import aware
+from amplifier.store.one_sender import ACCOUNT_FREE, ACCOUNT_LOCK, STALE_AFTER
 from amplifier.store.reads import DeliveryReads
-from amplifier.store.schema import deliveries, delivery_costs, rate_limits, workers
+from amplifier.store.schema import deliveries, delivery_costs
 from amplifier.store.state import save_rotation_checked, save_rotation_row, save_windows
 from amplifier.store.types import (
     Delivery,
@@ -40,33 +41,9 @@ _OWNED = (
 )
 _INSERT_DELIVERY = insert(deliveries).returning(*deliveries.c)
 _INSERT_COST = insert(delivery_costs)
-# Another worker's attempt for the same account, begun and not finished, by a worker still
-# alive: while one is in flight no other begins, so a 429 one of them meets is stored before
-# the next request for the account goes out (a dead worker's stops counting when it goes stale).
-_OTHER = deliveries.alias("other")
-STALE_AFTER = timedelta(seconds=45)  # [worker] stale_worker_seconds' default
-_IN_FLIGHT_ELSEWHERE = exists().where(
-    (_OTHER.c.account == deliveries.c.account)
-    & (_OTHER.c.id != deliveries.c.id)
-    & (_OTHER.c.status == "sending")
-    & _OTHER.c.attempt_at.is_not(None)
-    & (_OTHER.c.claimed_by != bindparam("owned_by"))
-    & exists().where(
-        (workers.c.worker_id == _OTHER.c.claimed_by)
-        & (workers.c.seen_at > bindparam("alive_after", type_=workers.c.seen_at.type))
-    )
-)
-# A shut rate-limit window of the account, read in the begin's own statement: a window stored
-# by the attempt that just ended is seen by the one that begins after it (no gap between a
-# separate read and the begin).
-_WINDOW_SHUT = exists().where(
-    (rate_limits.c.account == deliveries.c.account)
-    & (rate_limits.c.remaining == 0)
-    & (rate_limits.c.reset_at > bindparam("now", type_=rate_limits.c.reset_at.type))
-)
 _BEGIN_ATTEMPT = (
     update(deliveries)
-    .where(_OWNED & ~_IN_FLIGHT_ELSEWHERE & ~_WINDOW_SHUT)
+    .where(_OWNED & ACCOUNT_FREE)
     .values(
         attempts=deliveries.c.attempts + 1,
         updated_at=bindparam("now", type_=deliveries.c.updated_at.type),
@@ -75,11 +52,6 @@ _BEGIN_ATTEMPT = (
     .returning(*deliveries.c)
 )
 _FINISH = update(deliveries).where(_OWNED)  # SET from the names of the values given
-# The row's account's lock, held to the end of the transaction (PostgreSQL only).
-_ACCOUNT_LOCK = text(
-    "SELECT pg_advisory_xact_lock(hashtextextended('amplifier-account:' || account, 0)) "
-    "FROM deliveries WHERE id = :owned_id"
-)
 
 
 class Deliveries(DeliveryReads):
@@ -210,7 +182,7 @@ class Deliveries(DeliveryReads):
         }
         with self._write("begin_attempt") as conn:
             if conn.dialect.name == "postgresql":
-                conn.execute(_ACCOUNT_LOCK, {"owned_id": delivery_id})
+                conn.execute(ACCOUNT_LOCK, {"owned_id": delivery_id})
             row = conn.execute(_BEGIN_ATTEMPT, owner).one_or_none()
         return None if row is None else row_to_delivery(row)
 

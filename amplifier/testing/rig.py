@@ -185,10 +185,11 @@ class Rig:
         for server in self.fakes.servers.values():
             server.stop()
 
-    def spawn(self, name: str | None = None) -> WorkerProcess:
-        """Start `python -m amplifier run` on this rig's config."""
+    def spawn(self, name: str | None = None, *options: str) -> WorkerProcess:
+        """Start `python -m amplifier run` on this rig's config (``options``: `--once` ...)."""
         name = name or f"worker-{len(self.workers) + 1:02d}"
         command = [sys.executable, "-m", "amplifier", "run", "--config", str(self.config_path)]
+        command += options
         self.workers.append(WorkerProcess(name, command, self.env, self.tmp_path))
         return self.workers[-1]
 

@@ -6,12 +6,14 @@ load -> plan -> render -> guard -> claim -> publish -> record, whatever happens 
 settled (delivery's ``Settler``), then each due slot of each account through ``SlotFlow``
 (slot.py: plan with the schedule stage, guard with the guards, claim in the store, deliver
 with the delivery stage). ``run_forever`` (scheduler.py) drives passes with APScheduler 3 and
-handles SIGTERM. This is the one stage that imports all the others below it.
+handles SIGTERM; ``run_once`` (once.py) is one pass, stoppable the same way. This is the
+one stage that imports all the others below it.
 """
 
 from __future__ import annotations
 
+from amplifier.worker.once import run_once
 from amplifier.worker.passes import Worker, utc_now
 from amplifier.worker.scheduler import build_scheduler, run_forever
 
-__all__ = ["Worker", "build_scheduler", "run_forever", "utc_now"]
+__all__ = ["Worker", "build_scheduler", "run_forever", "run_once", "utc_now"]

@@ -100,7 +100,7 @@ def run_forever(worker: Worker, *, install_signals: bool = True) -> bool:
     back): its thread may only end with its read timeout, so the caller should exit at once
     (``os._exit``) rather than wait for it at interpreter exit.
     """
-    previous = _install_signal_handlers(worker.stop) if install_signals else {}
+    previous = install_signal_handlers(worker.stop) if install_signals else {}
     scheduler = None
     try:
         worker.heartbeat()
@@ -118,14 +118,13 @@ def run_forever(worker: Worker, *, install_signals: bool = True) -> bool:
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)
         finished = worker.wait_for_pass(timeout=IN_FLIGHT_GRACE_SECONDS)
-        settled = finished or _hand_back(worker)
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        settled = finished or hand_back_in_flight(worker)
+        restore_signal_handlers(previous)
         worker.close(settled=settled)
     return finished
 
 
-def _hand_back(worker: Worker) -> bool:
+def hand_back_in_flight(worker: Worker) -> bool:
     """The rows of the requests still in flight, deferred for the next worker; False if the
     store refused (the rows then stay ours until our heartbeat goes stale)."""
     try:
@@ -144,7 +143,7 @@ def _guarded_pass(worker: Worker) -> None:
         log_exception(worker.logger, "pass-failed", worker=worker.worker_id)
 
 
-def _install_signal_handlers(stop: threading.Event) -> dict[int, Any]:
+def install_signal_handlers(stop: threading.Event) -> dict[int, Any]:
     if threading.current_thread() is not threading.main_thread():
         return {}
 
@@ -156,3 +155,8 @@ def _install_signal_handlers(stop: threading.Event) -> dict[int, Any]:
         previous[signum] = signal.getsignal(signum)
         signal.signal(signum, handle)
     return previous
+
+
+def restore_signal_handlers(previous: dict[int, Any]) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)

@@ -67,3 +67,36 @@ def test_sigterm_while_requests_hang_exits_in_seconds_and_hands_back(
         assert outcome.problems(all_published=True) == []
         assert code == 0, successor.tail()
         assert rig.secret_leaks() == []
+
+
+def test_sigterm_stops_run_once_while_requests_hang(tmp_path: Path) -> None:
+    """`run --once` (Heroku Scheduler, cron) stops as the worker does: exit 0 within the grace,
+    each hanging post handed back as may have landed; then a worker publishes each once."""
+    schedule = Schedule.minutes_ago(range(1, 4))
+    with (
+        database("sqlite", tmp_path) as url,
+        Rig(tmp_path, database_url=url, schedule=schedule) as rig,
+    ):
+        feeder = rig.feed_faults(random.Random(2), hanging)
+        once = rig.spawn("once", "--once")
+
+        def one_in_flight() -> bool:
+            rows = rig.rows().values()
+            return any(once.owns(r) and r.status == "sending" and r.attempts for r in rows)
+
+        wait_for(one_in_flight, timeout=30, what="a hanging request of run --once")
+        code, took = once.stop(timeout=EXIT_WITHIN * 3)
+        print(f"\nSIGTERM to run --once with servers hanging: exit {code} in {took:.1f} s")
+        assert code == 0, f"exit {code} after {took:.1f} s:\n{once.tail()}"
+        assert took < IN_FLIGHT_GRACE_SECONDS + 3, once.tail()
+        assert once.events("handed-back"), once.tail()
+        rows = rig.rows().values()
+        assert not [r for r in rows if once.owns(r)], "the stopped run still holds a row"
+
+        feeder.stop()
+        rig.fakes.clear_faults()
+        successor = rig.spawn("successor")
+        outcome = rig.wait_settled(timeout=60, watch=successor)
+        code, _ = successor.stop()
+        assert outcome.problems(all_published=True) == []
+        assert code == 0, successor.tail()

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 from amplifier.networks.base import RateLimitWindow
 from amplifier.store import STALE_AFTER, Store
+from amplifier.store.deliveries import _BEGIN_ATTEMPT
 from amplifier.store.migrations import MIGRATIONS, migrate
 
 from .conftest import FakeClock, claim_on_old_schema
@@ -121,3 +123,17 @@ def test_no_attempt_begins_while_a_window_is_shut(store: Store, clock: FakeClock
     assert store.begin_attempt(elsewhere.id, worker_id="w1") is not None
     clock.advance(timedelta(seconds=5))
     assert store.begin_attempt(row.id, worker_id="w1") is not None
+
+
+def test_the_begin_finds_an_accounts_sending_rows_by_index(tmp_path: Path) -> None:
+    """The begin's look at the account's other rows uses (account, status), not an index led
+    by the account alone, which walks the account's whole history on every attempt."""
+    store = Store(f"sqlite:///{tmp_path / 'plan.db'}")
+    store.migrate()
+    statement = str(_BEGIN_ATTEMPT.compile(dialect=store.engine.dialect))
+    with store.engine.connect() as conn:
+        nulls = (None,) * statement.count("?")
+        plan = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", nulls)]
+    others = [step for step in plan if step.startswith("SEARCH other")]
+    wanted = "SEARCH other USING INDEX ix_deliveries_account_status (account=? AND status=?)"
+    assert others == [wanted], plan
