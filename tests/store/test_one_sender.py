@@ -135,5 +135,5 @@ def test_the_begin_finds_an_accounts_sending_rows_by_index(tmp_path: Path) -> No
         nulls = (None,) * statement.count("?")
         plan = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", nulls)]
     others = [step for step in plan if step.startswith("SEARCH other")]
-    wanted = "SEARCH other USING INDEX ix_deliveries_account_status (account=? AND status=?)"
-    assert others == [wanted], plan
+    # 0009's (account, status), or 0010's (account, status, due_at, id) which it prefixes.
+    assert len(others) == 1 and others[0].endswith("(account=? AND status=?)"), plan
