@@ -32,6 +32,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         # adapters per account; pre-flight; what becomes of a slot; claim-publish-record
         {"accounts", "check", "forecast", "delivery"},
         {"worker"},  # the loop that runs the flow
+        {"web"},  # the organizers' console (its own process; the worker never imports it)
         {"cli"},  # the command line
         {"testing", "__main__"},  # fakes shipped for users and tests; python -m amplifier
     )

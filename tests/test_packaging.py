@@ -119,6 +119,15 @@ def declared(extra: str | None = None) -> list[Requirement]:
     return [Requirement(line) for line in lines]
 
 
+# Extras Heroku deploys with amplifier (requirements.txt pins them): the console's web process.
+DEPLOYED_EXTRAS = ("web",)
+
+
+def deployed() -> list[Requirement]:
+    """What Heroku installs: the runtime dependencies and the deployed extras'."""
+    return [*declared(), *(req for extra in DEPLOYED_EXTRAS for req in declared(extra))]
+
+
 def closure(roots: list[Requirement]) -> dict[str, Needed]:
     """Every installed distribution the roots need, transitively, markers evaluated here."""
     found: dict[str, Needed] = {}
@@ -129,6 +138,9 @@ def closure(roots: list[Requirement]) -> dict[str, Needed]:
         requirement, wanted_by = queue.pop()
         key = canonicalize_name(requirement.name)
         extras = set(requirement.extras)
+        if key == "amplifier":  # an extra naming another of ours ("amplifier[web]")
+            queue += [(req, f"amplifier[{extra}]") for extra in extras for req in declared(extra)]
+            continue
         if key in found and extras <= extras_seen[key]:
             continue
         try:
@@ -166,6 +178,8 @@ def _closure_problems(file: str, pins: dict[str, Pin], needed: dict[str, Needed]
 def _specifier_problems(file: str, pins: dict[str, Pin], wanted: list[Requirement]) -> list[str]:
     problems = []
     for requirement in wanted:
+        if canonicalize_name(requirement.name) == "amplifier":
+            continue  # an extra naming another extra of ours: its own lines are checked
         pin = pins.get(canonicalize_name(requirement.name))
         if pin is None:
             problems.append(
@@ -185,14 +199,14 @@ def _report(problems: list[str]) -> str:
 
 def test_requirements_pin_every_runtime_dependency_within_its_specifier() -> None:
     """Each dependency pyproject.toml declares has a pin in requirements.txt that satisfies it."""
-    problems = _specifier_problems("requirements.txt", read_pins(REQUIREMENTS), declared())
+    problems = _specifier_problems("requirements.txt", read_pins(REQUIREMENTS), deployed())
     assert not problems, _report(problems)
 
 
 def test_requirements_pin_the_whole_runtime_closure_then_install_amplifier() -> None:
     """requirements.txt pins every distribution amplifier needs (transitively), nothing else,
     and its last line installs amplifier itself, as Heroku's build needs."""
-    problems = _closure_problems("requirements.txt", read_pins(REQUIREMENTS), closure(declared()))
+    problems = _closure_problems("requirements.txt", read_pins(REQUIREMENTS), closure(deployed()))
     assert not problems, _report(problems)
     lines = [line.strip() for line in REQUIREMENTS.read_text(encoding="utf-8").splitlines()]
     installs = [line for line in lines if line and not line.startswith("#")]
@@ -210,7 +224,7 @@ def test_constraints_repeat_the_runtime_pins_and_pin_the_test_tools() -> None:
         for key, pin in runtime.items()
         if key in pins and Version(pins[key].version) != Version(pin.version)
     ]
-    everything = [*declared(), *declared("test")]
+    everything = [*deployed(), *declared("test")]
     problems += _specifier_problems("constraints.txt", pins, everything)
     problems += _closure_problems("constraints.txt", pins, closure(everything))
     assert not problems, _report(problems)
@@ -223,7 +237,7 @@ def test_the_tests_run_against_the_pinned_versions() -> None:
     wrong = [
         f"{needed.name} {needed.dist.version} is installed, constraints.txt:{pins[key].line} "
         f"pins {pins[key].version}"
-        for key, needed in sorted(closure([*declared(), *declared("test")]).items())
+        for key, needed in sorted(closure([*deployed(), *declared("test")]).items())
         if key in pins and Version(needed.dist.version) != Version(pins[key].version)
     ]
     assert not wrong, "\n".join(
@@ -296,8 +310,8 @@ def write_pin_files() -> None:
         if path.exists()
         for key, pin in read_pins(path).items()
     }
-    runtime = closure(declared())
-    everything = closure([*declared(), *declared("test")])
+    runtime = closure(deployed())
+    everything = closure([*deployed(), *declared("test")])
     REQUIREMENTS.write_text(REQUIREMENTS_HEADER + "\n".join([*_pin_lines(runtime), "."]) + "\n")
     CONSTRAINTS.write_text(CONSTRAINTS_HEADER + "\n".join(_pin_lines(everything)) + "\n")
     for key, needed in sorted(everything.items()):

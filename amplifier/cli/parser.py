@@ -11,12 +11,10 @@ summaries (tests/cli/test_help.py keeps them equal).
 from __future__ import annotations
 
 import argparse
-import difflib
-import textwrap
-from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from amplifier import __version__
+from amplifier.cli.argtypes import Parser, count, folder, host
 from amplifier.cli.kit_arguments import kit_commands
 
 # The delivery states `history --status` accepts: the store's states (amplifier.store's
@@ -29,69 +27,6 @@ MAX_SLOTS = 1_000
 MAX_DAYS = 366
 MAX_ROWS = 100_000
 COMMON_OPTIONS = ("--config", "--posts", "--help")  # every command has them: left out of tables
-
-
-class HelpFormatter(argparse.HelpFormatter):
-    """Descriptions wrapped line by line; indented lines (the examples) kept as written."""
-
-    def _fill_text(self, text: str, width: int, indent: str) -> str:
-        return "\n".join(
-            indent + line
-            if line.startswith(" ") or not line
-            else textwrap.fill(line, width, initial_indent=indent, subsequent_indent=indent)
-            for line in text.splitlines()
-        )
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse, with the closest valid choice offered for a typo (``amplifier stauts``)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", HelpFormatter)
-        super().__init__(*args, **kwargs)
-
-    def error(self, message: str) -> NoReturn:
-        if "invalid choice: " in message:
-            wrong = message.split("invalid choice: ", 1)[1].split(" ", 1)[0].strip("'")
-            choices = [
-                str(choice)
-                for action in self._actions
-                for choice in (action.choices or ())
-                if isinstance(choice, str)
-            ]
-            close = difflib.get_close_matches(wrong, choices, n=1, cutoff=0.6)
-            if close:
-                message += f"; did you mean {close[0]!r}?"
-        super().error(message)
-
-
-def count(low: int, high: int, what: str) -> Any:
-    """An argparse type: a whole number from ``low`` to ``high``, refused with the range."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{text!r} is not a whole number; give {what} from {low} to {high}"
-            ) from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(
-                f"{value} is out of range; give {what} from {low} to {high}"
-            )
-        return value
-
-    parse.__name__ = what  # argparse names the type in some messages
-    return parse
-
-
-def folder(text: str) -> str:
-    """An argparse type: an existing folder (the posts folder)."""
-    path = Path(text)
-    if not path.is_dir():
-        problem = "is a file, not a folder" if path.exists() else "does not exist"
-        raise argparse.ArgumentTypeError(f"{text} {problem}; give the folder holding the posts")
-    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -354,6 +289,41 @@ def _operator_commands(commands: Any) -> None:
         "--not-published", action="store_true", help="it is not on the account (failed)"
     )
     review.add_argument("--note", metavar="TEXT", help="what you checked (with ID)")
+    _web_command(commands)
+
+
+def _web_command(commands: Any) -> None:
+    web = _add(
+        commands,
+        "web",
+        "the organizers' console in a browser: calendar, history, status, review, posts, pause",
+        "Serve the organizers' console (docs/organizers.md) and print its address. It reads "
+        "the same config and database as the worker and needs an organizer password "
+        "(AMPLIFIER_WEB_ORGANIZER_PASSWORD_HASH, docs/operators.md); run locally without one, "
+        "it makes a one-time password and prints it. Stop it with Ctrl-C.",
+        "amplifier web\namplifier web --host 0.0.0.0 --port 8080\n"
+        "amplifier web --hash-password < password.txt",
+    )
+    web.add_argument(
+        "--host",
+        type=host,
+        metavar="H",
+        help="address to listen on (default: 0.0.0.0 when $PORT is set, as on Heroku, "
+        "else 127.0.0.1, this machine only)",
+    )
+    web.add_argument(
+        "--port",
+        type=count(1, 65_535, "P"),
+        metavar="P",
+        help="port to listen on, 1 to 65535 (default: $PORT, else 8000)",
+    )
+    web.add_argument(
+        "--hash-password",
+        action="store_true",
+        help="read a password (prompted, or from standard input) and print the hash to put in "
+        "AMPLIFIER_WEB_ORGANIZER_PASSWORD_HASH or AMPLIFIER_WEB_VIEWER_PASSWORD_HASH; "
+        "serves nothing",
+    )
 
 
 def check_combinations(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:

@@ -7,8 +7,9 @@ credential the file names), and returns a frozen ``Settings`` or raises ``Config
 listing every problem at its line or variable.
 ``database_problem`` (deployment.py) reads Heroku's ``DYNO`` and refuses SQLite there.
 Secrets never live in the file: an account names the variables that hold them, and
-``resolve_secrets`` reads them. ``account_limits`` (instances.py) gives an account's limits:
-its Mastodon server's own as stored, else the configured ones. Every other stage reads its
+``resolve_secrets`` reads them; ``web_access`` (web.py) reads the console's passwords.
+``account_limits`` (instances.py) gives an account's limits: its Mastodon server's own as
+stored, else the configured ones. Every other stage reads its
 settings from here, so this stage imports nothing above the networks' names.
 """
 
@@ -41,6 +42,7 @@ from amplifier.config.overrides import OTHER_VARIABLES
 from amplifier.config.secrets import AccountSecrets, resolve_secrets
 from amplifier.config.times import ALL_DAYS, parse_days, parse_time, validate_timezone
 from amplifier.config.variables import setting_variables
+from amplifier.config.web import Credential, WebAccess, hash_password, web_access
 
 __all__ = [
     "ALL_DAYS",
@@ -55,17 +57,20 @@ __all__ = [
     "AccountLimits",
     "AccountSecrets",
     "Campaign",
+    "Credential",
     "GuardSettings",
     "KeyLocator",
     "MediaLimits",
     "NetworkLimits",
     "Schedule",
     "Settings",
+    "WebAccess",
     "WorkerSettings",
     "XPrices",
     "account_limits",
     "database_problem",
     "find_config_file",
+    "hash_password",
     "heroku_dyno",
     "instance_of",
     "load_settings",
@@ -74,4 +79,5 @@ __all__ = [
     "resolve_secrets",
     "setting_variables",
     "validate_timezone",
+    "web_access",
 ]

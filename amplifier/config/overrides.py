@@ -38,6 +38,7 @@ from amplifier.config.variables import (
     setting_variables,
     variable_part,
 )
+from amplifier.config.web import WEB_VARIABLES
 from amplifier.errors import Problem
 
 DATABASE_URL = "DATABASE_URL"
@@ -60,6 +61,7 @@ OTHER_VARIABLES: dict[str, str] = {
     "AMPLIFIER_PDS_CACHE": "tests/integration: where the test Bluesky PDS is installed",
     "AMPLIFIER_CHROMIUM": "tests/browser and .ci/run: the Chromium binary the browser tests drive",
     "AMPLIFIER_AXE_CACHE": "tests/browser: where axe-core from npm is installed",
+    **WEB_VARIABLES,  # the console's access (config/web.py)
 }
 
 

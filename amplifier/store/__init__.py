@@ -10,6 +10,7 @@ database), types.py the rows.
 
 from __future__ import annotations
 
+from amplifier.store.console import HistoryQuery
 from amplifier.store.instances import stored_instance_limits
 from amplifier.store.one_sender import STALE_AFTER
 from amplifier.store.sessions import SealedSessions
@@ -28,6 +29,7 @@ __all__ = [
     "Delivery",
     "DeliveryDraft",
     "DeliveryStatus",
+    "HistoryQuery",
     "RotationWrite",
     "SealedSessions",
     "Store",

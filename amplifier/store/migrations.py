@@ -32,6 +32,7 @@ from amplifier.store.ddl import run_ddl as _run
 from amplifier.store.migration_0007 import sent_at_and_rehearsals
 from amplifier.store.migration_0008 import instance_limits
 from amplifier.store.migration_0009 import attempt_at
+from amplifier.store.migration_0010 import console_indexes
 from amplifier.store.schema import UTCDateTime
 
 
@@ -210,6 +211,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0007_sent_at_and_rehearsals", sent_at_and_rehearsals),
     Migration("0008_instance_limits", instance_limits),
     Migration("0009_attempt_at", attempt_at),
+    Migration("0010_console_indexes", console_indexes),
 )
 
 

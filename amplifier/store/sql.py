@@ -5,17 +5,19 @@ Its parts, each over ``StoreBase`` (base.py: engine, transactions, errors):
 - ``Deliveries`` (deliveries.py): claims and compare-and-set state moves, over
   ``DeliveryReads`` (reads.py): one row, history, orphans, the guards' window, costs;
 - ``SharedState`` (state.py): rotation, rate limits, sessions, the pause switch, workers;
-- ``InstanceLimitsState`` (instances.py): each Mastodon instance's limits as last read.
+- ``InstanceLimitsState`` (instances.py): each Mastodon instance's limits as last read;
+- ``ConsoleReads`` (console.py): the console's pages, by keyset and by index.
 
 The schema and its named migrations are in migrations.py.
 """
 
 from __future__ import annotations
 
+from amplifier.store.console import ConsoleReads
 from amplifier.store.deliveries import Deliveries
 from amplifier.store.instances import InstanceLimitsState
 from amplifier.store.state import SharedState
 
 
-class Store(Deliveries, SharedState, InstanceLimitsState):
+class Store(Deliveries, ConsoleReads, SharedState, InstanceLimitsState):
     """Every read and compare-and-set write the worker and the CLI make on the state database."""

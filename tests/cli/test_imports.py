@@ -24,6 +24,8 @@ SDKS = ("tweepy", "mastodon", "atproto", "atproto_client")
 DATABASE = ("sqlalchemy", "sqlite3", "_sqlite3", "psycopg", "psycopg2")
 POSTGRESQL = ("sqlalchemy.dialects.postgresql", "psycopg", "psycopg2")
 TOKEN = "imports-token"
+# The console's packages: only `amplifier web` loads them, never the worker (issue 15).
+WEB = ("amplifier.web", "starlette", "jinja2", "uvicorn", "icalendar", "itsdangerous", "multipart")
 
 PROBE = """
 import json, sys
@@ -133,6 +135,7 @@ def test_worker_start_loads_no_sdk_before_a_post_is_due(tmp_path: Path, repo_roo
         code, modules, output = loaded_by(tmp_path, "run", "--once", **secrets)
     assert code == 0, output
     assert "nothing was due" in output
+    assert modules.isdisjoint(WEB), modules & set(WEB)
     assert "live=live-x,live-bluesky" in output  # live accounts, not dry-run ones
     assert modules.isdisjoint(SDKS), modules & set(SDKS)
     # The share kit is a tool for organizers: the worker never loads it.

@@ -103,7 +103,7 @@ def test_0009_upgrade_keeps_rows_with_no_attempt_in_flight(
     store = make_store()
     assert migrate(store.engine, clock, MIGRATIONS[:8]) == [m.name for m in MIGRATIONS[:8]]
     row = claim_on_old_schema(store, draft("a"), worker_id="old", now=clock.now, attempts=1)
-    assert store.migrate() == ["0009_attempt_at"]
+    assert store.migrate()[0] == "0009_attempt_at"  # then any later step
     assert store.get_by_id(row.id) == row and row.attempt_at is None
 
 
@@ -135,5 +135,5 @@ def test_the_begin_finds_an_accounts_sending_rows_by_index(tmp_path: Path) -> No
         nulls = (None,) * statement.count("?")
         plan = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", nulls)]
     others = [step for step in plan if step.startswith("SEARCH other")]
-    wanted = "SEARCH other USING INDEX ix_deliveries_account_status (account=? AND status=?)"
-    assert others == [wanted], plan
+    # 0009's (account, status), or 0010's (account, status, due_at, id) which it prefixes.
+    assert len(others) == 1 and others[0].endswith("(account=? AND status=?)"), plan

@@ -1,0 +1,89 @@
+"""``amplifier web``: the organizers' console, served by uvicorn until stopped.
+
+The web package (Starlette, Jinja2, uvicorn) is imported only here, so no other command, and
+never the worker, loads it. The port is ``--port``, else ``$PORT`` (Heroku sets it), else 8000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from typing import TextIO
+
+from amplifier.cli.common import CommandError
+from amplifier.cli.database import UNREACHABLE_HINT, usable_database
+from amplifier.config import Credential, WebAccess, hash_password, load_settings, web_access
+from amplifier.errors import StoreError
+
+Clock = Callable[[], datetime]
+DEFAULT_PORT = 8000
+NO_ORGANIZER = "no organizer password"
+
+
+def _read_password(out: TextIO) -> str:
+    if sys.stdin.isatty():
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            raise CommandError("the two passwords differ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < 12:
+        raise CommandError("choose a password of at least 12 characters")
+    return password
+
+
+def _local_access(access: WebAccess, out: TextIO) -> WebAccess:
+    """Run locally without an organizer password: a one-time one, printed here only."""
+    import secrets
+
+    if access.secure_cookies or not any(p.startswith(NO_ORGANIZER) for p in access.problems):
+        return access
+    password = secrets.token_urlsafe(12)
+    print(
+        f"no organizer password is set: sign in with this one-time password: {password}\n"
+        "(it lasts until this process stops; docs/operators.md says how to set one)",
+        file=out,
+    )
+    credential = Credential("organizer", password, hashed=False)
+    problems = tuple(p for p in access.problems if not p.startswith(NO_ORGANIZER))
+    return replace(access, credentials=(credential, *access.credentials), problems=problems)
+
+
+def cmd_web(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
+    if args.hash_password:
+        print(hash_password(_read_password(out)), file=out)
+        return 0
+    access = _local_access(web_access(), out)
+    if access.problems:
+        raise CommandError("the console cannot start: " + "; ".join(access.problems))
+    port = args.port or access.port or DEFAULT_PORT
+    host = args.host or ("0.0.0.0" if access.port else "127.0.0.1")
+    usable_database(load_settings(args.config))
+
+    import uvicorn
+
+    from amplifier.web import create_app, open_console
+
+    try:
+        console = open_console(args.config, args.posts, access, clock=clock)
+    except StoreError as error:
+        raise CommandError(f"the database cannot be used: {error}. {UNREACHABLE_HINT}", 1) from None
+    try:
+        shown = f"[{host}]" if ":" in host else host
+        print(f"amplifier web: open http://{shown}:{port}/ (Ctrl-C stops it)", file=out, flush=True)
+        uvicorn.run(
+            create_app(console),
+            host=host,
+            port=port,
+            proxy_headers=access.secure_cookies,  # behind Heroku's router: the client's address
+            forwarded_allow_ips="*" if access.secure_cookies else None,
+            log_level="warning",
+            server_header=False,
+        )
+    finally:
+        console.close()
+    return 0

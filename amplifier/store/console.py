@@ -1,0 +1,119 @@
+"""The console's reads: history a page at a time, counts by state, heartbeats, a health ping.
+
+Every read here is answered from an index (migration 0010), so a page costs the same with a
+million deliveries as with a thousand: history pages by keyset, never OFFSET, and every filter
+has an index led by it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, bindparam, func, not_, select, text, true
+from sqlalchemy.sql.elements import ColumnElement
+
+from amplifier.store.base import aware
+from amplifier.store.reads import DeliveryReads
+from amplifier.store.schema import UTCDateTime, deliveries, workers
+from amplifier.store.types import Delivery, row_to_delivery
+
+
+@dataclass(frozen=True)
+class HistoryQuery:
+    """Which rows a history page shows; ``before`` is the last row of the page before it."""
+
+    account: str | None = None
+    status: str | None = None
+    campaign: str | None = None
+    post: str | None = None
+    since: datetime | None = None  # due at or after
+    until: datetime | None = None  # due before
+    before: tuple[datetime, int] | None = None  # (due_at, id) of the previous page's last row
+    limit: int = 50
+
+
+_PAGES: dict[frozenset[str], Select[Any]] = {}
+
+
+def _page_statement(given: frozenset[str]) -> Select[Any]:
+    """The history page's statement for this set of filters, built once and kept: building
+    and cache-keying a statement per request costs more than running it."""
+    found = _PAGES.get(given)
+    if found is not None:
+        return found
+    c = deliveries.c
+    where: ColumnElement[bool] = true()
+    for column, name in (
+        (c.account, "p_account"),
+        (c.status, "p_status"),
+        (c.campaign, "p_campaign"),
+        (c.template_id, "p_post"),
+    ):
+        if name in given:
+            where = where & (column == bindparam(name))
+    if "p_since" in given:
+        where = where & (c.due_at >= bindparam("p_since", type_=UTCDateTime))
+    if "p_until" in given:
+        where = where & (c.due_at < bindparam("p_until", type_=UTCDateTime))
+    if "p_due" in given:
+        due = bindparam("p_due", type_=UTCDateTime)
+        # A range the index answers, then the few rows of that very moment left out.
+        where = where & (c.due_at <= due) & not_(and_(c.due_at == due, c.id >= bindparam("p_id")))
+    found = (
+        select(deliveries)
+        .where(where)
+        .order_by(c.due_at.desc(), c.id.desc())
+        .limit(bindparam("p_limit"))
+    )
+    _PAGES[given] = found
+    return found
+
+
+class ConsoleReads(DeliveryReads):
+    """Reads for the console's pages (the worker never makes them)."""
+
+    def history_page(self, query: HistoryQuery) -> list[Delivery]:
+        """Rows newest due first (ties: newest id), after ``query.before``, up to ``limit``."""
+        values: dict[str, object] = {
+            name: value
+            for name, value in (
+                ("p_account", query.account),
+                ("p_status", query.status),
+                ("p_campaign", query.campaign),
+                ("p_post", query.post),
+                ("p_since", None if query.since is None else aware("since", query.since)),
+                ("p_until", None if query.until is None else aware("until", query.until)),
+            )
+            if value is not None
+        }
+        if query.before is not None:
+            values["p_due"] = aware("before", query.before[0])
+            values["p_id"] = query.before[1]
+        values["p_limit"] = query.limit
+        statement = _page_statement(frozenset(values))
+        with self._read("history_page") as conn:
+            return [row_to_delivery(row) for row in conn.execute(statement, values)]
+
+    def count_by_status(self, statuses: Collection[str]) -> dict[tuple[str, str], int]:
+        """{(account, status): rows} for these statuses (few rows: deferred, unknown...)."""
+        query = (
+            select(deliveries.c.account, deliveries.c.status, func.count())
+            .where(deliveries.c.status.in_(sorted(statuses)))
+            .group_by(deliveries.c.account, deliveries.c.status)
+        )
+        with self._read("count_by_status") as conn:
+            return {(row[0], row[1]): int(row[2]) for row in conn.execute(query)}
+
+    def heartbeats(self) -> list[tuple[str, datetime]]:
+        """(worker id, last seen) of every worker that has not said goodbye, newest first."""
+        query = select(workers.c.worker_id, workers.c.seen_at).order_by(workers.c.seen_at.desc())
+        with self._read("heartbeats") as conn:
+            return [(row.worker_id, row.seen_at) for row in conn.execute(query)]
+
+    def ping(self) -> None:
+        """A round trip to the database; StoreError when it cannot be reached."""
+        with self._read("ping") as conn:
+            conn.execute(text("SELECT 1"))

@@ -1,0 +1,103 @@
+"""History (/history): what went out, with links; what was skipped, deferred, failed or is
+unknown, each with its reason. Filters by account, state, campaign, post and dates; pages by
+keyset (the 'older' link carries the last row's due time and id), never by offset."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import get_args
+from zoneinfo import ZoneInfo
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from amplifier.store import Delivery, DeliveryStatus, HistoryQuery
+from amplifier.web import params
+from amplifier.web.console import Console
+from amplifier.web.guard import console, reader
+from amplifier.web.render import page
+
+PAGE = 50
+STATES = get_args(DeliveryStatus)
+FILTERS = ("account", "state", "campaign", "post", "from", "to")
+
+
+def _start(day: date | None, zone: ZoneInfo, name: str) -> datetime | None:
+    if day is None:
+        return None
+    try:
+        return datetime.combine(day, time(), zone)
+    except OverflowError:
+        raise params.BadParameter(f"{name} is out of range") from None
+
+
+def _next_day(day: date | None, zone: ZoneInfo) -> datetime | None:
+    if day is None:
+        return None
+    try:
+        return datetime.combine(day + timedelta(days=1), time(), zone)
+    except OverflowError:
+        return None  # up to the end of time
+
+
+def _query(request: Request, current: Console) -> HistoryQuery:
+    query = request.query_params
+    params.check_names(query, [*FILTERS, "before"])
+    accounts = {a.name for a in current.settings.accounts}
+    account = params.text(query, "account")
+    if account is not None and account not in accounts:
+        raise params.BadParameter(
+            f"no account {account[:40]!r}; accounts: {', '.join(sorted(accounts))}"
+        )
+    zone = current.access.timezone
+    since, until = params.day(query, "from"), params.day(query, "to")
+    if since is not None and until is not None and until < since:
+        raise params.BadParameter("to is before from")
+    return HistoryQuery(
+        account=account,
+        status=params.choice(query, "state", STATES),
+        campaign=params.choice(query, "campaign", current.settings.campaigns),
+        post=params.post_id(query, "post"),
+        since=_start(since, zone, "from"),
+        until=_next_day(until, zone),
+        before=params.cursor(query, "before"),
+        limit=PAGE + 1,
+    )
+
+
+def _read(current: Console, wanted: HistoryQuery) -> tuple[list[Delivery], dict[int, int]]:
+    rows = current.store.history_page(wanted)
+    return rows, current.store.delivery_costs([row.id for row in rows[:PAGE]])
+
+
+async def history_page(request: Request) -> Response:
+    who = reader(request)
+    current = console(request)
+    wanted = _query(request, current)
+    rows, costs = await run_in_threadpool(_read, current, wanted)
+    more, rows = len(rows) > PAGE, rows[:PAGE]
+    kept = {k: v for k, v in request.query_params.items() if k in FILTERS and v}
+    older = None
+    if more:
+        older = {**kept, "before": params.write_cursor(rows[-1].due_at, rows[-1].id)}
+    zones = {
+        a.name: ZoneInfo(current.settings.schedules[a.schedule].timezone)
+        for a in current.settings.accounts
+    }
+    return page(
+        request,
+        "history.html",
+        who,
+        title="History",
+        rows=rows,
+        costs=costs,
+        zones=zones,
+        zone=current.access.timezone,
+        filters=kept,
+        older=older,
+        first_page=wanted.before is None,
+        states=STATES,
+        accounts=sorted(a.name for a in current.settings.accounts),
+        campaigns=sorted(current.settings.campaigns),
+    )

@@ -1,0 +1,64 @@
+"""Pages from the Jinja2 templates, with what every page shows (who is signed in, the menu)."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from amplifier.web.security import Visitor, csrf_token
+
+MENU = (
+    ("/", "Calendar"),
+    ("/history", "History"),
+    ("/status", "Status"),
+    ("/review", "Review"),
+    ("/posts", "Posts"),
+)
+
+templates = Environment(
+    loader=PackageLoader("amplifier.web", "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def when(moment: datetime | None, zone: tzinfo | None = None) -> str:
+    """'Sat 5 Dec 2026 14:05 CET' in ``zone`` (default: as stored, UTC)."""
+    if moment is None:
+        return "-"
+    shown = moment.astimezone(zone) if zone is not None else moment
+    return shown.strftime("%a %-d %b %Y %H:%M %Z")
+
+
+def clock(moment: datetime, zone: tzinfo) -> str:
+    """'14:05 CET' in ``zone``."""
+    return moment.astimezone(zone).strftime("%H:%M %Z")
+
+
+templates.filters["when"] = when
+templates.filters["clock"] = clock
+
+
+def page(
+    request: Request,
+    template: str,
+    visitor: Visitor | None,
+    *,
+    title: str,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    html = templates.get_template(template).render(
+        request_path=request.url.path,
+        menu=MENU,
+        visitor=visitor,
+        csrf=csrf_token(request),
+        title=title,
+        **context,
+    )
+    return HTMLResponse(html, status_code=status_code, headers={"cache-control": "no-store"})

@@ -1,0 +1,122 @@
+"""The forecast as the calendar and the feed show it: one ``SlotView`` per slot.
+
+Every view is ``forecast.predict`` over the stored state, the prediction ``amplifier preview``
+prints: the post as it will go out, what it replaces and why, or why the slot is skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from amplifier.config import Account
+from amplifier.forecast import Forecast, SlotForecast, predict
+from amplifier.guards import usd
+from amplifier.web.console import Console
+
+DAYS = 14
+
+
+@dataclass(frozen=True)
+class SlotView:
+    account: Account
+    zone: ZoneInfo
+    due_at: datetime
+    kind: str  # sends, rehearses, skipped, missed, or recorded (the slot has its row already)
+    overdue: bool
+    post: str | None = None
+    campaign: str | None = None
+    language: str | None = None
+    text: str | None = None
+    length: int | None = None
+    limit: int | None = None
+    cost: str | None = None
+    reason: str | None = None
+    replaced: tuple[str, ...] = ()
+    waits: str | None = None
+    status: str | None = None  # a recorded row's state
+    url: str | None = None
+
+    @property
+    def heading(self) -> str:
+        if self.kind in ("sends", "rehearses"):
+            return f"{self.kind} {self.post}"
+        if self.kind == "recorded":
+            return f"already {self.status}: {self.post or '-'}"
+        return self.kind
+
+
+def _view(console: Console, forecast: SlotForecast, account: Account) -> SlotView:
+    zone = ZoneInfo(console.settings.schedules[account.schedule].timezone)
+    base = SlotView(account, zone, forecast.slot.due_at, "", forecast.overdue)
+    row = forecast.recorded
+    if row is not None:
+        return replace(
+            base, kind="recorded", post=row.template_id, campaign=row.campaign,
+            language=row.language, text=row.text, status=row.status, url=row.url,
+            reason=row.last_error,
+        )  # fmt: skip
+    decision = forecast.decision
+    assert decision is not None
+    planned = decision.planned
+    if decision.action != "send" or planned is None:
+        kind = "missed" if decision.action == "missed" else "skipped"
+        return replace(base, kind=kind, reason=decision.reason,
+                        post=planned.template.id if planned else None,
+                        campaign=planned.template.campaign if planned else None)  # fmt: skip
+    rendered = planned.rendered
+    cost = usd(decision.cost.micros, 3) if decision.cost and rendered.network == "x" else None
+    return replace(
+        base,
+        kind="rehearses" if decision.rehearsal else "sends",
+        post=planned.template.id,
+        campaign=planned.template.campaign,
+        language=planned.template.language,
+        text=rendered.text,
+        length=rendered.length,
+        limit=rendered.limit,
+        cost=cost,
+        replaced=tuple(f"instead of {r.post!r}, refused by {r}" for r in decision.replaced),
+        waits=decision.deferred[1] if decision.deferred else None,
+    )
+
+
+def forecast(console: Console, account: str | None = None) -> Forecast:
+    """The next 14 days of every enabled account (or one), as ``preview --days 14``."""
+    return predict(
+        console.settings,
+        console.library,
+        console.store,
+        console.clock(),
+        rehearsals=console.rehearsals,
+        accounts=None if account is None else [account],
+        count=None,
+        days=DAYS,
+    )
+
+
+def slot_views(
+    console: Console, account: str | None = None, campaign: str | None = None
+) -> tuple[Forecast, list[SlotView]]:
+    """Every slot of the next 14 days, soonest first, narrowed to an account or campaign."""
+    found = forecast(console, account)
+    views = [
+        _view(console, slot, item.account)
+        for item in found.accounts
+        if campaign is None or campaign in item.account.campaigns
+        for slot in item.slots
+    ]
+    if campaign is not None:
+        views = [v for v in views if v.campaign in (None, campaign)]
+    views.sort(key=lambda v: (v.due_at, v.account.name))
+    return found, views
+
+
+def by_day(views: list[SlotView], zone: ZoneInfo, first: date) -> list[tuple[date, list[SlotView]]]:
+    """The 14 days from ``first`` (the organizers' days), each with its slots."""
+    days: dict[date, list[SlotView]] = {first + timedelta(days=n): [] for n in range(DAYS + 1)}
+    for view in views:
+        day = view.due_at.astimezone(zone).date()
+        days.setdefault(max(day, first), []).append(view)
+    return sorted(days.items())

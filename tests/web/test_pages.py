@@ -1,0 +1,181 @@
+"""Each page through real HTTP requests to the real app, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from html import unescape
+from pathlib import Path
+
+from icalendar import Calendar
+from starlette.testclient import TestClient
+
+from amplifier.config import WebAccess
+from amplifier.store import Store
+from amplifier.web import Console, create_app, open_console
+
+from .conftest import CALENDAR_TOKEN, START, VIEWER_PASSWORD, Clock, sign_in, write_deployment
+from .rows import many_skipped, published, skipped, unknown
+
+
+def test_healthz_needs_no_session_and_reports_the_newest_heartbeat(
+    client: TestClient, console: Console, clock: Clock
+) -> None:
+    """/healthz answers without signing in: the database is reachable, no worker yet; after a
+    heartbeat, its age in seconds."""
+    first = client.get("/healthz")
+    assert first.status_code == 200
+    assert first.json() == {
+        "database": "ok", "newest_heartbeat_age_seconds": None, "worker_alive": False,
+    }  # fmt: skip
+    console.store.heartbeat("worker-1")
+    clock.now = START + timedelta(seconds=20)
+    assert client.get("/healthz").json()["newest_heartbeat_age_seconds"] == 20
+    assert client.get("/healthz").json()["worker_alive"] is True
+
+
+def test_healthz_is_503_when_the_database_cannot_be_reached(
+    console: Console, access: WebAccess
+) -> None:
+    """A database that does not answer is a 503 naming nothing about it (no host, no user)."""
+    gone = Store("postgresql+psycopg://someone:pw@127.0.0.1:1/nothing?connect_timeout=1")
+    broken = Console(console.settings, console.library, console.report, gone, access)
+    with TestClient(create_app(broken)) as client:
+        answer = client.get("/healthz")
+    gone.close()
+    assert answer.status_code == 503
+    assert answer.json() == {"database": "unreachable"}
+    assert "127.0.0.1" not in answer.text and "someone" not in answer.text
+
+
+def test_calendar_shows_each_slot_rendered_with_its_length_and_both_times(
+    viewer: TestClient,
+) -> None:
+    """The calendar lists the next 14 days: posts as they go out, with lengths against the
+    limit, the account's time and the organizer's (Europe/Madrid), Spanish marked as such."""
+    page = viewer.get("/")
+    assert page.status_code == 200
+    html = page.text
+    assert "sends " in html
+    assert re.search(r"\d+/280 characters", html)  # x1 on X
+    assert re.search(r"\d+/500 characters", html)  # m1 on Mastodon
+    assert "Your time:" in html and ("CET" in html)
+    assert 'lang="es"' in html and "Pedir asilo" in unescape(html)
+    assert '<html lang="en">' in html
+
+
+def test_calendar_filters_and_week_view(viewer: TestClient) -> None:
+    """Filtering by account leaves only that account's slots; the week view shows 7 days."""
+    only = viewer.get("/", params={"account": "m1"}).text
+    assert 'data-account="m1"' in only and 'data-account="x1"' not in only
+    week = viewer.get("/", params={"view": "week", "week": "2"}).text
+    assert len(re.findall(r'<section class="day"', week)) == 7
+    assert viewer.get("/", params={"campaign": "c"}).status_code == 200
+
+
+def test_history_pages_by_keyset_through_every_row_once(
+    viewer: TestClient, console: Console
+) -> None:
+    """120 rows come back 50, 50 and 20, newest first, each once, by following 'Older'."""
+    rows = many_skipped(console.store, "x1", START - timedelta(days=1), 120)
+    seen: list[int] = []
+    url: str | None = "/history"
+    pages = 0
+    while url is not None:
+        html = viewer.get(url).text
+        seen += [int(n) for n in re.findall(r"<tr class=\"\w+\">\s*<td>(\d+)</td>", html)]
+        older = re.search(r'<a href="(/history\?[^"]+)">Older</a>', html)
+        url = unescape(older[1]) if older else None
+        pages += 1
+    assert pages == 3
+    assert seen == [row.id for row in rows]  # made newest first
+
+
+def test_history_filters_by_state_account_campaign_post_and_date(
+    viewer: TestClient, console: Console
+) -> None:
+    """Each filter narrows the rows; a live post links to itself."""
+    store = console.store
+    done = published(store, "x1", START - timedelta(hours=3), post="cost")
+    held = skipped(store, "m1", START - timedelta(days=3))
+    html = viewer.get("/history", params={"state": "published"}).text
+    assert f"<td>{done.id}</td>" in html and f"<td>{held.id}</td>" not in html
+    assert f'href="https://example.org/p/{done.id}"' in html
+    by_account = viewer.get("/history", params={"account": "m1"}).text
+    assert f"<td>{held.id}</td>" in by_account and f"<td>{done.id}</td>" not in by_account
+    by_post = viewer.get("/history", params={"post": "cost"}).text
+    assert f"<td>{done.id}</td>" in by_post and f"<td>{held.id}</td>" not in by_post
+    day = (START - timedelta(days=3)).date().isoformat()
+    by_date = viewer.get("/history", params={"from": day, "to": day}).text
+    assert f"<td>{held.id}</td>" in by_date and f"<td>{done.id}</td>" not in by_date
+    assert "guard daily-cap" in by_date  # the reason
+    assert f"<td>{done.id}</td>" in viewer.get("/history", params={"campaign": "c"}).text
+
+
+def test_status_shows_accounts_workers_and_counts(viewer: TestClient, console: Console) -> None:
+    """Per account: mode, last post, next slot, deferred and unknown counts, X spend; the
+    workers' heartbeats."""
+    published(console.store, "x1", START - timedelta(hours=2), post="cost")
+    unknown(console.store, "m1", START - timedelta(hours=1))
+    console.store.heartbeat("worker-7")
+    html = viewer.get("/status").text
+    assert "x1" in html and "m1" in html and "live" in html
+    assert "worker-7" in html and "alive" in html
+    assert re.search(r"<dt>Needs review</dt><dd>1", html)
+    assert "spent this month" in html  # x1's spend line
+    assert "Posting is on" in html
+
+
+def test_review_lists_unknown_deliveries_with_where_to_look(
+    viewer: TestClient, console: Console
+) -> None:
+    """An unknown delivery shows its text, its last error and a link to the account; a
+    viewer sees no buttons."""
+    row = unknown(console.store, "m1", START - timedelta(hours=1))
+    html = viewer.get("/review").text
+    assert f"#{row.id}" in html and "the server did not answer" in html
+    assert 'href="https://mastodon.example/@m1"' in html
+    assert "It is published" not in html
+
+
+def test_posts_page_shows_every_post_rendered_per_network(viewer: TestClient) -> None:
+    """Every post with each version (English, Spanish) per network with length and limit,
+    the accounts that may send it, and a link to its history."""
+    html = unescape(viewer.get("/posts").text)
+    for post in ("asylum", "courts", "cost", "call", "doctors"):
+        assert f'id="p-{post}"' in html and f'href="/history?post={post}"' in html
+    assert re.search(r"x: <span class=\"fits\">\d+/280", html)
+    assert "Language es" in html and "Pedir asilo" in html
+    assert "may go out on x1, m1" in html  # asylum has a Spanish version for m1
+    assert "may go out on x1 ·" in html  # cost has none
+
+
+def test_calendar_feed_with_its_token(client: TestClient) -> None:
+    """The feed answers its token only, with the calendar's slots as iCalendar events."""
+    assert client.get("/calendar.ics").status_code == 403
+    assert client.get("/calendar.ics", params={"token": "wrong-token-123456"}).status_code == 403
+    answer = client.get("/calendar.ics", params={"token": CALENDAR_TOKEN})
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/calendar")
+    events = Calendar.from_ical(answer.content).walk("VEVENT")
+    assert len(events) > 20
+    assert any("x1: sends" in str(event["summary"]) for event in events)
+
+
+def test_posts_page_lists_each_problem_at_its_file_and_line(
+    tmp_path: Path, access: WebAccess, clock: Clock
+) -> None:
+    """A post that check refuses shows on the posts page as file:line: message, with the
+    counts check gives."""
+    config, posts = write_deployment(tmp_path, f"sqlite:///{tmp_path / 'state.db'}")
+    (posts / "broken.md").write_text("---\nid: broken\ncampaign: c\nlanguage: en\n---\n\n")
+    console = open_console(config, posts, access, clock=clock)
+    try:
+        with TestClient(create_app(console)) as client:
+            sign_in(client, VIEWER_PASSWORD)
+            html = unescape(client.get("/posts").text)
+    finally:
+        console.close()
+    assert re.search(r"broken\.md:\d+: ", html), html[:3000]
+    assert "2 error(s)" in html and "missing required field 'source'" in html
+    assert 'id="p-broken"' not in html
