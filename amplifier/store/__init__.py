@@ -10,11 +10,13 @@ database), types.py the rows.
 
 from __future__ import annotations
 
-from amplifier.store.console import HistoryQuery
+from amplifier.store.access import credentials_confirmed
+from amplifier.store.console import HistoryLine, HistoryQuery
 from amplifier.store.instances import stored_instance_limits
 from amplifier.store.one_sender import STALE_AFTER
 from amplifier.store.sessions import SealedSessions
 from amplifier.store.sql import Store
+from amplifier.store.status_reads import LastPost, StatusSnapshot
 from amplifier.store.types import (
     REHEARSAL_PREFIX,
     Delivery,
@@ -29,9 +31,13 @@ __all__ = [
     "Delivery",
     "DeliveryDraft",
     "DeliveryStatus",
+    "HistoryLine",
     "HistoryQuery",
+    "LastPost",
     "RotationWrite",
     "SealedSessions",
+    "StatusSnapshot",
     "Store",
+    "credentials_confirmed",
     "stored_instance_limits",
 ]

@@ -135,6 +135,22 @@ delivery_costs = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
+sign_in_failures = Table(  # the console's throttle (0014)
+    "sign_in_failures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("client", Text, nullable=False),
+    Column("failed_at", UTCDateTime, nullable=False),
+)
+
+account_checks = Table(  # when each account's credentials were last confirmed (0014)
+    "account_checks",
+    metadata,
+    Column("account", Text, primary_key=True),
+    Column("verified_at", UTCDateTime, nullable=False),
+    Column("how", Text, nullable=False),
+)
+
 instance_limits = Table(
     "instance_limits",
     metadata,

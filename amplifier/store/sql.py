@@ -6,18 +6,22 @@ Its parts, each over ``StoreBase`` (base.py: engine, transactions, errors):
   ``DeliveryReads`` (reads.py): one row, history, orphans, the guards' window, costs;
 - ``SharedState`` (state.py): rotation, rate limits, sessions, the pause switch, workers;
 - ``InstanceLimitsState`` (instances.py): each Mastodon instance's limits as last read;
-- ``ConsoleReads`` (console.py): the console's pages, by keyset and by index.
+- ``ConsoleReads`` (console.py): the console's pages, by keyset and by index;
+- ``AccessState`` (access.py): the console's sign-in failures, credentials checks;
+- ``StatusReads`` (status_reads.py): the status page's reads, in one connection.
 
 The schema and its named migrations are in migrations.py.
 """
 
 from __future__ import annotations
 
+from amplifier.store.access import AccessState
 from amplifier.store.console import ConsoleReads
 from amplifier.store.deliveries import Deliveries
 from amplifier.store.instances import InstanceLimitsState
 from amplifier.store.state import SharedState
+from amplifier.store.status_reads import StatusReads
 
 
-class Store(Deliveries, ConsoleReads, SharedState, InstanceLimitsState):
+class Store(Deliveries, ConsoleReads, StatusReads, SharedState, InstanceLimitsState, AccessState):
     """Every read and compare-and-set write the worker and the CLI make on the state database."""

@@ -14,7 +14,7 @@ from amplifier.networks.base import RateLimitWindow
 from amplifier.store.base import StoreBase, aware, dialect_insert, upsert
 from amplifier.store.schema import flags, rate_limits, rotation_state, sessions, workers
 
-_PAUSE_FLAG = "paused"
+PAUSE_FLAG = "paused"
 _FIRST_START_FLAG = "first_started"
 _BLOCKED_UNTIL = select(func.max(rate_limits.c.reset_at)).where(
     (rate_limits.c.account == bindparam("by_account"))
@@ -193,7 +193,7 @@ class SharedState(StoreBase):
     def set_paused(self, paused: bool, *, by: str) -> None:
         """Pause or resume all publishing, recording who did it and when."""
         values = {
-            "name": _PAUSE_FLAG,
+            "name": PAUSE_FLAG,
             "value": "true" if paused else "false",
             "by": by,
             "updated_at": self._now(),
@@ -203,7 +203,7 @@ class SharedState(StoreBase):
 
     def paused(self) -> tuple[bool, str | None, datetime | None]:
         """(paused, who last flipped the switch, since when); (False, None, None) if never set."""
-        query = select(flags).where(flags.c.name == _PAUSE_FLAG)
+        query = select(flags).where(flags.c.name == PAUSE_FLAG)
         with self._read("paused") as conn:
             row = conn.execute(query).one_or_none()
         if row is None:

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from amplifier.store import Delivery, DeliveryStatus, HistoryQuery
+from amplifier.store import DeliveryStatus, HistoryLine, HistoryQuery
 from amplifier.web import params
 from amplifier.web.console import Console
 from amplifier.web.guard import console, reader
@@ -66,16 +66,11 @@ def _query(request: Request, current: Console) -> HistoryQuery:
     )
 
 
-def _read(current: Console, wanted: HistoryQuery) -> tuple[list[Delivery], dict[int, int]]:
-    rows = current.store.history_page(wanted)
-    return rows, current.store.delivery_costs([row.id for row in rows[:PAGE]])
-
-
 async def history_page(request: Request) -> Response:
     who = reader(request)
     current = console(request)
     wanted = _query(request, current)
-    rows, costs = await run_in_threadpool(_read, current, wanted)
+    rows: list[HistoryLine] = await run_in_threadpool(current.store.history_page, wanted)
     more, rows = len(rows) > PAGE, rows[:PAGE]
     kept = {k: v for k, v in request.query_params.items() if k in FILTERS and v}
     older = None
@@ -91,7 +86,6 @@ async def history_page(request: Request) -> Response:
         who,
         title="History",
         rows=rows,
-        costs=costs,
         zones=zones,
         zone=current.access.timezone,
         filters=kept,

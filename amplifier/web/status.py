@@ -1,5 +1,6 @@
 """Status (/status): per account its mode, last post, next slot, rate-limit window, deferred and
-unknown counts and X spend; the workers' heartbeats; the pause switch (organizers flip it)."""
+unknown counts, X spend and when its credentials were last confirmed; the workers'
+heartbeats; the pause switch (organizers flip it). One snapshot of the store per request."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from starlette.responses import Response
 from amplifier.config import Account
 from amplifier.guards import SENT, budgets, month_bounds, month_projection, month_summary
 from amplifier.schedule import upcoming_slots
-from amplifier.store import Delivery, Store
+from amplifier.store import LastPost, StatusSnapshot, credentials_confirmed
 from amplifier.web import params
 from amplifier.web.console import Console
 from amplifier.web.guard import console, reader
@@ -30,65 +31,65 @@ class AccountStatus:
     account: Account
     zone: ZoneInfo
     mode: str
-    last: Delivery | None
+    last: LastPost | None
     next_slot: datetime | None
     limits: list[str]
     blocked: datetime | None
     deferred: int
     unknown: int
     spend: str | None
+    verified: tuple[datetime, str] | None  # when the credentials were last confirmed, how
 
 
-def _spend(current: Console, account: Account, now: datetime) -> str:
-    start, end = month_bounds(now)
-    store: Store = current.store
-
-    def read(name: str | None, statuses: tuple[str, ...] | frozenset[str]) -> int:
-        return store.spend_micros(start, end, statuses=statuses, account=name, network="x")
-
+def _spend(current: Console, account: Account, now: datetime, found: StatusSnapshot) -> str:
     projection = month_projection(
-        current.settings, current.library, account, now, read(account.name, SPENT)
+        current.settings, current.library, account, now, found.spent(account.name, SPENT)
     )
-    limits = budgets(current.settings, account, lambda name: read(name, tuple(SENT)))
-    return month_summary(projection, read(account.name, PENDING), limits)
+    limits = budgets(current.settings, account, lambda name: found.spent(name, SENT))
+    return month_summary(projection, found.spent(account.name, PENDING), limits)
 
 
 def _read(current: Console) -> dict[str, Any]:
-    store, settings, now = current.store, current.settings, current.clock()
-    counts = store.count_by_status(["deferred", "unknown"])
+    settings, now = current.settings, current.clock()
+    enabled = [a for a in settings.accounts if a.enabled]
+    found = current.store.status_snapshot([a.name for a in enabled], month_bounds(now))
     accounts = []
-    for account in (a for a in settings.accounts if a.enabled):
+    for account in enabled:
         upcoming = upcoming_slots(settings, account, now, count=1, days=None)
         limits = [
             f"{w.window}: {w.remaining}/{w.limit if w.limit is not None else '?'} left"
             + (f" until {w.reset_at:%H:%M} UTC" if w.reset_at else "")
-            for w in store.rate_limits(account.name)
+            for w in found.windows.get(account.name, [])
             if w.reset_at is None or w.reset_at > now
         ]
         rehearsal = current.rehearsals.get(account.name)
         spend = None
         if account.network == "x" and not rehearsal:
-            spend = _spend(current, account, now)
+            spend = _spend(current, account, now, found)
+        last = found.last.get(account.name)
         accounts.append(
             AccountStatus(
                 account=account,
                 zone=ZoneInfo(settings.schedules[account.schedule].timezone),
                 mode=rehearsal or "live",
-                last=store.last_published(account.name),
+                last=last,
                 next_slot=upcoming[0].due_at if upcoming else None,
                 limits=limits,
-                blocked=store.blocked_until(account.name, now),
-                deferred=counts.get((account.name, "deferred"), 0),
-                unknown=counts.get((account.name, "unknown"), 0),
+                blocked=found.blocked_until(account.name, now),
+                deferred=found.counts.get((account.name, "deferred"), 0),
+                unknown=found.counts.get((account.name, "unknown"), 0),
                 spend=spend,
+                verified=credentials_confirmed(
+                    found.checks.get(account.name), last.sent_at if last else None
+                ),
             )
         )
     stale = settings.worker.stale_worker_seconds
     workers = [
         (worker, seen, round((now - seen).total_seconds()), (now - seen).total_seconds() <= stale)
-        for worker, seen in store.heartbeats()
+        for worker, seen in found.heartbeats
     ]
-    paused, by, since = store.paused()
+    paused, by, since = found.paused
     return {
         "accounts": accounts,
         "workers": workers,

@@ -23,8 +23,10 @@ def skipped(store: Store, account: str, due: datetime, reason: str = "guard dail
     return row
 
 
-def published(store: Store, account: str, due: datetime, post: str = "asylum") -> Delivery:
-    row = store.claim_slot(draft(account, due, post), worker_id="w")
+def published(
+    store: Store, account: str, due: datetime, post: str = "asylum", cost: int | None = None
+) -> Delivery:
+    row = store.claim_slot(draft(account, due, post), worker_id="w", cost_micros=cost)
     assert row is not None
     assert store.mark_published(
         row.id, worker_id="w", remote_id=f"r{row.id}", url=f"https://example.org/p/{row.id}"
