@@ -98,5 +98,5 @@ def create_app(console: Console) -> Starlette:
         },
     )
     app.state.console = console
-    app.state.throttle = Throttle(console.clock)
+    app.state.throttle = Throttle(console.store, console.clock)
     return app

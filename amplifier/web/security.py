@@ -10,10 +10,10 @@ from __future__ import annotations
 import hmac
 import secrets
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -100,40 +100,49 @@ def check_csrf(request: Request, sent: object) -> None:
         raise HTTPException(403, "the form's security token does not match; reload the page")
 
 
+class FailureLog(Protocol):
+    """Where failed sign-ins are kept: the store, shared by every web process."""
+
+    def sign_in_failures(self, client: str, since: datetime) -> list[datetime]: ...
+
+    def record_sign_in_failure(
+        self, client: str, at: datetime, forget_before: datetime
+    ) -> None: ...
+
+    def clear_sign_in_failures(self, client: str) -> None: ...
+
+
 class Throttle:
-    """At most ``limit`` failed sign-ins per client within ``window``; then wait."""
+    """At most ``limit`` failed sign-ins per client within ``window``; then wait.
+
+    The failures are kept in the database, so two web processes (two dynos) count them
+    together and a restart forgets none. Blocking calls: run them off the event loop."""
 
     def __init__(
         self,
+        failures: FailureLog,
         clock: Callable[[], datetime],
         limit: int = 5,
         window: timedelta = timedelta(minutes=15),
     ) -> None:
-        self.clock, self.limit, self.window = clock, limit, window
-        self.failures: dict[str, deque[datetime]] = {}
-
-    def _recent(self, client: str) -> deque[datetime]:
-        now = self.clock()
-        seen = self.failures.setdefault(client, deque())
-        while seen and seen[0] <= now - self.window:
-            seen.popleft()
-        if not seen:
-            del self.failures[client]  # forget clients that went quiet
-            return deque()
-        return seen
+        self.failures, self.clock, self.limit, self.window = failures, clock, limit, window
 
     def wait(self, client: str) -> int | None:
         """Seconds this client must wait before trying again, or None."""
-        seen = self._recent(client)
+        now = self.clock()
+        seen = self.failures.sign_in_failures(client, now - self.window)
         if len(seen) < self.limit:
             return None
-        return max(1, int((seen[0] + self.window - self.clock()).total_seconds()) + 1)
+        # The oldest failure that keeps the count at the limit leaves the window first.
+        oldest = seen[len(seen) - self.limit]
+        return max(1, int((oldest + self.window - now).total_seconds()) + 1)
 
     def failed(self, client: str) -> None:
-        self.failures.setdefault(client, deque()).append(self.clock())
+        now = self.clock()
+        self.failures.record_sign_in_failure(client, now, forget_before=now - self.window)
 
     def succeeded(self, client: str) -> None:
-        self.failures.pop(client, None)
+        self.failures.clear_sign_in_failures(client)
 
 
 class SecurityHeaders:

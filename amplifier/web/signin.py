@@ -1,4 +1,5 @@
-"""Signing in and out: a password per role, attempts throttled per client."""
+"""Signing in and out: a password per role, attempts throttled per client (the failures are
+kept in the database, so every web process and every restart counts them together)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ async def signin_page(request: Request) -> Response:
 async def signin(request: Request) -> Response:
     throttle: Throttle = request.app.state.throttle
     client = _client(request)
-    wait = throttle.wait(client)
+    wait = await run_in_threadpool(throttle.wait, client)
     if wait is not None:
         raise HTTPException(
             429,
@@ -45,12 +46,12 @@ async def signin(request: Request) -> Response:
     access = console(request).access
     found = await run_in_threadpool(sign_in, request, access, password, name)
     if found is None:
-        throttle.failed(client)
+        await run_in_threadpool(throttle.failed, client)
         return page(
             request, "signin.html", None, title="Sign in", next=back, name=name,
             error="That password is not right.", status_code=401,
         )  # fmt: skip
-    throttle.succeeded(client)
+    await run_in_threadpool(throttle.succeeded, client)
     return RedirectResponse(back, status_code=303)
 
 

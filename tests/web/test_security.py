@@ -10,7 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from amplifier.config import hash_password, web_access
-from amplifier.web import Console
+from amplifier.web import Console, create_app, open_console
 
 from .conftest import (
     ENVIRONMENT,
@@ -91,6 +91,39 @@ def test_sign_in_is_throttled_per_client(client: TestClient, clock: Clock) -> No
     assert int(blocked.headers["retry-after"]) > 800
     clock.now = START + timedelta(minutes=16)
     sign_in(client, ORGANIZER_PASSWORD)
+
+
+def test_the_throttle_is_shared_by_web_processes_and_survives_a_restart(
+    console: Console, clock: Clock
+) -> None:
+    """Failures on one web process count on another over the same database, and on a web
+    process started afterwards: the count lives in the store, not in a process's memory."""
+    assert console.config_path is not None
+    first = TestClient(create_app(console), base_url="http://testserver")
+    for _ in range(3):
+        token = csrf_of(first.get("/signin").text)
+        assert first.post("/signin", data={"csrf": token, "password": "guess"}).status_code == 401
+    first.close()
+    # Another dyno (its own console, its own app) on the same database: two more failures ...
+    other = open_console(console.config_path, console.posts_path, console.access, clock=clock)
+    second = TestClient(create_app(other), base_url="http://testserver")
+    for _ in range(2):
+        token = csrf_of(second.get("/signin").text)
+        assert second.post("/signin", data={"csrf": token, "password": "guess"}).status_code == 401
+    # ... and a third, started afterwards, already makes the client wait.
+    restarted = TestClient(create_app(console), base_url="http://testserver")
+    token = csrf_of(restarted.get("/signin").text)
+    blocked = restarted.post("/signin", data={"csrf": token, "password": ORGANIZER_PASSWORD})
+    assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 800
+    token = csrf_of(second.get("/signin").text)
+    assert second.post("/signin", data={"csrf": token, "password": "x"}).status_code == 429
+    # The window passes; a success clears the client's count for every process.
+    clock.now = START + timedelta(minutes=16)
+    sign_in(restarted, ORGANIZER_PASSWORD)
+    assert console.store.sign_in_failures("testclient", START - timedelta(days=1)) == []
+    second.close()
+    restarted.close()
+    other.close()
 
 
 def test_sign_in_needs_its_csrf_token(client: TestClient) -> None:
