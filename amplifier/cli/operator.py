@@ -28,7 +28,7 @@ from amplifier.guards import (
     usd,
 )
 from amplifier.schedule import upcoming_slots
-from amplifier.store import Delivery, Store
+from amplifier.store import Delivery, Store, credentials_confirmed
 
 Clock = Callable[[], datetime]
 SPENT = ("published", "unknown")  # billed, or may have been
@@ -112,6 +112,7 @@ def cmd_status(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
         print(f"paused: {state}", file=out)
         accounts = accounts_named(settings, None)
         _, dry = dry_run_accounts(settings, accounts, forced=False)
+        checks = store.credentials_checks()
         for account in accounts:
             print(f"{account.name} ({account.network})", file=out)
             print(f"  mode:         {_mode(settings, account.name in dry)}", file=out)
@@ -144,6 +145,14 @@ def cmd_status(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
             if account.network == "x":
                 line = spend_line(settings, library, account, now, store_spend(store, now))
                 print(f"  spend:        {line}", file=out)
+            confirmed = credentials_confirmed(
+                checks.get(account.name), last.sent_at if last is not None else None
+            )
+            if confirmed is not None:
+                when = f"{_when(settings, account.name, confirmed[0])} ({confirmed[1]})"
+            else:
+                when = "never recorded (run amplifier accounts verify)"
+            print(f"  credentials:  last confirmed {when}", file=out)
         deployment = settings.guards.x_monthly_budget_usd
         if deployment is not None:
             spent = store_spend(store, now)(None, SENT)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -96,6 +97,16 @@ def test_verify_reports_each_account(
     assert fake_x.posts == [] and fake_mastodon.statuses == []  # nothing was posted
     for secret in ("cs-secret", "ats-secret", "masto-secret"):
         assert secret not in text
+    # Each account confirmed is recorded (when, by what), and status shows it.
+    out = io.StringIO()
+    assert main(["status", "--config", str(_config(tmp_path, *servers))], out=out) == 0
+    status = out.getvalue()
+    blocks = dict(re.findall(r"^(\S+) \(\w+\)\n((?:  .*\n)+)", status, re.M))
+    confirmed = r"credentials:  last confirmed \S+ \S+ \S+ \(amplifier accounts verify\)"
+    assert re.search(confirmed, blocks["x-one"]) and re.search(confirmed, blocks["masto"])
+    assert "last confirmed never recorded (run amplifier accounts verify)" in blocks["no-creds"]
+    for secret in ("cs-secret", "ats-secret", "masto-secret"):
+        assert secret not in status
 
 
 def test_verify_wrong_token_is_reported(

@@ -126,6 +126,26 @@ def test_status_shows_accounts_workers_and_counts(viewer: TestClient, console: C
     assert "Posting is on" in html
 
 
+def test_status_shows_when_each_accounts_credentials_were_last_confirmed(
+    viewer: TestClient, console: Console
+) -> None:
+    """By 'amplifier accounts verify' (recorded), or by a later published post; never by
+    anything of the credentials themselves."""
+    console.store.record_credentials_check(
+        "m1", START - timedelta(days=2), "amplifier accounts verify"
+    )
+    published(console.store, "x1", START - timedelta(hours=2), post="cost")
+    html = viewer.get("/status").text
+    blocks = {
+        name: block for name, block in re.findall(r'<h3 id="a\d">(\w+) (.*?)</dl>', html, re.S)
+    }
+    assert re.search(
+        r"Credentials last confirmed</dt><dd>Sat 21 Nov 2026 \S+ \S+ \(amplifier accounts verify\)",
+        blocks["m1"],
+    ), blocks["m1"]
+    assert re.search(r"Credentials last confirmed</dt><dd>[^<]+\(a post published\)", blocks["x1"])
+
+
 def test_review_lists_unknown_deliveries_with_where_to_look(
     viewer: TestClient, console: Console
 ) -> None:
