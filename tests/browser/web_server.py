@@ -42,6 +42,16 @@ def served_sample(folder: Path, repo_root: Path) -> Iterator[Served]:
     config = config.replace('"sqlite:///amplifier.db"', f'"sqlite:///{folder / "state.db"}"')
     (folder / "config.toml").write_text(config, encoding="utf-8")
     console = open_console(folder / "config.toml", folder / "posts", web_access(ENVIRONMENT))
+    try:
+        with serve(console) as served:
+            yield served
+    finally:
+        console.close()
+
+
+@contextmanager
+def serve(console: Console) -> Iterator[Served]:
+    """``console`` served by uvicorn on a free port of 127.0.0.1 until the block ends."""
     server = uvicorn.Server(
         uvicorn.Config(create_app(console), host="127.0.0.1", port=0, log_level="warning")
     )
@@ -57,4 +67,3 @@ def served_sample(folder: Path, repo_root: Path) -> Iterator[Served]:
     finally:
         server.should_exit = True
         thread.join(timeout=30)
-        console.close()
