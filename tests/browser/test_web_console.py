@@ -1,6 +1,7 @@
 """The organizers' console in Debian's Chromium: sign in, read every page at phone and laptop
 width (axe-core: no serious or critical violation; nothing wider than the screen; a
-screenshot of each under /tmp/web-shots), pause and resume, mark a review."""
+screenshot of each under /tmp/web-shots) as an organizer and as a viewer, pause and resume,
+mark a review, post now, sign out."""
 
 from __future__ import annotations
 
@@ -115,3 +116,45 @@ def test_an_organizer_marks_a_review_and_a_viewer_cannot(
         expect(page.get_by_text("Nothing needs review")).to_be_visible()
     [row] = console_site.console.store.history(statuses=["published"])
     assert row.slot_key == "browser-slot" and "seen on the profile" in (row.last_error or "")
+
+
+@pytest.mark.parametrize("width", ["phone", "laptop"])
+def test_a_viewer_reads_every_page_and_gets_no_buttons(
+    browser: Browser, axe: str, console_site: Served, width: str
+) -> None:
+    """The read-only role at both widths: every page readable (axe, no sideways scrolling),
+    no form that changes anything but signing out; then signing out ends the session."""
+    viewport = PHONE if width == "phone" else LAPTOP
+    options = {"is_mobile": True, "has_touch": True} if width == "phone" else {}
+    with new_page(browser, viewport, **options) as page:
+        sign_in(page, console_site.url, VIEWER_PASSWORD, name="Vic")
+        for name, path in PAGES.items():
+            page.goto(console_site.url + path)
+            violations = run_axe(page, axe)
+            assert violations == [], f"{name}: {describe(violations)}"
+            wide = page.evaluate("document.documentElement.scrollWidth")
+            assert wide <= viewport["width"], f"{name} is {wide}px wide at {width}"
+            actions = page.eval_on_selector_all(
+                "form[method=post]", "forms => forms.map(f => f.getAttribute('action'))"
+            )
+            assert actions == ["/signout"], f"{name}: a viewer sees {actions}"
+        page.goto(console_site.url + "/status")
+        page.screenshot(path=str(SHOTS / f"status-viewer-{width}.png"), full_page=True)
+        page.get_by_role("button", name="Sign out").click()
+        expect(page).to_have_title("Sign in · amplifier")
+        page.goto(console_site.url + "/history")
+        expect(page).to_have_title("Sign in · amplifier")
+
+
+def test_an_organizer_posts_now_from_the_status_page(page: Page, console_site: Served) -> None:
+    """Post now of a chosen post (the sample's accounts rehearse: nothing leaves the machine):
+    the page says what happened and the history shows it."""
+    sign_in(page, console_site.url, ORGANIZER_PASSWORD)
+    page.get_by_label("Account").select_option("fbt-mastodon")
+    page.get_by_label("Post (empty: the next in rotation)").select_option("ala-2007-library-access")
+    page.get_by_role("button", name="Post now").click()
+    expect(page.get_by_role("heading", name="Posted", level=1)).to_be_visible()
+    expect(page.get_by_text("fbt-mastodon: ala-2007-library-access rehearsed")).to_be_visible()
+    page.screenshot(path=str(SHOTS / "posted-laptop.png"), full_page=True)
+    page.goto(console_site.url + "/history?account=fbt-mastodon&state=rehearsed")
+    expect(page.locator("tbody tr").first).to_contain_text("ala-2007-library-access")
