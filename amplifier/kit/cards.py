@@ -21,11 +21,11 @@ from amplifier.content import (
     RenderedPost,
     Template,
     TooLong,
+    post_link,
     render,
     render_alternatives,
 )
 from amplifier.errors import RenderError
-from amplifier.kit.attribution import utm_tagged
 from amplifier.kit.intents import SHARE_NETWORKS, TARGETS, ShareNetwork, share_limits
 from amplifier.schedule import RotationState, next_items
 
@@ -120,12 +120,9 @@ def offered(template: Template, network: ShareNetwork) -> bool:
 
 def share_link(settings: Settings, template: Template, network: ShareNetwork) -> str | None:
     """The post's link as the kit shares it on ``network``: tagged where the campaign asks."""
-    campaign = template.campaign
-    if template.link is None or settings.campaigns[campaign].attribution != "utm":
-        return template.link
-    return utm_tagged(
-        template.link, source=network, campaign=campaign, content=template.original_id
-    )
+    # The composer gets the whole address (Bluesky's app shortens it as it posts).
+    link = post_link(settings, template, network, "share-kit")
+    return link.url if link is not None else None
 
 
 def _render(
