@@ -3,6 +3,7 @@ measured after tagging (X and Mastodon count any link as 23, Bluesky the text it
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -136,3 +137,23 @@ def test_bluesky_shows_the_short_form_and_counts_it(tmp_path: Path) -> None:
     assert rendered.link == link.url
     assert rendered.length == measure(rendered.text, "bluesky", settings.networks.limits("bluesky"))
     assert rendered.length == len(rendered.text)
+
+
+def test_a_variable_switches_tagging_off(
+    tmp_path: Path, repo_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sample campaign tags its links; its AMPLIFIER_ variable set to none stops it,
+    for the worker's renderings and the kit's alike."""
+    for name in list(os.environ):
+        if name.upper().startswith("AMPLIFIER_"):
+            monkeypatch.delenv(name)
+    config = repo_root / "config.example.toml"
+    settings, library = load(config, repo_root / "posts")
+    template = library.originals["sign-petition"]
+    tagged = post_link(settings, template, "x")
+    assert tagged is not None and "utm_medium=social" in tagged.url
+    monkeypatch.setenv("AMPLIFIER_CAMPAIGNS__FAMILIES_BELONG_TOGETHER__ATTRIBUTION", "none")
+    settings, library = load(config, repo_root / "posts")
+    for medium in ("social", "share-kit"):
+        link = post_link(settings, template, "bluesky", medium)  # type: ignore[arg-type]
+        assert link is not None and link.url == link.shown == template.link
