@@ -96,3 +96,12 @@ def test_calendar_shows_each_networks_tagged_link(linked: Console) -> None:
     bluesky = "https://example.org/act?utm_source=bluesky&utm_medium=social&utm_campaign=c"
     assert f'The link goes to <code class="link">{bluesky}' in blocks["b1"], blocks["b1"]
     assert shown_link(bluesky + "&utm_content=x") in blocks["b1"]
+
+
+def test_posts_page_shows_the_links_as_the_accounts_post_them(linked: Console) -> None:
+    with TestClient(create_app(linked), base_url="http://testserver") as client:
+        sign_in(client, VIEWER_PASSWORD)
+        html = unescape(client.get("/posts").text)
+    for network in ("x", "mastodon"):
+        assert f"https://example.org/act?utm_source={network}&utm_medium=social" in html
+    assert "example.org/act?utm_sour..." in html  # Bluesky's short form
