@@ -3,7 +3,8 @@
 ``run_check`` loads the config and every post (config and content stages), lists each problem
 at its file and line, warns of campaigns and accounts left with nothing to post, and adds the
 guards' warnings: texts a rule would refuse, posts too alike, schedules the caps or budgets
-would cut short (schedule and guards stages). ``load`` is how every command gets its settings
+would cut short (schedule and guards stages), and links a tagging campaign would publish
+untagged (attribution.py). ``load`` is how every command gets its settings
 and posts.
 """
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from amplifier.check.attribution import attribution_warnings
 from amplifier.check.coverage import coverage_warnings
 from amplifier.check.instances import instance_problems, limits_lines
 from amplifier.check.problems import counted
@@ -70,6 +71,7 @@ def run_check(
         *guard_warnings(settings, library),
         *instance_problems(settings, library, known),
         *share_warnings(settings, library),
+        *attribution_warnings(settings, library),
     ]
     ordered = sorted(found, key=lambda p: (str(p.file), p.line or 0))
     return CheckReport(tuple(ordered), settings, library, tuple(limits_lines(settings, known)))

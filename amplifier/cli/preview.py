@@ -171,6 +171,9 @@ def _preview_block(forecast: SlotForecast, settings: Settings) -> str:
     if decision.deferred is not None:
         lines.append(f"      waits: {decision.deferred[1]}")
     lines += [f"      {line}".rstrip() for line in rendered.text.splitlines()]
+    if rendered.link is not None and rendered.link not in rendered.text:
+        # Bluesky shows a tagged link short; say where it goes.
+        lines.append(f"      link: {rendered.link}")
     return "\n".join(lines)
 
 

@@ -8,6 +8,7 @@ listing every problem at its line or variable.
 ``database_problem`` (deployment.py) reads Heroku's ``DYNO`` and refuses SQLite there.
 Secrets never live in the file: an account names the variables that hold them, and
 ``resolve_secrets`` reads them; ``web_access`` (web.py) reads the console's passwords.
+``attribution_pairs`` (attribution.py) reads a campaign's link tagging template.
 ``account_limits`` (instances.py) gives an account's limits: its Mastodon server's own as
 stored, else the configured ones. Every other stage reads its
 settings from here, so this stage imports nothing above the networks' names.
@@ -15,6 +16,8 @@ settings from here, so this stage imports nothing above the networks' names.
 
 from __future__ import annotations
 
+from amplifier.config.attribution import FIELDS as ATTRIBUTION_FIELDS
+from amplifier.config.attribution import attribution_pairs, fill_pairs
 from amplifier.config.deployment import database_problem, heroku_dyno
 from amplifier.config.instances import AccountLimits, account_limits, instance_of
 from amplifier.config.limits import (
@@ -46,6 +49,7 @@ from amplifier.config.web import Credential, WebAccess, hash_password, web_acces
 
 __all__ = [
     "ALL_DAYS",
+    "ATTRIBUTION_FIELDS",
     "DEFAULT_LIMITS",
     "DEFAULT_MEDIA_LIMITS",
     "GIF",
@@ -68,7 +72,9 @@ __all__ = [
     "WorkerSettings",
     "XPrices",
     "account_limits",
+    "attribution_pairs",
     "database_problem",
+    "fill_pairs",
     "find_config_file",
     "hash_password",
     "heroku_dyno",

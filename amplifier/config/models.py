@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from amplifier.config.attribution import attribution_pairs
 from amplifier.config.limits import DEFAULT_LIMITS, NetworkLimits
 from amplifier.config.overrides import OverridesSource
 from amplifier.config.times import parse_days, parse_time, validate_timezone
@@ -82,8 +83,16 @@ class Campaign(_Strict):
     end: date | None = None
     posts: tuple[str, ...] = ("*",)  # patterns of post ids this campaign publishes
     hashtags: CampaignHashtags = CampaignHashtags()
-    # "utm": the share kit tags each post's link with UTM parameters (kit/attribution.py)
-    attribution: Literal["none", "utm"] = "none"
+    # How the post's link is tagged, by the worker and the share kit alike: "none", "utm",
+    # or a template of source codes such as "source={campaign}-{network}" (attribution.py).
+    attribution: str = "none"
+
+    @field_validator("attribution")
+    @classmethod
+    def _attribution(cls, value: str) -> str:
+        if value not in ("none", "utm"):
+            attribution_pairs(value)
+        return value
 
 
 class Schedule(_Strict):

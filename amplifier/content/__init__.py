@@ -7,7 +7,9 @@ twitter-text, Mastodon's URL and mention rules, Bluesky's graphemes and bytes).
 
 Modules: folder.py (walking the folder), frontmatter.py and yaml_errors.py (the settings,
 read without raising, mistakes explained), parse.py (one file), library.py (the library),
-templates.py (Template, Library), rendering.py (placeholders, hashtags), versions.py (one
+templates.py (Template, Library), attribution.py (each link tagged as its campaign says,
+the same for the worker, preview and the kit), rendering.py (placeholders, hashtags),
+versions.py (one
 post in versions differing in their last tags, for the share kit), media.py (images:
 type, size, dimensions), length.py
 (per-network length), xweight.py and twittertext.py (X's counting).
@@ -15,6 +17,7 @@ type, size, dimensions), length.py
 
 from __future__ import annotations
 
+from amplifier.content.attribution import Medium, PostLink, post_link, tag_link, taggable
 from amplifier.content.library import load_library, post_files
 from amplifier.content.media import media_refusal
 from amplifier.content.rendering import (
@@ -32,6 +35,8 @@ from amplifier.content.versions import render_alternatives
 __all__ = [
     "FileResult",
     "Library",
+    "Medium",
+    "PostLink",
     "RenderedPost",
     "Template",
     "TooLong",
@@ -41,7 +46,10 @@ __all__ = [
     "load_library",
     "media_refusal",
     "post_files",
+    "post_link",
     "render",
     "render_alternatives",
+    "tag_link",
+    "taggable",
     "with_link",
 ]

@@ -78,6 +78,8 @@ class RenderedPost:
 
     ``hashtags`` are the tags render added, in order; ``skipped_hashtags`` are requested
     tags left out by the cap or the length limit. Tags the text already held are in neither.
+    ``link`` is the address the post links to: in the text as it is, or (a tagged link on
+    Bluesky) in a shorter form the text shows, the address then going in the link's facet.
     """
 
     network: NetworkName
@@ -304,11 +306,14 @@ def render(
     limits: NetworkLimits,
     link: str | None,
     hashtags: Sequence[str],
+    shown_link: str | None = None,
 ) -> RenderedPost:
     """The post for ``network``: link placed, hashtags fitted, length checked.
 
-    Raises TooLong when the text with its link is already over the limit, and RenderError
-    for a bad placeholder or hashtag.
+    ``shown_link`` is what the text shows in the link's place, where that is not the link
+    itself (a tagged link on Bluesky, shown short; its facet carries ``link``): the text is
+    measured as shown. Raises TooLong when the text with its link is already over the limit,
+    and RenderError for a bad placeholder or hashtag.
     """
     tokens = _tokens(text)
     used = {field for _, field in tokens if field is not None}
@@ -318,7 +323,8 @@ def render(
         if normalized.lower() not in {w.lower() for w in wanted}:
             wanted.append(normalized)
 
-    base = _compose(tokens, used, link, [])
+    link_text = shown_link if link is not None and shown_link is not None else link
+    base = _compose(tokens, used, link_text, [])
     too_long = _overflow(base, network, limits)
     if too_long is not None:
         raise too_long
@@ -335,14 +341,14 @@ def render(
         if count >= limits.max_hashtags:
             skipped.append(tag)
             continue
-        candidate = _compose(tokens, used, link, [*chosen, tag])
+        candidate = _compose(tokens, used, link_text, [*chosen, tag])
         if _overflow(candidate, network, limits) is None:
             chosen.append(tag)
             count += 1
         else:
             skipped.append(tag)
 
-    final = _compose(tokens, used, link, chosen)
+    final = _compose(tokens, used, link_text, chosen)
     return RenderedPost(
         network=network,
         text=final,

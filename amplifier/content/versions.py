@@ -32,13 +32,15 @@ def render_alternatives(
     link: str | None,
     hashtags: Sequence[str],
     alternatives: Sequence[Sequence[str]],
+    shown_link: str | None = None,
 ) -> list[RenderedPost]:
     """``[render(..., hashtags=[*hashtags, *alternative]) for alternative in alternatives]``,
     with the work the renderings share (the text, its length, ``hashtags`` fitted) done once:
     the share kit renders each post in several versions that differ only in their last tags.
 
-    Raises as ``render`` does.
+    Raises as ``render`` does; ``shown_link`` is ``render``'s.
     """
+    shown = shown_link if link is not None and shown_link is not None else link
     tokens = _tokens(text)
     used = {field for _, field in tokens if field is not None}
     wanted: list[str] = []
@@ -46,7 +48,7 @@ def render_alternatives(
         normalized = normalize_hashtag(tag)
         if normalized.lower() not in {w.lower() for w in wanted}:
             wanted.append(normalized)
-    base = _compose(tokens, used, link, [])
+    base = _compose(tokens, used, shown, [])
     too_long = _overflow(base, network, limits)
     if too_long is not None:
         raise too_long
@@ -65,7 +67,7 @@ def render_alternatives(
             if count >= limits.max_hashtags:
                 skipped.append(tag)
                 continue
-            candidate = _compose(tokens, used, link, [*chosen, tag])
+            candidate = _compose(tokens, used, shown, [*chosen, tag])
             if _overflow(candidate, network, limits) is None:
                 chosen.append(tag)
                 count += 1

@@ -21,12 +21,13 @@ from amplifier.content import (
     RenderedPost,
     Template,
     TooLong,
+    post_link,
     render,
     render_alternatives,
 )
 from amplifier.errors import RenderError
-from amplifier.kit.attribution import utm_tagged
 from amplifier.kit.intents import SHARE_NETWORKS, TARGETS, ShareNetwork, share_limits
+from amplifier.networks.links import shown_link
 from amplifier.schedule import RotationState, next_items
 
 MAX_VERSIONS = 3
@@ -37,11 +38,16 @@ class Share:
     """One network's text in one version: exactly what the composer receives."""
 
     network: ShareNetwork
-    rendered: RenderedPost
+    rendered: RenderedPost  # the text as the composer counts it
+    # A tagged link on Bluesky: the composer gets the whole address and counts it as the
+    # app shows it, this short form (``networks.links``), which ``rendered`` holds.
+    shown: str | None = None
 
     @property
     def text(self) -> str:
-        return self.rendered.text
+        if self.shown is None or self.rendered.link is None:
+            return self.rendered.text
+        return self.rendered.text.replace(self.shown, self.rendered.link)
 
     @property
     def length(self) -> int:
@@ -120,12 +126,18 @@ def offered(template: Template, network: ShareNetwork) -> bool:
 
 def share_link(settings: Settings, template: Template, network: ShareNetwork) -> str | None:
     """The post's link as the kit shares it on ``network``: tagged where the campaign asks."""
-    campaign = template.campaign
-    if template.link is None or settings.campaigns[campaign].attribution != "utm":
-        return template.link
-    return utm_tagged(
-        template.link, source=network, campaign=campaign, content=template.original_id
-    )
+    # The composer gets the whole address (Bluesky's app shortens it as it posts).
+    link = post_link(settings, template, network, "share-kit")
+    return link.url if link is not None else None
+
+
+def counted_as(template: Template, network: ShareNetwork, link: str | None) -> str | None:
+    """How the composer counts the shared link where that is not in full: Bluesky's app
+    counts a link as it shows it. Only a tagged link is counted so (as the campaign's own
+    Bluesky accounts show only a tagged link short)."""
+    if network != "bluesky" or link is None or link == template.link:
+        return None
+    return shown_link(link)
 
 
 def _render(
@@ -135,14 +147,16 @@ def _render(
     tags: list[str],
     link: str | None,
 ) -> Share:
+    shown = counted_as(template, network, link)
     rendered = render(
         share_text(template, network),
         network=TARGETS[network].measured_as,
         limits=limits,
         link=link,
         hashtags=tags,
+        shown_link=shown,
     )
-    return Share(network, rendered)
+    return Share(network, rendered, shown)
 
 
 def _refused(network: ShareNetwork, error: RenderError) -> Refused:
@@ -212,6 +226,7 @@ def _network_shares(
 ) -> list[Share]:
     """The network's share in each version: ``render`` for the fixed tags and each pick,
     their common part done once (``render_alternatives``)."""
+    shown = counted_as(template, network, link)
     rendered = render_alternatives(
         share_text(template, network),
         network=TARGETS[network].measured_as,
@@ -219,8 +234,9 @@ def _network_shares(
         link=link,
         hashtags=fixed,
         alternatives=picks,
+        shown_link=shown,
     )
-    return [Share(network, post) for post in rendered]
+    return [Share(network, post, shown) for post in rendered]
 
 
 def build_card(

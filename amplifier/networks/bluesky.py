@@ -17,7 +17,8 @@
 * verify() checks the stored session with ``getSession`` (no login spent while it is valid) and
   reads the profile record from the PDS itself, which works without an appview.
 * Content warnings are not sent: self-labels are a fixed set (porn, nudity, graphic-media ...),
-  not free text. No link cards either: links are facets.
+  not free text. No link cards either: links are facets. A tagged link shows in the text
+  as the apps show links (``networks.links``), its facet carrying the whole address.
 """
 
 from __future__ import annotations
@@ -137,7 +138,7 @@ class BlueskyNetwork:
         fields: dict[str, Any] = {  # post.content_warning has no Bluesky equivalent
             "created_at": timestamp(self._clock()),
             "text": post.text,
-            "facets": facets_for(post.text) or None,
+            "facets": facets_for(post.text, post.link) or None,
             "langs": [post.language] if post.language else None,
         }
         self._record(fields)  # the lexicon's checks, before any upload

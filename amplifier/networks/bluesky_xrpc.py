@@ -7,6 +7,7 @@ our own (``amplifier.networks.bluesky`` translates what they raise).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -18,18 +19,48 @@ from atproto_client.utils.facet_detection import detect_facets
 
 from amplifier.logs import log_event
 from amplifier.networks.base import RateLimitWindow, header
+from amplifier.networks.links import shown_link
 
 logger = logging.getLogger(__name__)
 
 
-def facets_for(text: str) -> list[Any]:
+def facets_for(text: str, link: str | None = None) -> list[Any]:
     """Link and #tag facets (``models.AppBskyRichtextFacet.Main``) with UTF-8 byte offsets.
 
     atproto's ``detect_facets`` is a port of the official TypeScript detector, makes no request
     and counts bytes, not code points. Mentions are left out: they need a handle lookup, and a
     campaign bot should not @mention anyway. ``$CASHTAGS`` come out as tags, as in the app.
+
+    ``link``, the post's own link: where the text shows it in the apps' short form
+    (``shown_link``, a tagged link) rather than whole, that short form, standing as a word of
+    its own, gets a link facet to the whole address, in place of what the detector saw there.
     """
-    return list(detect_facets(text))
+    detected = list(detect_facets(text))
+    shown = shown_link(link) if link else None
+    if link is None or shown is None or shown == link:
+        return detected
+    pattern = re.compile(r"(?<!\S)" + re.escape(shown) + r"(?!\S)")
+    spans = [
+        (len(text[: m.start()].encode()), len(text[: m.end()].encode()))
+        for m in pattern.finditer(text)
+    ]
+    if not spans:
+        return detected
+    kept = [
+        facet
+        for facet in detected
+        if not any(
+            facet.index.byte_start < end and start < facet.index.byte_end for start, end in spans
+        )
+    ]
+    linked = [
+        models.AppBskyRichtextFacet.Main(
+            index=models.AppBskyRichtextFacet.ByteSlice(byte_start=start, byte_end=end),
+            features=[models.AppBskyRichtextFacet.Link(uri=link)],
+        )
+        for start, end in spans
+    ]
+    return sorted([*kept, *linked], key=lambda facet: facet.index.byte_start)
 
 
 def get_record(client: Any, repo: str | None, collection: str, rkey: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from amplifier.content import (
     Template,
     limits_for_post,
     media_refusal,
+    post_link,
     render,
 )
 from amplifier.errors import RenderError
@@ -166,12 +167,14 @@ def plan_slot(
         template = pool[post_id]
         tags, hashtag_states = _choose_hashtags(settings, account, template, state)
         try:
+            link = post_link(settings, template, account.network)
             rendered = render(
                 template.text_for(account.network),
                 network=account.network,
                 limits=limits_for_post(limits.text, account.network, template.content_warning),
-                link=template.link,
+                link=link.url if link else None,
                 hashtags=tags,
+                shown_link=link.shown if link else None,
             )
             unfit = media_refusal(template.media, limits.media, account.network)
             if unfit is not None:

@@ -13,7 +13,18 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from amplifier.web import actions, calendar, feed, health, history, posts, review, signin, status
+from amplifier.web import (
+    actions,
+    calendar,
+    feed,
+    health,
+    history,
+    kit,
+    posts,
+    review,
+    signin,
+    status,
+)
 from amplifier.web.console import Console
 from amplifier.web.guard import SignInFirst
 from amplifier.web.params import BadParameter
@@ -25,7 +36,8 @@ SESSION_HOURS = 12
 
 
 def _status_page(request: Request, code: int, message: str) -> Response:
-    if request.url.path in ("/healthz", "/calendar.ics") or request.url.path.startswith("/static/"):
+    path = request.url.path
+    if path in ("/healthz", "/calendar.ics") or path.startswith(("/static/", "/kit/")):
         return PlainTextResponse(message, status_code=code)
     console: Console = request.app.state.console
     titles = {400: "Bad request", 403: "Not allowed", 404: "Not found", 405: "Not allowed",
@@ -71,6 +83,8 @@ def create_app(console: Console) -> Starlette:
         Route("/post-now", actions.post_now, methods=["POST"]),
         Route("/calendar.ics", feed.calendar_feed),
         Route("/healthz", health.healthz),
+        Route("/kit", kit.kit_root),
+        Route("/kit/{path:path}", kit.kit_file),
         Route("/signin", signin.signin_page, methods=["GET"]),
         Route("/signin", signin.signin, methods=["POST"]),
         Route("/signout", signin.signout, methods=["POST"]),
@@ -99,4 +113,5 @@ def create_app(console: Console) -> Starlette:
     )
     app.state.console = console
     app.state.throttle = Throttle(console.store, console.clock)
+    app.state.kit = kit.KitSite()
     return app

@@ -1,4 +1,5 @@
-"""Who may see a page or make a change: every route but /healthz and the feed needs a session."""
+"""Who may see a page or make a change: every route but /healthz, the feed and the share kit
+(/kit, public) needs a session."""
 
 from __future__ import annotations
 

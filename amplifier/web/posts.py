@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from amplifier.check import display_path
-from amplifier.content import Template, TooLong, render
+from amplifier.content import Template, TooLong, post_link, render
 from amplifier.errors import AmplifierError, Problem
 from amplifier.schedule import candidates
 from amplifier.web import params
@@ -55,10 +55,12 @@ def _render(console: Console, template: Template) -> Version:
     found = []
     for network in sorted(template.networks):
         limits = settings.networks.limits(network)
+        link = post_link(settings, template, network)  # tagged, as the accounts post it
         try:
             rendered = render(
                 template.text_for(network), network=network, limits=limits,
-                link=template.link, hashtags=tags,
+                link=link.url if link else None, hashtags=tags,
+                shown_link=link.shown if link else None,
             )  # fmt: skip
             found.append(Rendering(network, rendered.text, rendered.length, rendered.limit, None))
         except (TooLong, AmplifierError, ValueError) as error:

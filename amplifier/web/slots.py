@@ -29,6 +29,7 @@ class SlotView:
     campaign: str | None = None
     language: str | None = None
     text: str | None = None
+    link: str | None = None  # where the text's link goes, where the text shows it short
     length: int | None = None
     limit: int | None = None
     cost: str | None = None
@@ -47,6 +48,11 @@ class SlotView:
         return self.kind
 
 
+def _hidden_link(text: str, link: str | None) -> str | None:
+    """The post's link where its text does not show it whole (a tagged link on Bluesky)."""
+    return link if link is not None and link not in text else None
+
+
 def _view(console: Console, forecast: SlotForecast, account: Account) -> SlotView:
     zone = ZoneInfo(console.settings.schedules[account.schedule].timezone)
     base = SlotView(account, zone, forecast.slot.due_at, "", forecast.overdue)
@@ -55,7 +61,7 @@ def _view(console: Console, forecast: SlotForecast, account: Account) -> SlotVie
         return replace(
             base, kind="recorded", post=row.template_id, campaign=row.campaign,
             language=row.language, text=row.text, status=row.status, url=row.url,
-            reason=row.last_error,
+            reason=row.last_error, link=_hidden_link(row.text, row.link),
         )  # fmt: skip
     decision = forecast.decision
     assert decision is not None
@@ -74,6 +80,7 @@ def _view(console: Console, forecast: SlotForecast, account: Account) -> SlotVie
         campaign=planned.template.campaign,
         language=planned.template.language,
         text=rendered.text,
+        link=_hidden_link(rendered.text, rendered.link),
         length=rendered.length,
         limit=rendered.limit,
         cost=cost,

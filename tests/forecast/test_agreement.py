@@ -25,6 +25,7 @@ from amplifier.errors import RateLimited
 from amplifier.forecast import Forecast, SlotForecast, predict, slot_key
 from amplifier.networks.base import RateLimitWindow
 from amplifier.networks.dryrun import DryRunNetwork
+from amplifier.networks.links import shown_link
 from amplifier.networks.memory import MemoryNetwork
 from amplifier.schedule import seed_key, slot_spec, slots_between
 from amplifier.store import Delivery, Store
@@ -45,6 +46,7 @@ no_repeat_days = 2
 distinct_text_days = 7
 [campaigns.c]
 language = "en"
+{attribution}
 [campaigns.c.hashtags]
 always = ["FamiliesBelongTogether"]
 pool = ["KeepFamiliesTogether", "EndFamilySeparation", "RefugeesWelcome"]
@@ -113,14 +115,23 @@ class Clock:
 class Deployment:
     """One database, MemoryNetwork accounts (d1 a dry run), a worker on an injected clock."""
 
-    def __init__(self, tmp_path: Path, start: datetime) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        start: datetime,
+        *,
+        attribution: str = "",
+        links: dict[str, str] | None = None,
+    ) -> None:
         folder = tmp_path / "posts"
         folder.mkdir()
         for post_id, text in POSTS.items():
+            link = f"link: {links[post_id]}\n" if links and post_id in links else ""
             (folder / f"{post_id}.md").write_text(
-                f"---\nid: {post_id}\ncampaign: c\nlanguage: en\nsource: test\n---\n{text}\n"
+                f"---\nid: {post_id}\ncampaign: c\nlanguage: en\nsource: test\n{link}---\n{text}\n"
             )
-        (tmp_path / "config.toml").write_text(CONFIG.format(db=tmp_path / "state.db"))
+        config = CONFIG.format(db=tmp_path / "state.db", attribution=attribution)
+        (tmp_path / "config.toml").write_text(config)
         loaded: tuple[Settings, Library] = load(tmp_path / "config.toml", None)
         self.settings, self.library = loaded
         self.clock = Clock(start)
@@ -335,3 +346,72 @@ def test_a_stored_deferral_is_expected_at_its_retry(tmp_path: Path) -> None:
             assert (row.status, row.template_id) == ("published", decision.planned.template.id)
         else:
             assert (row.status, row.last_error) == ("skipped", decision.reason)
+
+
+LINKS = {
+    "asylum": "https://example.org/asylum?lang=en#rights",
+    "courts": "https://example.org/courts",
+    "cost": "https://example.org/cost?utm_source=newsletter",  # tagged by hand: as written
+    "call": "https://example.org/call",
+    "call-again": "https://example.org/call",
+    "doctors": "https://example.org/doctors",
+}
+
+
+@pytest.mark.parametrize(
+    "attribution", ['attribution = "utm"', 'attribution = "refcode={network}_{post}"']
+)
+def test_tagged_links_agree_on_every_network(tmp_path: Path, attribution: str) -> None:
+    """With the campaign tagging links: the forecast's text and link are the row's and what
+    each network received; X and Mastodon carry the tagged address in the text, Bluesky
+    shows it short and hands the whole address over for its facet."""
+    deployment = Deployment(
+        tmp_path,
+        datetime(2026, 11, 24, 0, 5, tzinfo=NY).astimezone(UTC),
+        attribution=attribution,
+        links=LINKS,
+    )
+    forecast = deployment.forecast(3)
+    horizon = max(p.slot.due_at for a in forecast.accounts for p in a.slots)
+    moments = {horizon}
+    for account in deployment.settings.accounts:
+        spec, key = slot_spec(deployment.settings, account), seed_key(deployment.settings, account)
+        moments |= {s.due_at for s in slots_between(spec, key, forecast.now, horizon)}
+    for moment in sorted(moments):
+        deployment.run_at(moment)
+    assert _compare(deployment, forecast)["sent"] > 0
+    tagged = 0
+    networks: set[str] = set()
+    for account in forecast.accounts:
+        name, network = account.account.name, account.account.network
+        net = deployment.nets[name]
+        sent = {post.idempotency_key: post for post in getattr(net, "sent", [])}
+        for predicted in account.slots:
+            decision = predicted.decision
+            if decision is None or decision.action != "send" or decision.planned is None:
+                continue
+            rendered, template = decision.planned.rendered, decision.planned.template
+            row = deployment.row(name, predicted)
+            assert (row.text, row.link) == (rendered.text, rendered.link)
+            if row.idempotency_key in sent:
+                post = sent[row.idempotency_key]
+                assert (post.text, post.link) == (rendered.text, rendered.link)
+            if template.link is None:
+                assert rendered.link is None
+                continue
+            assert rendered.link is not None
+            if template.id == "cost" and "utm" in attribution:
+                assert rendered.link == template.link
+                continue
+            code = f"refcode={network}_{template.id}" if "refcode" in attribution else (
+                f"utm_source={network}&utm_medium=social&utm_campaign=c&utm_content={template.id}"
+            )  # fmt: skip
+            assert code in rendered.link and rendered.link.startswith(template.link.split("#")[0])
+            if network == "bluesky":
+                assert rendered.link not in rendered.text
+                assert shown_link(rendered.link) in rendered.text
+            else:
+                assert rendered.link in rendered.text
+            tagged += 1
+            networks.add(network)
+    assert tagged > 0 and networks == {"x", "mastodon", "bluesky"}
