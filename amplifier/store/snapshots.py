@@ -149,6 +149,12 @@ class SnapshotState(StoreBase):
         with self._read("snapshots_of") as conn:
             return [_snapshot(row) for row in conn.execute(query)]
 
+    def gone_deliveries(self) -> set[int]:
+        """The deliveries recorded 'gone' (deleted or unreachable on their network)."""
+        query = select(snapshots.c.delivery_id).where(snapshots.c.age == GONE)
+        with self._read("gone_deliveries") as conn:
+            return {int(row[0]) for row in conn.execute(query)}
+
     def results_rows(
         self, *, campaign: str | None, since: datetime | None, age: str | None
     ) -> list[tuple[dict[str, object], Snapshot | None]]:
