@@ -119,8 +119,10 @@ class SnapshotState(StoreBase):
         if not taken:
             return 0
         with self._write("record_snapshots") as conn:
-            statement = dialect_insert(conn.dialect.name)(snapshots).on_conflict_do_nothing(
-                index_elements=["delivery_id", "age"]
+            statement = (
+                dialect_insert(conn.dialect.name)(snapshots)
+                .on_conflict_do_nothing(index_elements=["delivery_id", "age"])
+                .returning(snapshots.c.id)
             )
             added = 0
             for snap in taken:
@@ -134,7 +136,7 @@ class SnapshotState(StoreBase):
                     "cost_micros": snap.cost_micros,
                     **{name: snap.counts.get(name) for name in COUNTS},
                 }
-                added += conn.execute(statement, values).rowcount or 0
+                added += len(conn.execute(statement, values).all())
             return added
 
     def snapshots_of(self, delivery_ids: Collection[int]) -> list[Snapshot]:
