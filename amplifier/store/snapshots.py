@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, exists, func, select
 
@@ -159,7 +160,7 @@ class SnapshotState(StoreBase):
 
     def results_rows(
         self, *, campaign: str | None, since: datetime | None, age: str | None
-    ) -> list[tuple[dict[str, object], Snapshot | None]]:
+    ) -> list[tuple[dict[str, Any], Snapshot | None]]:
         """Each published post (of ``campaign``, sent since ``since``) with its latest snapshot
         (or the one of age ``age``), None when it has none yet; 'gone' rows are left out of
         the counts but the post is kept, with its last reading before it went."""
@@ -195,7 +196,7 @@ class SnapshotState(StoreBase):
             .where(where)
             .order_by(deliveries.c.sent_at, deliveries.c.id)
         )
-        found: list[tuple[dict[str, object], Snapshot | None]] = []
+        found: list[tuple[dict[str, Any], Snapshot | None]] = []
         with self._read("results_rows") as conn:
             for row in conn.execute(query):
                 mapping = dict(row._mapping)
