@@ -10,9 +10,7 @@ from zoneinfo import ZoneInfo
 
 from amplifier.cli.common import CommandError, closest
 from amplifier.cli.database import opened
-from amplifier.results import build_report
-from amplifier.results.ages import ages
-from amplifier.results.formats import FORMATS
+from amplifier.results import FORMATS, build_report, configured_ages
 
 Clock = Callable[[], datetime]
 
@@ -25,7 +23,7 @@ def cmd_results(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
                 f"no campaign {args.campaign!r} in the config{closest(args.campaign, names)} "
                 f"Campaigns: {', '.join(names) or 'none'}"
             )
-        configured = [label for label, _ in ages(settings)]
+        configured = [label for label, _ in configured_ages(settings)]
         if args.age is not None and args.age not in configured:
             raise CommandError(
                 f"--age {args.age!r} is not one of the ages results are read at "
@@ -43,7 +41,7 @@ def cmd_results(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
         report = build_report(
             rows,
             args.by,
-            final_age_seconds=ages(settings)[-1][1],
+            final_age_seconds=configured_ages(settings)[-1][1],
             gone=store.gone_deliveries(),
             zones=zones,
             age=args.age,

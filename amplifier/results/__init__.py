@@ -11,12 +11,14 @@ template, language, hashtag, network, account or hour; formats.py prints them.
 
 from __future__ import annotations
 
-from amplifier.results.ages import age_seconds, collects
+from amplifier.results.ages import age_seconds, collects, configured_ages
 from amplifier.results.budget import affordable_reads
 from amplifier.results.collect import Collector, RoundReport
+from amplifier.results.formats import FORMATS
 from amplifier.results.report import GROUPINGS, Report, build_report
 
 __all__ = [
+    "FORMATS",
     "GROUPINGS",
     "Collector",
     "Report",
@@ -25,4 +27,5 @@ __all__ = [
     "age_seconds",
     "build_report",
     "collects",
+    "configured_ages",
 ]

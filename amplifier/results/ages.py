@@ -12,7 +12,7 @@ def age_seconds(label: str) -> int:
     return int(label[:-1]) * UNITS[label[-1]]
 
 
-def ages(settings: Settings) -> list[tuple[str, int]]:
+def configured_ages(settings: Settings) -> list[tuple[str, int]]:
     """The configured ages as (label, seconds), youngest first, each once."""
     found = {age_seconds(label): label for label in settings.results.ages}
     return [(found[seconds], seconds) for seconds in sorted(found)]

@@ -23,7 +23,7 @@ from amplifier.errors import NetworkError, RateLimited
 from amplifier.logs import log_event
 from amplifier.networks.base import RateLimitWindow
 from amplifier.networks.metrics import BATCH, MetricsAnswer, MetricsReader
-from amplifier.results.ages import ages, collects
+from amplifier.results.ages import collects, configured_ages
 from amplifier.results.budget import affordable_reads, read_price_micros
 from amplifier.store import GONE, DueRead, Snapshot, Store
 
@@ -102,7 +102,7 @@ class Collector:
         if not rules.enabled or not accounts or self.store.paused()[0]:
             return report
         due = self.store.snapshots_due(
-            now, ages(self.settings), accounts=accounts, limit=rules.max_posts_per_round
+            now, configured_ages(self.settings), accounts=accounts, limit=rules.max_posts_per_round
         )
         for batch in batches(due):
             moment = clock() if clock else now

@@ -159,3 +159,29 @@ def test_help_explains_the_numbers() -> None:
     for words in ("not reach", "too young to judge", "per post", "engagements / counted"):
         assert words in text
     assert CLI_GROUPINGS == GROUPINGS
+
+
+def test_status_says_what_is_read_and_what_x_reads_cost(tmp_path: Path) -> None:
+    (tmp_path / "posts").mkdir()
+    accounts = "".join(
+        f'[[accounts]]\nname = "{name}"\nnetwork = "x"\ncampaigns = ["fbt"]\nschedule = "ny"\n'
+        + extra
+        for name, extra in (("x-on", "results = true\n"), ("x-off", ""))
+    )
+    path = tmp_path / "config.toml"
+    path.write_text(
+        CONFIG.format(db=tmp_path / "s.db", posts=tmp_path / "posts").split("[[accounts]]")[0]
+        + accounts
+    )
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    store.migrate()
+    draft = DeliveryDraft("x-on", "x", "s", T0, "tpl", "fbt", "text")
+    row = store.claim_slot(draft, worker_id="w")
+    assert row is not None
+    store.record_snapshots([Snapshot(row.id, "x-on", "x", "1h", 3600, T0, {"likes": 1}, 15000)])
+    store.close()
+    out = io.StringIO()
+    assert main(["status", "--config", str(path)], out=out, clock=lambda: T0) == 0
+    text = out.getvalue()
+    assert "results:      read at 1h, 24h, 7d after each post; $0.015 of reads this month" in text
+    assert "results:      off (X bills $0.005 a post read" in text
