@@ -20,6 +20,11 @@ from amplifier.store.schema import deliveries, snapshots
 
 GONE = "gone"
 COUNTS = ("likes", "reposts", "replies", "quotes", "bookmarks", "impressions")
+# The deliveries' columns a report reads.
+REPORTED = (
+    "id", "account", "network", "slot_key", "template_id", "campaign", "language", "text",
+    "sent_at",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -182,7 +187,7 @@ class SnapshotState(StoreBase):
             .subquery()
         )
         query = (
-            select(deliveries, *[c.label(f"s_{c.name}") for c in snapshots.c])
+            select(*[deliveries.c[name] for name in REPORTED], *snapshots.c)
             .select_from(
                 deliveries.outerjoin(latest, latest.c.did == deliveries.c.id).outerjoin(
                     snapshots,
@@ -197,13 +202,18 @@ class SnapshotState(StoreBase):
             .order_by(deliveries.c.sent_at, deliveries.c.id)
         )
         found: list[tuple[dict[str, Any], Snapshot | None]] = []
+        split = len(REPORTED)
         with self._read("results_rows") as conn:
-            for row in conn.execute(query):
-                mapping = dict(row._mapping)
-                delivery = {c.name: mapping[c.name] for c in deliveries.c}
+            # Plain tuples, not mappings: a report reads every published post.
+            for values in conn.execute(query):
+                delivery = dict(zip(REPORTED, values[:split], strict=True))
                 snap = None
-                if mapping["s_id"] is not None:
-                    snap = _snapshot_from({c.name: mapping[f"s_{c.name}"] for c in snapshots.c})
+                if values[split] is not None:  # the snapshot's id
+                    (_, did, account, network, age, seconds, taken, *counts, cost) = values[split:]
+                    snap = Snapshot(
+                        did, account, network, age, seconds, taken,
+                        dict(zip(COUNTS, counts, strict=True)), cost,
+                    )  # fmt: skip
                 found.append((delivery, snap))
         return found
 
