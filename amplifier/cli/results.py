@@ -10,7 +10,14 @@ from zoneinfo import ZoneInfo
 
 from amplifier.cli.common import CommandError, closest
 from amplifier.cli.database import opened
-from amplifier.results import FORMATS, build_report, configured_ages
+from amplifier.results import (
+    COLUMNS,
+    FORMATS,
+    Report,
+    build_report,
+    configured_ages,
+    report_from_totals,
+)
 
 Clock = Callable[[], datetime]
 
@@ -32,19 +39,24 @@ def cmd_results(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
         since = None
         if args.since is not None:
             since = datetime(args.since.year, args.since.month, args.since.day, tzinfo=UTC)
-        rows = store.results_rows(campaign=args.campaign, since=since, age=args.age)
-        zones: dict[str, tzinfo] = {}
-        for account in settings.accounts:
-            schedule = settings.schedules.get(account.schedule)
-            if schedule is not None:
-                zones[account.name] = ZoneInfo(schedule.timezone)
-        report = build_report(
-            rows,
-            args.by,
-            final_age_seconds=configured_ages(settings)[-1][1],
-            gone=store.gone_deliveries(),
-            zones=zones,
-            age=args.age,
-        )
+        final = configured_ages(settings)[-1][1]
+        report: Report
+        if args.by in COLUMNS:  # summed by the database
+            totals = store.results_totals(
+                COLUMNS[args.by], campaign=args.campaign, since=since, age=args.age,
+                final_age_seconds=final,
+            )  # fmt: skip
+            report = report_from_totals(totals, args.by, args.age)
+        else:
+            zones: dict[str, tzinfo] = {}
+            for account in settings.accounts:
+                schedule = settings.schedules.get(account.schedule)
+                if schedule is not None:
+                    zones[account.name] = ZoneInfo(schedule.timezone)
+            rows = store.results_rows(campaign=args.campaign, since=since, age=args.age)
+            report = build_report(
+                rows, args.by, final_age_seconds=final, gone=store.gone_deliveries(),
+                zones=zones, age=args.age,
+            )  # fmt: skip
         out.write(FORMATS[args.format](report))
     return 0

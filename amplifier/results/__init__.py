@@ -15,9 +15,10 @@ from amplifier.results.ages import age_seconds, collects, configured_ages
 from amplifier.results.budget import affordable_reads
 from amplifier.results.collect import Collector, RoundReport
 from amplifier.results.formats import FORMATS
-from amplifier.results.report import GROUPINGS, Report, build_report
+from amplifier.results.report import COLUMNS, GROUPINGS, Report, build_report, report_from_totals
 
 __all__ = [
+    "COLUMNS",
     "FORMATS",
     "GROUPINGS",
     "Collector",
@@ -28,4 +29,5 @@ __all__ = [
     "build_report",
     "collects",
     "configured_ages",
+    "report_from_totals",
 ]

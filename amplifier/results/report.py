@@ -18,7 +18,7 @@ Definitions (the same in ``amplifier results`` and its ``--help``):
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
@@ -26,6 +26,9 @@ from typing import Any
 from amplifier.store import Snapshot
 
 GROUPINGS = ("post", "template", "language", "hashtag", "network", "account", "hour")
+# Groupings by a column of the deliveries: summed by the database (``Store.results_totals``).
+COLUMNS = {"template": "template_id", "language": "language", "network": "network",
+           "account": "account"}  # fmt: skip
 COUNTED = ("likes", "reposts", "replies", "quotes")
 HASHTAG = re.compile(r"(?<![\w&])#(\w+)")
 
@@ -126,8 +129,25 @@ def build_report(
             seen = snap.counts.get("impressions")
             if seen is not None:
                 group.impressions = (group.impressions or 0) + seen
-    ordered = sorted(
-        groups.values(),
-        key=lambda g: (g.per_post is None, -(g.per_post or 0), -g.engagements, g.key),
+    return Report(by, _ordered(groups.values()), age)
+
+
+def report_from_totals(totals: Sequence[Mapping[str, Any]], by: str, age: str | None) -> Report:
+    """The report from the database's sums per group (``Store.results_totals``): the same
+    figures ``build_report`` computes from the rows, for the groupings in ``COLUMNS``."""
+    groups = []
+    for row in totals:
+        group = Group(str(row["group"]), int(row["posts"]), int(row["counted"]))
+        group.young, group.gone = int(row["young"] or 0), int(row["gone"])
+        group.sums = {name: int(row[name] or 0) for name in COUNTED}
+        seen = row["impressions"]
+        group.impressions = None if seen is None else int(seen)
+        groups.append(group)
+    return Report(by, _ordered(groups), age)
+
+
+def _ordered(groups: Iterable[Group]) -> list[Group]:
+    """Best per post first, then more engagements; groups with nothing counted last."""
+    return sorted(
+        groups, key=lambda g: (g.per_post is None, -(g.per_post or 0), -g.engagements, g.key)
     )
-    return Report(by, ordered, age)

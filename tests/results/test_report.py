@@ -13,7 +13,7 @@ import pytest
 
 from amplifier.cli import main
 from amplifier.cli.results_arguments import GROUPINGS as CLI_GROUPINGS
-from amplifier.results import GROUPINGS
+from amplifier.results import COLUMNS, GROUPINGS
 from amplifier.store import GONE, DeliveryDraft, Snapshot, Store
 
 T0 = datetime(2026, 11, 2, 14, 0, tzinfo=UTC)  # 09:00 in New York
@@ -185,3 +185,23 @@ def test_status_says_what_is_read_and_what_x_reads_cost(tmp_path: Path) -> None:
     text = out.getvalue()
     assert "results:      read at 1h, 24h, 7d after each post; $0.015 of reads this month" in text
     assert "results:      off (X bills $0.005 a post read" in text
+
+
+@pytest.mark.parametrize("by", sorted(COLUMNS))
+@pytest.mark.parametrize("age", [None, "1h"])
+def test_database_sums_equal_the_rows_report(config: Path, by: str, age: str | None) -> None:
+    """The groupings the database sums give exactly what build_report gives from the rows."""
+    from amplifier.results import build_report, report_from_totals
+
+    store = Store(f"sqlite:///{config.parent / 'state.db'}")
+    try:
+        rows = store.results_rows(campaign=None, since=None, age=age)
+        from_rows = build_report(rows, by, final_age_seconds=604800,
+                                 gone=store.gone_deliveries(), age=age)  # fmt: skip
+        totals = store.results_totals(COLUMNS[by], campaign=None, since=None, age=age,
+                                      final_age_seconds=604800)  # fmt: skip
+        from_sql = report_from_totals(totals, by, age)
+    finally:
+        store.close()
+    assert [g.as_dict() for g in from_sql.groups] == [g.as_dict() for g in from_rows.groups]
+    assert from_rows.groups
