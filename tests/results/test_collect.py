@@ -110,3 +110,26 @@ def test_collection_waits_while_paused(project: Project) -> None:
     project.worker.run_pending(project.at(ny(DAY, "09:00")))
     project.store.set_paused(True, by="test")
     assert project.worker.collect_results(project.at(ny(DAY, "10:00"))).requests == 0
+
+
+def test_the_worker_schedules_collection_on_an_executor_of_its_own(project: Project) -> None:
+    from amplifier.worker import build_scheduler
+
+    scheduler = build_scheduler(project.worker)
+    job = scheduler.get_job("results")
+    assert job is not None and job.executor == "results"
+    assert job.trigger.interval.total_seconds() == project.settings.results.interval_seconds
+    slot_jobs = [j for j in scheduler.get_jobs() if j.id.startswith("slot:")]
+    assert slot_jobs and all(j.executor == "default" for j in slot_jobs)
+
+
+def test_no_collection_job_when_results_are_off(tmp_path: Path, servers: Servers) -> None:
+    from amplifier.worker import build_scheduler
+
+    made = Project(tmp_path, servers, extra="[results]\nenabled = false")
+    try:
+        assert build_scheduler(made.worker).get_job("results") is None
+        made.worker.run_pending(made.at(ny(DAY, "09:00")))
+        assert made.worker.collect_results(made.at(ny(DAY, "10:00"))).requests == 0
+    finally:
+        made.close()
