@@ -27,6 +27,7 @@ BENCHES = (
     "bench_history",
     "bench_kit",
     "bench_web",
+    "bench_results",
 )
 # "ratio: 1.18 (goal <= 1.30; ...) PASS", a lower bound "ratio: > 212.00 (...) FAIL", or an
 # informational ratio without a goal.

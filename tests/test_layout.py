@@ -29,8 +29,9 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         {"schedule"},  # plan
         {"guards"},  # guard
         {"kit"},  # the supporters' share kit (below check, which warns about its posts)
-        # adapters per account; pre-flight; what becomes of a slot; claim-publish-record
-        {"accounts", "check", "forecast", "delivery"},
+        # adapters per account; pre-flight; what becomes of a slot; claim-publish-record;
+        # what the posts achieved (collected by the worker, reported by the CLI and the console)
+        {"accounts", "check", "forecast", "delivery", "results"},
         {"worker"},  # the loop that runs the flow
         {"web"},  # the organizers' console (its own process; the worker never imports it)
         {"cli"},  # the command line

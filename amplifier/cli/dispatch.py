@@ -121,6 +121,10 @@ def _command(name: str) -> Command:
         from amplifier.cli.run import RUN_COMMANDS
 
         return RUN_COMMANDS[name]
+    if name == "results":
+        from amplifier.cli.results import cmd_results
+
+        return cmd_results
     if name == "web":
         from amplifier.cli.web import cmd_web  # the console's packages load only here
 

@@ -27,6 +27,7 @@ from amplifier.guards import (
     to_micros,
     usd,
 )
+from amplifier.results import collects
 from amplifier.schedule import upcoming_slots
 from amplifier.store import Delivery, Store, credentials_confirmed
 
@@ -153,6 +154,7 @@ def cmd_status(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
             else:
                 when = "never recorded (run amplifier accounts verify)"
             print(f"  credentials:  last confirmed {when}", file=out)
+            print(f"  results:      {results_line(settings, store, account, now)}", file=out)
         deployment = settings.guards.x_monthly_budget_usd
         if deployment is not None:
             spent = store_spend(store, now)(None, SENT)
@@ -162,6 +164,24 @@ def cmd_status(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
                 file=out,
             )
     return 0
+
+
+def results_line(settings: Settings, store: Store, account: Account, now: datetime) -> str:
+    """Whether the account's posts' counts are read back, when, and on X at what cost."""
+    ages = ", ".join(settings.results.ages)
+    price = usd(to_micros(settings.guards.x_prices.post_read), 3)
+    if not settings.results.enabled:
+        return "not collected ([results] enabled = false)"
+    if not collects(account):
+        if account.network == "x":
+            return f"off (X bills {price} a post read; results = true under the account reads)"
+        return "off (results = false under the account)"
+    line = f"read at {ages} after each post"
+    if account.network == "x":
+        start, end = month_bounds(now)
+        spent = usd(store.read_spend_micros(start, end, account.name), 3)
+        line += f"; {spent} of reads this month at {price} a post, in the spend above"
+    return line
 
 
 def posts_line(library: Library) -> str:

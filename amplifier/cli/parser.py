@@ -16,6 +16,7 @@ from typing import Any
 from amplifier import __version__
 from amplifier.cli.argtypes import Parser, count, folder, host
 from amplifier.cli.kit_arguments import kit_commands
+from amplifier.cli.results_arguments import results_command
 
 # The delivery states `history --status` accepts: the store's states (amplifier.store's
 # DeliveryStatus; not imported, so that `amplifier check` never loads the store).
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     _worker_commands(commands)
     _operator_commands(commands)
     kit_commands(commands, _add)
+    results_command(commands, _add)
     return parser
 
 

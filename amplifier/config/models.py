@@ -139,6 +139,9 @@ class Account(_Strict):
     api_base: str | None = Field(default=None, pattern=r"^https?://[^\s/]+")
     # X only: most this account may spend in a calendar month (UTC), in US dollars.
     monthly_budget_usd: float | None = Field(default=None, ge=0, le=1_000_000)
+    # Read this account's posts' counts (amplifier results). None: yes on Mastodon and
+    # Bluesky (free), no on X, which bills each post read ([guards.x_prices] post_read).
+    results: bool | None = None
     secrets_from_env: dict[str, str] = Field(default_factory=dict)
 
 
@@ -173,6 +176,30 @@ class XPrices(_Strict):
     post: float = Field(default=0.015, ge=0, le=100)  # a post without a link
     post_with_url: float = Field(default=0.200, ge=0, le=100)  # instead of `post`
     media_metadata: float = Field(default=0.005, ge=0, le=100)  # per image (its alt text)
+    post_read: float = Field(default=0.005, ge=0, le=100)  # per post whose counts are read
+
+
+AGE = r"^[1-9][0-9]{0,3}[mhd]$"  # 90m, 1h, 24h, 7d
+
+
+class ResultsSettings(_Strict):
+    """Collecting each published post's public counts at fixed ages (amplifier results)."""
+
+    enabled: bool = True
+    # Ages after a post went out at which its counts are read: minutes, hours or days.
+    ages: tuple[str, ...] = Field(default=("1h", "24h", "7d"), min_length=1, max_length=10)
+    interval_seconds: int = Field(default=300, ge=10, le=24 * 3_600)  # between rounds
+    max_posts_per_round: int = Field(default=400, ge=1, le=10_000)
+    # No batch starts when a slot (or a deferred retry) is due within this many seconds.
+    yield_seconds: int = Field(default=60, ge=0, le=3_600)
+
+    @field_validator("ages")
+    @classmethod
+    def _ages(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for age in value:
+            if not re.match(AGE, age):
+                raise ValueError(f"{age!r} is not an age like '90m', '24h' or '7d'")
+        return value
 
 
 class GuardSettings(_Strict):
@@ -222,6 +249,7 @@ class Settings(BaseSettings):
     accounts: tuple[Account, ...] = ()
     worker: WorkerSettings = WorkerSettings()
     guards: GuardSettings = GuardSettings()
+    results: ResultsSettings = ResultsSettings()
 
     # Set by load_settings, not by the file: where the file was, so relative paths resolve.
     config_path: str = ""

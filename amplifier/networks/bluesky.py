@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import mimetypes
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -67,6 +67,7 @@ from amplifier.networks.bluesky_xrpc import (
     window_name,
     xrpc_error,
 )
+from amplifier.networks.metrics import BATCH, MetricsAnswer, answer, bluesky_counts
 
 __all__ = ["BlueskyNetwork", "facets_for", "rate_limit_windows", "window_name"]
 
@@ -234,6 +235,19 @@ class BlueskyNetwork:
             return None
 
         return self._run("listRecords", search, kind="read")
+
+    def read_metrics(self, remote_ids: Sequence[str]) -> MetricsAnswer:
+        """Counts of these posts (25 AT URIs at most): one getPosts; deleted ones are left out."""
+        uris = list(remote_ids)[: BATCH["bluesky"]]
+
+        def read(client: Any) -> MetricsAnswer:
+            params = models.AppBskyFeedGetPosts.Params(uris=uris)
+            response = client.invoke_query("app.bsky.feed.getPosts", params=params)
+            posts = get_response_model(response, models.AppBskyFeedGetPosts.Response).posts
+            found = {str(view.uri): bluesky_counts(view) for view in posts}
+            return answer(uris, found, rate_limits=rate_limit_windows(response.headers))
+
+        return self._run("getPosts", read, kind="read")
 
     def close(self) -> None:
         """Close the HTTP connection pool."""

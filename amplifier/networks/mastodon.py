@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import mimetypes
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -30,9 +30,9 @@ from urllib.parse import urlsplit
 
 import requests
 from mastodon import Mastodon
-from mastodon.errors import MastodonError
+from mastodon.errors import MastodonError, MastodonNotFoundError, MastodonVersionError
 
-from amplifier.errors import PostRejected, TransientError
+from amplifier.errors import NetworkError, PostRejected, TransientError
 from amplifier.logs import log_event
 from amplifier.networks.base import (
     AccountInfo,
@@ -58,6 +58,7 @@ from amplifier.networks.mastodon_limits import (
     limits_from_answer,
     merged,
 )
+from amplifier.networks.metrics import BATCH, MetricsAnswer, PostCounts, answer, mastodon_counts
 
 __all__ = ["BOT_NOTE", "MastodonNetwork", "parse_reset", "window_name"]
 
@@ -109,6 +110,7 @@ class MastodonNetwork:
         self._limits_cache = limits_cache or MemoryInstanceLimitsCache()
         self._errors = MastodonErrors(account, clock, (access_token,))
         self._last_response: requests.Response | None = None
+        self._batch_reads = True  # GET /api/v1/statuses?id[]= (4.3+), until a server lacks it
         self._session = requests.Session()
         self._session.hooks["response"].append(self._remember_response)
         self._client = Mastodon(
@@ -169,6 +171,44 @@ class MastodonNetwork:
             notes=() if is_bot else (BOT_NOTE,),
             instance_limits=self.instance_limits(refresh=True),
         )
+
+    def read_metrics(self, remote_ids: Sequence[str]) -> MetricsAnswer:
+        """The counts of these statuses (at most 40): one GET /api/v1/statuses?id[]= where the
+        server has it (Mastodon 4.3+), else GET /api/v1/statuses/:id one at a time."""
+        ids = list(remote_ids)[: BATCH["mastodon"]]
+        if self._batch_reads:
+            self._last_response = None
+            try:
+                statuses = self._client.statuses(ids)
+            except (MastodonNotFoundError, MastodonVersionError):
+                self._batch_reads = False  # an older server: one status at a time from now on
+            except MastodonError as exc:
+                raise self._errors.translate(
+                    exc, "reading statuses", "read", self._last_response
+                ) from exc
+            else:
+                found = {str(status["id"]): mastodon_counts(status) for status in statuses}
+                windows = rate_limits_of(self._last_response, self._clock())
+                return answer(ids, found, rate_limits=windows)
+        return self._read_one_by_one(ids)
+
+    def _read_one_by_one(self, ids: list[str]) -> MetricsAnswer:
+        found: dict[str, PostCounts] = {}
+        missing: list[str] = []
+        for count, remote_id in enumerate(ids, start=1):
+            self._last_response = None
+            try:
+                found[remote_id] = mastodon_counts(self._client.status(remote_id))
+            except MastodonNotFoundError:
+                missing.append(remote_id)  # deleted, or no longer visible to this account
+            except MastodonError as exc:
+                error: NetworkError = self._errors.translate(
+                    exc, "reading a status", "read", self._last_response
+                )
+                windows = rate_limits_of(self._last_response, self._clock())
+                return MetricsAnswer(found, tuple(missing), count, windows, error)
+        windows = rate_limits_of(self._last_response, self._clock())
+        return MetricsAnswer(found, tuple(missing), len(ids), windows)
 
     def instance_limits(self, *, refresh: bool = False) -> InstanceLimits:
         """The instance's limits; never raises.

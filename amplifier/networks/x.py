@@ -14,7 +14,7 @@ post, "content" uploads an image, "read" only reads) decides what a failure mean
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,6 +44,7 @@ from amplifier.networks.base import (
     OutgoingPost,
     Receipt,
 )
+from amplifier.networks.metrics import BATCH, MetricsAnswer, answer, x_counts
 from amplifier.networks.x_answers import (
     FALLBACK_WAIT,
     exhausted_window,
@@ -217,6 +218,21 @@ class XNetwork:
             url=f"https://x.com/{username}",
             notes=(AUTOMATED_LABEL_NOTE,),
         )
+
+    def read_metrics(self, remote_ids: Sequence[str]) -> MetricsAnswer:
+        """The public metrics of these posts (at most 100): one GET /2/tweets; X bills each
+        post it returns. Deleted or hidden posts come back as errors and count as missing."""
+        ids = list(remote_ids)[: BATCH["x"]]
+        with self._mapped_errors("read post metrics", kind="read"):
+            response = self._client.get_tweets(
+                ids, tweet_fields=["public_metrics"], user_auth=self._user_auth
+            )
+            try:
+                data = response.json().get("data") or []
+            except (ValueError, AttributeError) as exc:
+                raise _UnreadableBody from exc
+        found = {str(tweet["id"]): x_counts(tweet) for tweet in data if isinstance(tweet, dict)}
+        return answer(ids, found, rate_limits=rate_limit_windows(response.headers))
 
     # -- media ----------------------------------------------------------------------------
     def _read_images(self, media: tuple[MediaItem, ...]) -> list[_Image]:

@@ -5,7 +5,7 @@ is a compare-and-set, so two workers never both own a row. SQLAlchemy Core over 
 PostgreSQL. ``Store`` (sql.py) is the one class the other stages use; migrations.py holds the
 schema and its named migrations, sessions.py keeps Bluesky sessions sealed, instances.py
 each Mastodon instance's limits (``stored_instance_limits`` reads them without creating a
-database), types.py the rows.
+database), snapshots.py each published post's counts at fixed ages, types.py the rows.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from amplifier.store.console import HistoryLine, HistoryQuery
 from amplifier.store.instances import stored_instance_limits
 from amplifier.store.one_sender import STALE_AFTER
 from amplifier.store.sessions import SealedSessions
+from amplifier.store.snapshots import COUNTS, GONE, DueRead, Snapshot
 from amplifier.store.sql import Store
 from amplifier.store.status_reads import LastPost, StatusSnapshot
 from amplifier.store.types import (
@@ -26,16 +27,20 @@ from amplifier.store.types import (
 )
 
 __all__ = [
+    "COUNTS",
+    "GONE",
     "REHEARSAL_PREFIX",
     "STALE_AFTER",
     "Delivery",
     "DeliveryDraft",
     "DeliveryStatus",
+    "DueRead",
     "HistoryLine",
     "HistoryQuery",
     "LastPost",
     "RotationWrite",
     "SealedSessions",
+    "Snapshot",
     "StatusSnapshot",
     "Store",
     "credentials_confirmed",

@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, exists, func, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from amplifier.store.base import StoreBase, aware
-from amplifier.store.schema import deliveries, delivery_costs, workers
+from amplifier.store.schema import deliveries, delivery_costs, snapshots, workers
 from amplifier.store.types import Delivery, row_to_delivery
 
 _BY_ID = select(deliveries).where(deliveries.c.id == bindparam("delivery_id"))
@@ -171,7 +171,8 @@ class DeliveryReads(StoreBase):
         account: str | None = None,
         network: str | None = None,
     ) -> int:
-        """Total cost of the rows due in [start, end) whose status is one of ``statuses``."""
+        """Total cost of the rows due in [start, end) whose status is one of ``statuses``;
+        with 'published' among them, plus X's post reads taken in [start, end) (results)."""
         where = (
             (delivery_costs.c.due_at >= aware("start", start))
             & (delivery_costs.c.due_at < aware("end", end))
@@ -189,6 +190,22 @@ class DeliveryReads(StoreBase):
             .where(where)
         )
         with self._read("spend_micros") as conn:
+            total = int(conn.execute(query).scalar_one())
+        if "published" in statuses and network in (None, "x"):
+            total += self.read_spend_micros(start, end, account)
+        return total
+
+    def read_spend_micros(self, start: datetime, end: datetime, account: str | None = None) -> int:
+        """What X post reads (snapshots, 0012) taken in [start, end) cost, of one account or all."""
+        where = (
+            (snapshots.c.network == "x")
+            & (snapshots.c.taken_at >= aware("start", start))
+            & (snapshots.c.taken_at < aware("end", end))
+        )
+        if account is not None:
+            where = where & (snapshots.c.account == account)
+        query = select(func.coalesce(func.sum(snapshots.c.cost_micros), 0)).where(where)
+        with self._read("reads_cost") as conn:
             return int(conn.execute(query).scalar_one())
 
     def delivery_costs(self, delivery_ids: Collection[int]) -> dict[int, int]:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.types import DateTime
 
@@ -158,4 +159,25 @@ instance_limits = Table(
     Column("limits", Text, nullable=False),  # InstanceLimits.to_json()
     Column("fetched_at", UTCDateTime),  # when the server was asked (0008)
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("delivery_id", BigInteger, nullable=False),
+    Column("account", Text, nullable=False),
+    Column("network", Text, nullable=False),
+    Column("age", Text, nullable=False),  # the target age's label ('24h'), or 'gone' (0012)
+    Column("age_seconds", BigInteger, nullable=False),  # the target age; 0 for 'gone'
+    Column("taken_at", UTCDateTime, nullable=False),
+    # What the network gave; NULL where it gives no such count.
+    Column("likes", BigInteger),
+    Column("reposts", BigInteger),
+    Column("replies", BigInteger),
+    Column("quotes", BigInteger),
+    Column("bookmarks", BigInteger),
+    Column("impressions", BigInteger),
+    Column("cost_micros", BigInteger, nullable=False),  # X bills each post read
+    UniqueConstraint("delivery_id", "age"),
 )

@@ -8,7 +8,8 @@ Its parts, each over ``StoreBase`` (base.py: engine, transactions, errors):
 - ``InstanceLimitsState`` (instances.py): each Mastodon instance's limits as last read;
 - ``ConsoleReads`` (console.py): the console's pages, by keyset and by index;
 - ``AccessState`` (access.py): the console's sign-in failures, credentials checks;
-- ``StatusReads`` (status_reads.py): the status page's reads, in one connection.
+- ``StatusReads`` (status_reads.py): the status page's reads, in one connection;
+- ``SnapshotState`` (snapshots.py): each published post's counts at fixed ages (results).
 
 The schema and its named migrations are in migrations.py.
 """
@@ -19,9 +20,18 @@ from amplifier.store.access import AccessState
 from amplifier.store.console import ConsoleReads
 from amplifier.store.deliveries import Deliveries
 from amplifier.store.instances import InstanceLimitsState
+from amplifier.store.snapshots import SnapshotState
 from amplifier.store.state import SharedState
 from amplifier.store.status_reads import StatusReads
 
 
-class Store(Deliveries, ConsoleReads, StatusReads, SharedState, InstanceLimitsState, AccessState):
+class Store(
+    Deliveries,
+    ConsoleReads,
+    StatusReads,
+    SharedState,
+    InstanceLimitsState,
+    AccessState,
+    SnapshotState,
+):
     """Every read and compare-and-set write the worker and the CLI make on the state database."""

@@ -46,6 +46,7 @@ from amplifier.testing.fake_bluesky_data import (
     make_jwt,
     xrpc_error,
 )
+from amplifier.testing.fake_bluesky_reads import get_posts
 from amplifier.testing.fakeserver import FakeServer, Handler, Request, Response
 
 __all__ = ["FakeAccount", "FakeBluesky", "FakePost", "FakeRateLimit", "main", "make_jwt"]
@@ -139,6 +140,7 @@ class FakeBluesky:
             ("POST", "com.atproto.repo.createRecord", self._create_record),
             ("POST", "com.atproto.repo.uploadBlob", self._upload_blob),
             ("GET", "com.atproto.repo.listRecords", self._list_records),
+            ("GET", "app.bsky.feed.getPosts", self._get_posts),
         ]
         for method, nsid, handler in routes:
             self.server.route(method, f"/xrpc/{nsid}", self._limited(nsid, handler))
@@ -317,6 +319,13 @@ class FakeBluesky:
         if found is None:
             return xrpc_error(400, "RecordNotFound", f"Could not locate record: {uri}")
         return Response(200, {"uri": found.uri, "cid": found.cid, "value": found.value})
+
+    def _get_posts(self, request: Request) -> Response:
+        account = self._account_for(request, self._access_tokens)
+        if isinstance(account, Response):
+            return account
+        with self._lock:
+            return get_posts(request.query.get("uris", []), self.records, self.accounts)
 
     def _list_records(self, request: Request) -> Response:
         def param(name: str, default: str = "") -> str:

@@ -38,6 +38,12 @@ class FakePost:
     cid: str
     repo: str
     value: dict[str, Any]
+    # What readers did since (tests set them); a deleted post is left out of getPosts.
+    likes: int = 0
+    reposts: int = 0
+    replies: int = 0
+    quotes: int = 0
+    deleted: bool = False
 
     @property
     def rkey(self) -> str:

@@ -48,6 +48,7 @@ from amplifier.testing.fake_mastodon_data import (
     FakeStatus,
     iso,
 )
+from amplifier.testing.fake_mastodon_reads import StatusReads
 from amplifier.testing.fakeserver import FakeServer, Fault, Request, Response
 
 __all__ = ["FakeMastodon", "FakeMastodonSettings", "FakeMedia", "FakeStatus", "main"]
@@ -71,6 +72,9 @@ class FakeMastodon:
         self.server.route("POST", "/api/v2/media", self._post_media)
         self.server.route("GET", "/api/v1/media/", self._get_media, prefix=True)
         self.server.route("GET", "/api/v1/accounts/verify_credentials", self._verify)
+        reads = StatusReads(self)
+        self.server.route("GET", "/api/v1/statuses", reads.many)
+        self.server.route("GET", "/api/v1/statuses/", reads.one, prefix=True)
         for version in ("v1", "v2"):
             for path in (f"/api/{version}/instance", f"/api/{version}/instance/"):
                 self.server.route("GET", path, self._instance)
@@ -198,7 +202,10 @@ class FakeMastodon:
             "application": {"name": "amplifier", "website": None},
             "account": self.account_json(),
             "media_attachments": [self.media_json(m) for m in media],
-        }
+            "favourites_count": status.favourites,
+            "reblogs_count": status.reblogs,
+            "replies_count": status.replies,
+        } | ({"quotes_count": status.quotes} if self.settings.quotes_count else {})
 
     # -- handlers -----------------------------------------------------------------------
     def _post_status(self, request: Request) -> Response:

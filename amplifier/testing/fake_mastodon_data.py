@@ -72,6 +72,12 @@ class FakeStatus:
     media_ids: list[str]
     idempotency_key: str | None
     created_at: datetime
+    # What readers did since (tests set them); a deleted status answers 404.
+    favourites: int = 0
+    reblogs: int = 0
+    replies: int = 0
+    quotes: int = 0
+    deleted: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,4 +101,6 @@ class FakeMastodonSettings:
     media_ready_after_polls: int = 2  # 0: uploads are ready at once (200 with a url)
     status_limit: int = 300  # per 3 h, as Mastodon's default
     api_limit: int = 300  # per 5 min
+    batch_statuses: bool = True  # GET /api/v1/statuses?id[]= exists (Mastodon 4.3+)
+    quotes_count: bool = True  # statuses carry quotes_count (Mastodon 4.5+)
     clock: Callable[[], datetime] = utc_now

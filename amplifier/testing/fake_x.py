@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
+from amplifier.testing.fake_x_reads import LOOKUPS_PER_15_MIN, PublicMetrics, lookup
 from amplifier.testing.fakeserver import FakeServer, Fault, Request, Response
 
 DUPLICATE_BODY: dict[str, Any] = {
@@ -105,6 +106,10 @@ class FakeX:
         self.clock = clock
         self.posts: list[FakeTweet] = []
         self.media: dict[str, FakeMedia] = {}
+        self.metrics: dict[str, PublicMetrics] = {}  # post id -> its counts (tests set them)
+        self.deleted: set[str] = set()
+        self.returned = 0  # posts returned by lookups: what X bills for reads
+        self._lookups_in_window = 0
         self._ids = itertools.count(1456012973835788293)
         self._lock = threading.Lock()
         self._window_start = clock()
@@ -113,6 +118,7 @@ class FakeX:
         self._posts_in_day = 0
         srv = self.server
         srv.route("POST", "/2/tweets", self._create_tweet)
+        srv.route("GET", "/2/tweets", self._lookup)
         srv.route("GET", "/2/users/me", self._me)
         srv.route("POST", "/2/media/upload", self._upload)
         srv.route("POST", "/2/media/metadata", self._metadata)
@@ -150,6 +156,9 @@ class FakeX:
         with self._lock:
             self.posts.clear()
             self.media.clear()
+            self.metrics.clear()
+            self.deleted.clear()
+            self.returned = self._lookups_in_window = 0
             self.user_limit_24h = user_limit_24h
             self._window_start = self._day_start = self.clock()
             self._posts_in_window = self._posts_in_day = 0
@@ -173,6 +182,7 @@ class FakeX:
         now = self.clock()
         if now >= self._window_start + 900:
             self._window_start, self._posts_in_window = now, 0
+            self._lookups_in_window = 0
         if now >= self._day_start + 86400:
             self._day_start, self._posts_in_day = now, 0
 
@@ -214,6 +224,28 @@ class FakeX:
             headers = self._limit_headers(remaining_today=left)
             headers["location"] = f"https://api.twitter.com/2/tweets/{tweet.id}"
         return Response(201, {"data": {"id": tweet.id, "text": text}}, headers)
+
+    def _lookup(self, request: Request) -> Response:
+        if not request.header("Authorization"):
+            return Response(401, UNAUTHORIZED_BODY)
+        ids = [i for v in request.query.get("ids", []) for i in v.split(",") if i]
+        fields = [f for v in request.query.get("tweet.fields", []) for f in v.split(",")]
+        with self._lock:
+            self._roll_windows()
+            left = LOOKUPS_PER_15_MIN - self._lookups_in_window
+            headers = {
+                "x-rate-limit-limit": str(LOOKUPS_PER_15_MIN),
+                "x-rate-limit-remaining": str(max(left - 1, 0)),
+                "x-rate-limit-reset": str(int(self._window_start + 900)),
+            }
+            if left <= 0:
+                body = {"title": "Too Many Requests", "detail": "Too Many Requests", "status": 429}
+                return Response(429, body, headers)
+            self._lookups_in_window += 1
+            texts = {p.id: p.text for p in self.posts if p.id not in self.deleted}
+            answer, returned = lookup(ids, texts, self.metrics, fields, headers)
+            self.returned += returned
+        return answer
 
     def _me(self, request: Request) -> Response:
         if not request.header("Authorization"):

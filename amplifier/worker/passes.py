@@ -38,8 +38,10 @@ from amplifier.forecast import first_run, pause_reason, slot_key, start_scope, w
 from amplifier.logs import log_event, log_exception
 from amplifier.networks.base import Network
 from amplifier.networks.dryrun import DryRunNetwork
+from amplifier.results import RoundReport
 from amplifier.schedule import Slot, next_slots, seed_key, slot_spec, slots_between
 from amplifier.store import Delivery, Store
+from amplifier.worker.collecting import Collecting
 from amplifier.worker.manual import ManualPost
 from amplifier.worker.slot import SlotFlow
 from amplifier.worker.turns import Housework, Turn, Turns
@@ -93,6 +95,7 @@ class Worker:
         self._rehearsals = None if rehearsals is None else dict(rehearsals)
         # One lock per group of accounts: passes overlap, two never act for one group at once.
         self._turns = Turns()
+        self._collecting: Collecting | None = None  # built on the first round
         self.context = DeliveryContext(
             store=store,
             worker_id=self.worker_id,
@@ -360,6 +363,12 @@ class Worker:
             slot_spec(self.settings, account), seed_key(self.settings, account), after, 1
         )
         return found[0] if found else None
+
+    def collect_results(self, now: datetime | None = None) -> RoundReport:
+        """One round of results collection (``collecting.py``), yielding to publishing."""
+        if self._collecting is None:
+            self._collecting = Collecting(self)
+        return self._collecting.round(now)
 
     def post_now(self, name: str, post_id: str | None = None) -> Delivery:
         """Publish one post for ``name`` right away, claimed like any slot.

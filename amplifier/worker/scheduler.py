@@ -2,10 +2,12 @@
 
 The database is the source of truth, so the scheduler holds nothing worth persisting: one date
 job per account at its next slot (re-armed after it fires), a housekeeping pass every
-tick_seconds (settle crashes, deferred posts, catch-up), and a heartbeat. SIGTERM and SIGINT
-set the worker's stop event: no new attempt starts, the attempt in flight gets at most
-IN_FLIGHT_GRACE_SECONDS to be answered and recorded, and a row still in flight then is handed
-back (deferred, marked as may have landed) for the next worker to settle by looking first.
+tick_seconds (settle crashes, deferred posts, catch-up), a heartbeat, and results collection
+on an executor of its own every ``[results] interval_seconds`` (``Worker.collect_results``).
+SIGTERM and SIGINT set the worker's stop event: no new attempt starts, the attempt in flight
+gets at most IN_FLIGHT_GRACE_SECONDS to be answered and recorded, and a row still in flight
+then is handed back (deferred, marked as may have landed) for the next worker to settle by
+looking first.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ def build_scheduler(worker: Worker) -> Any:
         executors={
             "default": ThreadPoolExecutor(SCHEDULER_THREADS),
             "heartbeat": ThreadPoolExecutor(1),
+            # Results collection never takes a thread a slot job could need.
+            "results": ThreadPoolExecutor(1),
         },
         job_defaults={
             # The default of 1 s silently drops a job that starts late (a busy thread, a slow
@@ -89,6 +93,11 @@ def build_scheduler(worker: Worker) -> Any:
     # The first housekeeping pass runs at once: settle crashes, catch up within grace.
     tick = IntervalTrigger(seconds=rules.tick_seconds)
     scheduler.add_job(fire, tick, id="housekeeping", next_run_time=datetime.now(UTC))
+    if worker.settings.results.enabled:
+        every = IntervalTrigger(seconds=worker.settings.results.interval_seconds)
+        scheduler.add_job(
+            _guarded_collection, every, args=[worker], id="results", executor="results"
+        )
     arm()
     return scheduler
 
@@ -141,6 +150,14 @@ def _guarded_pass(worker: Worker) -> None:
     except Exception:
         # One bad pass (a database hiccup) must not kill the worker; the next tick retries.
         log_exception(worker.logger, "pass-failed", worker=worker.worker_id)
+
+
+def _guarded_collection(worker: Worker) -> None:
+    try:
+        worker.collect_results()
+    except Exception:
+        # Results are housework: a failed round is logged, the next one tries again.
+        log_exception(worker.logger, "results-failed", worker=worker.worker_id)
 
 
 def install_signal_handlers(stop: threading.Event) -> dict[int, Any]:

@@ -1,0 +1,33 @@
+"""Results: what each published post achieved, read back from the networks and reported.
+
+Collection (collect.py) is the worker's low-priority housework: at fixed ages after a post
+went out (1 h, 24 h, 7 d by default) it reads the post's public counts in batches of the
+network's size, stores them as snapshots (the store's 0012 table), and yields to publishing:
+no batch starts while a slot or a deferred post is due, an account's shut rate-limit window
+holds its reads too, and X reads, billed per post, only spend what the month's posts will not
+need (budget.py). Reports (report.py) group the latest snapshot of each post by post,
+template, language, hashtag, network, account or hour; formats.py prints them.
+"""
+
+from __future__ import annotations
+
+from amplifier.results.ages import age_seconds, collects, configured_ages
+from amplifier.results.budget import affordable_reads
+from amplifier.results.collect import Collector, RoundReport
+from amplifier.results.formats import FORMATS
+from amplifier.results.report import COLUMNS, GROUPINGS, Report, build_report, report_from_totals
+
+__all__ = [
+    "COLUMNS",
+    "FORMATS",
+    "GROUPINGS",
+    "Collector",
+    "Report",
+    "RoundReport",
+    "affordable_reads",
+    "age_seconds",
+    "build_report",
+    "collects",
+    "configured_ages",
+    "report_from_totals",
+]
