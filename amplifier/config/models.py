@@ -156,6 +156,9 @@ class WorkerSettings(_Strict):
     mastodon_idempotency_minutes: int = Field(default=55, ge=0, le=59)
     # Accounts published side by side in one pass (each account's own posts stay in order).
     parallel_accounts: int = Field(default=4, ge=1, le=64)
+    # Read each live Bluesky account's links ahead of the slots into cards (cards/).
+    link_cards: bool = True
+    link_card_minutes: int = Field(default=30, ge=1, le=24 * 60)
 
 
 class XPrices(_Strict):

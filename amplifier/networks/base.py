@@ -28,6 +28,21 @@ class MediaItem:
 
 
 @dataclass(frozen=True)
+class LinkCard:
+    """A link's preview card as the page describes itself (Open Graph / Twitter-card tags).
+
+    ``thumb`` is already re-encoded (JPEG within Bluesky's blob limit) or empty; only Bluesky
+    is sent one: X and Mastodon build their cards from the link themselves.
+    """
+
+    url: str
+    title: str
+    description: str
+    thumb: bytes = b""
+    thumb_mime: str = ""
+
+
+@dataclass(frozen=True)
 class OutgoingPost:
     """Everything an adapter needs to publish one post; already rendered and length-checked.
 
@@ -44,6 +59,7 @@ class OutgoingPost:
     media: tuple[MediaItem, ...] = ()
     content_warning: str | None = None
     due_at: datetime | None = None
+    card: LinkCard | None = None  # Bluesky: the link's card, for a post with no images
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,15 @@
 * verify() checks the stored session with ``getSession`` (no login spent while it is valid) and
   reads the profile record from the PDS itself, which works without an appview.
 * Content warnings are not sent: self-labels are a fixed set (porn, nudity, graphic-media ...),
-  not free text. No link cards either: links are facets.
+  not free text. Links are facets; a post without images carries its link's card
+  (``app.bsky.embed.external``) when the delivery hands one over (read ahead, ``cards/``):
+  Bluesky, unlike X and Mastodon, builds no card itself. A thumbnail the PDS refuses leaves
+  the card without its image, never the post unsent.
 """
 
 from __future__ import annotations
 
 import logging
-import mimetypes
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -41,13 +43,14 @@ from amplifier.errors import (
     AccountUnreadable,
     AuthFailed,
     NetworkError,
+    PostRejected,
     TransientError,
 )
 from amplifier.logs import log_event
 from amplifier.networks.base import (
     AccountInfo,
     HttpSettings,
-    MediaItem,
+    LinkCard,
     NetworkName,
     OutgoingPost,
     Receipt,
@@ -56,23 +59,26 @@ from amplifier.networks.base import (
 from amplifier.networks.bluesky_errors import TOKEN_ERRORS, BlueskyErrors, Kind
 from amplifier.networks.bluesky_keys import record_key
 from amplifier.networks.bluesky_xrpc import (
+    MAX_IMAGE_BYTES,
+    external_embed,
     facets_for,
     get_record,
     parse_time,
     rate_limit_windows,
+    read_image,
     timestamp,
+    upload_blob,
     upload_images,
     usable_session,
     window_name,
     xrpc_error,
 )
 
-__all__ = ["BlueskyNetwork", "facets_for", "rate_limit_windows", "window_name"]
+__all__ = ["MAX_IMAGE_BYTES", "BlueskyNetwork", "facets_for", "rate_limit_windows", "window_name"]
 
 logger = logging.getLogger(__name__)
 
 POST_COLLECTION = "app.bsky.feed.post"
-MAX_IMAGE_BYTES = 1_000_000  # the app's 976.56 KB limit for images
 MAX_IMAGES = 4
 PROFILE_COLLECTION = "app.bsky.actor.profile"
 _REMEMBERED_KEYS = 256  # first-attempt times kept for posts that carry no due time
@@ -131,7 +137,9 @@ class BlueskyNetwork:
 
         Never sleeps on a rate limit. After an answer that is not a definite refusal the record
         key is read back: if the post is there, its receipt is returned."""
-        images = [self._read_image(item) for item in post.media]  # before any request
+        images = [
+            read_image(item, self._errors.rejected) for item in post.media
+        ]  # before any request
         if len(images) > MAX_IMAGES:
             raise self._errors.rejected(f"Bluesky takes at most {MAX_IMAGES} images per post")
         fields: dict[str, Any] = {  # post.content_warning has no Bluesky equivalent
@@ -144,6 +152,8 @@ class BlueskyNetwork:
         embed = None
         if images:
             embed = self._run("uploadBlob", lambda c: upload_images(c, images), kind="content")
+        elif post.card is not None:
+            embed = self._card_embed(post.card)
         rkey = self._record_key(post)
 
         def create(client: Any) -> Receipt:
@@ -238,6 +248,18 @@ class BlueskyNetwork:
         """Close the HTTP connection pool."""
         if self._client is not None:
             self._client.request.close()
+
+    def _card_embed(self, card: LinkCard) -> Any:
+        thumb = None
+        if card.thumb:
+            data, mime = card.thumb, card.thumb_mime or "image/jpeg"
+            try:
+                upload: Callable[[Any], Any] = lambda c: upload_blob(c, data, mime)  # noqa: E731
+                thumb = self._run("uploadBlob", upload, kind="content")
+            except PostRejected as refused:
+                log_event(logger, "card-thumb-refused", logging.WARNING, account=self.account,
+                          network="bluesky", url=card.url, reason=str(refused))  # fmt: skip
+        return external_embed(card, thumb)
 
     # -- the record, its key, and reading it back -----------------------------------------
     def _record(self, fields: dict[str, Any], embed: Any = None) -> Any:
@@ -371,16 +393,3 @@ class BlueskyNetwork:
     def _post_url(self, uri: str) -> str:
         handle = Session.decode(self._session_string).handle if self._session_string else ""
         return f"https://bsky.app/profile/{handle or self.handle}/post/{uri.rsplit('/', 1)[-1]}"
-
-    def _read_image(self, item: MediaItem) -> tuple[bytes, str, str]:
-        if not item.path.is_file():
-            raise self._errors.rejected(f"image not found: {item.path}")
-        size = item.path.stat().st_size
-        if size > MAX_IMAGE_BYTES:
-            raise self._errors.rejected(
-                f"image {item.path.name}: {size} bytes, over {MAX_IMAGE_BYTES}"
-            )
-        mime_type = mimetypes.guess_type(item.path.name)[0] or ""
-        if not mime_type.startswith("image/"):
-            raise self._errors.rejected(f"{item.path.name} is not an image Bluesky can show")
-        return item.path.read_bytes(), mime_type, item.alt

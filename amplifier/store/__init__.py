@@ -10,6 +10,7 @@ database), types.py the rows.
 
 from __future__ import annotations
 
+from amplifier.store.cards import StoredCard
 from amplifier.store.console import HistoryQuery
 from amplifier.store.instances import stored_instance_limits
 from amplifier.store.one_sender import STALE_AFTER
@@ -33,5 +34,6 @@ __all__ = [
     "RotationWrite",
     "SealedSessions",
     "Store",
+    "StoredCard",
     "stored_instance_limits",
 ]

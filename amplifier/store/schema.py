@@ -13,6 +13,7 @@ from sqlalchemy import (
     Column,
     Dialect,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     Table,
@@ -142,4 +143,15 @@ instance_limits = Table(
     Column("limits", Text, nullable=False),  # InstanceLimits.to_json()
     Column("fetched_at", UTCDateTime),  # when the server was asked (0008)
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+link_cards = Table(
+    "link_cards",
+    metadata,
+    Column("url", Text, primary_key=True),  # the post's link, as written
+    Column("title", Text),  # NULL when the page could not be read
+    Column("description", Text),
+    Column("thumb", LargeBinary),  # a JPEG within Bluesky's blob limit, or NULL
+    Column("failure", Text),  # why there is no card; NULL when there is one
+    Column("fetched_at", UTCDateTime, nullable=False),
 )

@@ -6,6 +6,7 @@ Its parts, each over ``StoreBase`` (base.py: engine, transactions, errors):
   ``DeliveryReads`` (reads.py): one row, history, orphans, the guards' window, costs;
 - ``SharedState`` (state.py): rotation, rate limits, sessions, the pause switch, workers;
 - ``InstanceLimitsState`` (instances.py): each Mastodon instance's limits as last read;
+- ``LinkCardsState`` (cards.py): each link's card as last read, or why it has none;
 - ``ConsoleReads`` (console.py): the console's pages, by keyset and by index.
 
 The schema and its named migrations are in migrations.py.
@@ -13,11 +14,12 @@ The schema and its named migrations are in migrations.py.
 
 from __future__ import annotations
 
+from amplifier.store.cards import LinkCardsState
 from amplifier.store.console import ConsoleReads
 from amplifier.store.deliveries import Deliveries
 from amplifier.store.instances import InstanceLimitsState
 from amplifier.store.state import SharedState
 
 
-class Store(Deliveries, ConsoleReads, SharedState, InstanceLimitsState):
+class Store(Deliveries, ConsoleReads, SharedState, InstanceLimitsState, LinkCardsState):
     """Every read and compare-and-set write the worker and the CLI make on the state database."""

@@ -279,10 +279,22 @@ class FakeBluesky:
             return f"Record/text must not be longer than {MAX_POST_GRAPHEMES} graphemes"
         if len(text.encode("utf-8")) > MAX_POST_BYTES:
             return f"Record/text must not be longer than {MAX_POST_BYTES} bytes"
-        for image in (record.get("embed") or {}).get("images", []):
+        embed = record.get("embed") or {}
+        for image in embed.get("images", []):
             link = (image.get("image") or {}).get("ref", {}).get("$link")
             if link not in self.blobs:
                 return "Could not find blob"
+        if embed.get("$type") == "app.bsky.embed.external":
+            external = embed.get("external") or {}
+            if not all(isinstance(external.get(k), str) for k in ("uri", "title", "description")):
+                return "Record/embed/external must have the properties uri, title and description"
+            thumb = external.get("thumb")
+            if thumb is not None:
+                link = (thumb.get("ref") or {}).get("$link")
+                if link not in self.blobs:
+                    return "Could not find blob"
+                if not str(self.blobs[link][0]).startswith("image/"):
+                    return "Record/embed/external/thumb must be an image"
         return None
 
     def _upload_blob(self, request: Request) -> Response:

@@ -17,6 +17,7 @@ from types import FrameType
 from typing import Any
 
 from amplifier.logs import log_event, log_exception
+from amplifier.worker.cards import refresh_link_cards_safely
 from amplifier.worker.passes import Worker
 
 # Heroku sends SIGKILL 30 s after SIGTERM. A request in flight gets this long to be answered
@@ -48,6 +49,8 @@ def build_scheduler(worker: Worker) -> Any:
         executors={
             "default": ThreadPoolExecutor(SCHEDULER_THREADS),
             "heartbeat": ThreadPoolExecutor(1),
+            # Link cards are read on a thread of their own: a slow page never holds a slot.
+            "cards": ThreadPoolExecutor(1),
         },
         job_defaults={
             # The default of 1 s silently drops a job that starts late (a busy thread, a slow
@@ -89,6 +92,10 @@ def build_scheduler(worker: Worker) -> Any:
     # The first housekeeping pass runs at once: settle crashes, catch up within grace.
     tick = IntervalTrigger(seconds=rules.tick_seconds)
     scheduler.add_job(fire, tick, id="housekeeping", next_run_time=datetime.now(UTC))
+    if rules.link_cards:
+        every = IntervalTrigger(minutes=rules.link_card_minutes)
+        scheduler.add_job(refresh_link_cards_safely, every, args=[worker], id="cards",
+                          executor="cards", next_run_time=datetime.now(UTC))  # fmt: skip
     arm()
     return scheduler
 
