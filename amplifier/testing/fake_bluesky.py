@@ -290,7 +290,8 @@ class FakeBluesky:
                 return "Record/embed/external must have the properties uri, title and description"
             thumb = external.get("thumb")
             if thumb is not None:
-                link = (thumb.get("ref") or {}).get("$link")
+                ref = thumb.get("ref") if isinstance(thumb, dict) else None
+                link = ref.get("$link") if isinstance(ref, dict) else None
                 if link not in self.blobs:
                     return "Could not find blob"
                 if not str(self.blobs[link][0]).startswith("image/"):

@@ -26,7 +26,9 @@ def og_page(title: str, description: str = "", image: str = "", *, extra: str = 
     if image:
         tags.append(f'<meta property="og:image" content="{html.escape(image)}">')
     head = "\n".join(tags)
-    return f"<!doctype html><html><head><title>Other</title>{head}{extra}</head><body></body></html>"
+    return (
+        f"<!doctype html><html><head><title>Other</title>{head}{extra}</head><body></body></html>"
+    )
 
 
 class FakePages(FakeServer):

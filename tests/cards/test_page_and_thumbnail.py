@@ -17,7 +17,8 @@ BASE = "https://petition.example/campaign/sign"
 def test_open_graph_tags_come_first() -> None:
     """og:* wins over twitter:* and <title>; a relative image is made absolute."""
     body = b"""<html><head><title>Page title</title>
-    <meta name="twitter:title" content="Tw title"><meta property="og:title" content="OG &amp; title">
+    <meta name="twitter:title" content="Tw title">
+    <meta property="og:title" content="OG &amp; title">
     <meta name="description" content="plain"><meta property="og:description" content="  OG
     description ">
     <meta property="og:image" content="/img/card.png"></head></html>"""
@@ -34,7 +35,11 @@ def test_twitter_tags_then_title_and_description() -> None:
     assert card is not None and (card.title, card.image) == ("T", "https://i.example/a.jpg")
     body = b'<head><title> Just a\n title </title><meta name="description" content="D"></head>'
     card = read_card(body, None, BASE)
-    assert card is not None and (card.title, card.description, card.image) == ("Just a title", "D", "")
+    assert card is not None and (card.title, card.description, card.image) == (
+        "Just a title",
+        "D",
+        "",
+    )
 
 
 def test_no_title_no_card_and_odd_images_are_dropped() -> None:

@@ -13,6 +13,7 @@ from amplifier.store import DeliveryDraft, Store
 from amplifier.store.migrations import MIGRATIONS, migrate
 from amplifier.testing.fake_pages import LOOPBACK, FakePages, og_page
 from amplifier.testing.images import png
+
 from .conftest import FakeClock, claim_on_old_schema
 
 NAMES = [migration.name for migration in MIGRATIONS]
