@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from amplifier.cards.build import CardUnavailable, make_card
 from amplifier.cards.fetch import FetchPolicy
@@ -18,7 +19,9 @@ from amplifier.config import Settings
 from amplifier.content import Library
 from amplifier.logs import log_event
 from amplifier.networks.base import LinkCard
-from amplifier.store import Store
+
+if TYPE_CHECKING:  # the store is handed in: `check --fetch-cards` never loads SQLAlchemy
+    from amplifier.store import Store
 
 REFRESH_AFTER = timedelta(days=7)
 RETRY_AFTER = timedelta(hours=6)
