@@ -14,6 +14,7 @@ from pathlib import Path
 from amplifier.check.coverage import coverage_warnings
 from amplifier.check.instances import instance_problems, limits_lines
 from amplifier.check.problems import counted
+from amplifier.check.sensitive import sensitive_warnings
 from amplifier.check.warnings import guard_warnings
 from amplifier.config import Settings, load_settings
 from amplifier.content import Library, load_library
@@ -68,6 +69,7 @@ def run_check(
         *library.problems,
         *coverage_warnings(settings, library),
         *guard_warnings(settings, library),
+        *sensitive_warnings(library),
         *instance_problems(settings, library, known),
         *share_warnings(settings, library),
     ]

@@ -30,6 +30,7 @@ class Template:
     valid_from: date | None = None
     valid_until: date | None = None
     content_warning: str | None = None
+    sensitive: bool = False  # media marked sensitive on Mastodon, graphic-media on Bluesky
     allow_mentions: bool = False
     media: tuple[MediaItem, ...] = ()
     variants: Mapping[NetworkName, str] = field(default_factory=dict)

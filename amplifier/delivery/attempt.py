@@ -52,6 +52,7 @@ def outgoing_post(delivery: Delivery) -> OutgoingPost:
         link=delivery.link,
         media=tuple(MediaItem(path=Path(path), alt=alt) for path, alt in delivery.media),
         content_warning=delivery.content_warning,
+        sensitive=delivery.sensitive,
     )
 
 

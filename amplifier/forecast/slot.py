@@ -102,6 +102,7 @@ class SlotDecision:
             language=template.language,
             link=planned.rendered.link,
             content_warning=template.content_warning,
+            sensitive=template.sensitive,
             media=tuple((str(item.path), item.alt) for item in template.media),
         )
 

@@ -60,6 +60,7 @@ class OutgoingPost:
     content_warning: str | None = None
     due_at: datetime | None = None
     card: LinkCard | None = None  # Bluesky: the link's card, for a post with no images
+    sensitive: bool = False  # the media are marked sensitive (Mastodon) / graphic (Bluesky)
 
 
 @dataclass(frozen=True)

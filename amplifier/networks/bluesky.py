@@ -17,10 +17,10 @@
 * verify() checks the stored session with ``getSession`` (no login spent while it is valid) and
   reads the profile record from the PDS itself, which works without an appview.
 * Content warnings are not sent: self-labels are a fixed set (porn, nudity, graphic-media ...),
-  not free text. Links are facets; a post without images carries its link's card
-  (``app.bsky.embed.external``) when the delivery hands one over (read ahead, ``cards/``):
-  Bluesky, unlike X and Mastodon, builds no card itself. A thumbnail the PDS refuses leaves
-  the card without its image, never the post unsent.
+  not free text; a post marked ``sensitive`` carries the ``graphic-media`` self-label.
+* Links are facets; a post without images carries its link's card (``app.bsky.embed.external``)
+  when the delivery hands one over (read ahead, ``cards/``): Bluesky, unlike X and Mastodon,
+  builds none itself. A thumbnail the PDS refuses leaves the card without its image.
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ from amplifier.networks.bluesky_xrpc import (
     external_embed,
     facets_for,
     get_record,
+    graphic_media_label,
     parse_time,
     rate_limit_windows,
     read_image,
@@ -147,6 +148,7 @@ class BlueskyNetwork:
             "text": post.text,
             "facets": facets_for(post.text) or None,
             "langs": [post.language] if post.language else None,
+            "labels": graphic_media_label() if post.sensitive else None,
         }
         self._record(fields)  # the lexicon's checks, before any upload
         embed = None

@@ -79,6 +79,12 @@ def read_image(item: MediaItem, rejected: Callable[[str], Exception]) -> tuple[b
     return item.path.read_bytes(), mime_type, item.alt
 
 
+def graphic_media_label() -> Any:
+    """The self-label that has the app blur a post's media (images, a card's thumbnail)."""
+    label = models.ComAtprotoLabelDefs.SelfLabel(val="graphic-media")
+    return models.ComAtprotoLabelDefs.SelfLabels(values=[label])
+
+
 def upload_blob(client: Any, data: bytes, mime_type: str) -> Any:
     """uploadBlob: the blob reference a record embeds."""
     # Raw invoke: the SDK's upload_blob hands the bytes to httpx as data= (deprecated there).

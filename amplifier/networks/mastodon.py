@@ -138,6 +138,7 @@ class MastodonNetwork:
                 visibility=self.visibility,
                 language=post.language,
                 spoiler_text=post.content_warning,
+                sensitive=post.sensitive,  # hides the media behind a click
                 media_ids=media_ids or None,
             )
         remote_id = str(status["id"])

@@ -71,6 +71,7 @@ class Deliveries(DeliveryReads):
             "language": draft.language,
             "link": draft.link,
             "content_warning": draft.content_warning,
+            "sensitive": draft.sensitive,
             "media": json.dumps([[path, alt] for path, alt in draft.media]),
             "idempotency_key": idempotency_key(draft.account, draft.slot_key),
             "attempts": 0,

@@ -1,4 +1,5 @@
-"""Migration 0013: link cards as last read, one row per link (cards/, Bluesky's embed)."""
+"""Migration 0013: network-native posts. Link cards as last read, one row per link (cards/,
+Bluesky's embed), and a delivery's sensitive-media mark (Mastodon's flag, Bluesky's label)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from sqlalchemy import Connection
 from amplifier.store.ddl import column_types, run_ddl
 
 
-def link_cards(conn: Connection) -> None:
-    """A link's card (title, description, re-encoded thumbnail) or why there is none."""
+def native_posts(conn: Connection) -> None:
+    """A link's card (title, description, re-encoded thumbnail) or why there is none; whether
+    a delivery's media are sensitive (false for every row made before)."""
     _, ts = column_types(conn)
     blob = "BYTEA" if conn.dialect.name == "postgresql" else "BLOB"
     run_ddl(
@@ -21,4 +23,5 @@ def link_cards(conn: Connection) -> None:
             failure TEXT,
             fetched_at {ts} NOT NULL
         )""",
+        "ALTER TABLE deliveries ADD COLUMN sensitive BOOLEAN NOT NULL DEFAULT FALSE",
     )

@@ -33,7 +33,7 @@ from amplifier.store.migration_0007 import sent_at_and_rehearsals
 from amplifier.store.migration_0008 import instance_limits
 from amplifier.store.migration_0009 import attempt_at
 from amplifier.store.migration_0010 import console_indexes
-from amplifier.store.migration_0013 import link_cards
+from amplifier.store.migration_0013 import native_posts
 from amplifier.store.schema import UTCDateTime
 
 
@@ -213,7 +213,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0008_instance_limits", instance_limits),
     Migration("0009_attempt_at", attempt_at),
     Migration("0010_console_indexes", console_indexes),
-    Migration("0013_link_cards", link_cards),
+    Migration("0013_native_posts", native_posts),
 )
 
 

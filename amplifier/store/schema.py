@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Dialect,
     Integer,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
 )
+from sqlalchemy.sql.expression import false
 from sqlalchemy.types import DateTime
 
 
@@ -79,6 +81,8 @@ deliveries = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     # When the attempt in flight began (0009); None until one begins after a claim or take-over.
     Column("attempt_at", UTCDateTime),
+    # The post's media are marked sensitive (0013): Mastodon's flag, Bluesky's graphic-media.
+    Column("sensitive", Boolean, nullable=False, server_default=false()),
 )
 
 rotation_state = Table(

@@ -48,6 +48,7 @@ class DeliveryDraft:
     link: str | None = None
     content_warning: str | None = None
     media: tuple[tuple[str, str], ...] = ()  # (path, alt) pairs
+    sensitive: bool = False  # media marked sensitive (Mastodon) / labelled graphic (Bluesky)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ class Delivery:
     updated_at: datetime
     # When the attempt in flight began; None until one begins after a claim or a take-over.
     attempt_at: datetime | None = None
+    sensitive: bool = False  # 0013: see DeliveryDraft
 
 
 def idempotency_key(account: str, slot_key: str) -> str:
@@ -92,4 +94,5 @@ def idempotency_key(account: str, slot_key: str) -> str:
 def row_to_delivery(row: Row[Any]) -> Delivery:
     data = dict(row._mapping)
     data["media"] = tuple((str(path), str(alt)) for path, alt in json.loads(data["media"]))
+    data["sensitive"] = bool(data.get("sensitive", False))
     return Delivery(**data)

@@ -279,6 +279,16 @@ class FakeBluesky:
             return f"Record/text must not be longer than {MAX_POST_GRAPHEMES} graphemes"
         if len(text.encode("utf-8")) > MAX_POST_BYTES:
             return f"Record/text must not be longer than {MAX_POST_BYTES} bytes"
+        labels = record.get("labels")
+        if labels is not None:
+            kind = labels.get("$type") if isinstance(labels, dict) else None
+            values = labels.get("values") if isinstance(labels, dict) else None
+            if kind != "com.atproto.label.defs#selfLabels" or not isinstance(values, list):
+                return "Record/labels must be com.atproto.label.defs#selfLabels"
+            if len(values) > 10 or not all(
+                isinstance(v, dict) and isinstance(v.get("val"), str) for v in values
+            ):
+                return "Record/labels/values must be at most 10 labels with a val"
         embed = record.get("embed") or {}
         for image in embed.get("images", []):
             link = (image.get("image") or {}).get("ref", {}).get("$link")

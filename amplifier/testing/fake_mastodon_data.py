@@ -72,6 +72,7 @@ class FakeStatus:
     media_ids: list[str]
     idempotency_key: str | None
     created_at: datetime
+    sensitive: bool = False  # as sent; a content warning also makes media sensitive
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ def shown_post(row: Delivery) -> OutgoingPost:
         media=tuple(MediaItem(path=Path(path), alt=alt) for path, alt in row.media),
         content_warning=row.content_warning,
         due_at=row.due_at,
+        sensitive=row.sensitive,
     )
 
 

@@ -77,14 +77,23 @@ def test_0013_upgrade_from_0010_keeps_rows_and_adds_the_cards(
 ) -> None:
     """A database at 0010 holding a delivery upgrades: the row reads the same, cards store."""
     store = make_store()
-    index = NAMES.index("0013_link_cards")
+    index = NAMES.index("0013_native_posts")
     assert migrate(store.engine, clock, MIGRATIONS[:index]) == NAMES[:index]
     draft = DeliveryDraft("sky", "bluesky", "2025-03-01T09:00", clock(), "p", "c", "t",
                           link="https://a.example/")  # fmt: skip
     row = claim_on_old_schema(store, draft, worker_id="old", now=clock())
     assert row is not None
     assert store.migrate() == NAMES[index:]
-    assert store.get_by_id(row.id) == row
+    assert store.get_by_id(row.id) == row and row.sensitive is False
     card = LinkCard("https://a.example/", "T", "D", b"\xff\xd8", "image/jpeg")
     store.save_link_card(card.url, card, None, clock())
     assert card_for(store, card.url) == (card, None)
+
+
+def test_a_sensitive_draft_is_claimed_sensitive(store: Store, clock: FakeClock) -> None:
+    """The sensitive mark (0013) is kept from the draft to the claimed row; the default is not."""
+    marked = DeliveryDraft("sky", "bluesky", "k1", clock(), "p", "c", "t", sensitive=True)
+    plain = DeliveryDraft("sky", "bluesky", "k2", clock(), "p", "c", "t")
+    rows = [store.claim_slot(d, worker_id="w") for d in (marked, plain)]
+    assert [row.sensitive for row in rows if row is not None] == [True, False]
+    assert [store.get_by_id(row.id).sensitive for row in rows if row is not None] == [True, False]

@@ -53,11 +53,11 @@ def servers() -> Iterator[tuple[FakeBluesky, FakePages]]:
         yield pds, pages
 
 
-def _worker(tmp_path: Path, pds: FakeBluesky, link: str, clock: Clock) -> Worker:
+def _worker(tmp_path: Path, pds: FakeBluesky, link: str, clock: Clock, extra: str = "") -> Worker:
     folder = tmp_path / "posts"
     folder.mkdir()
     (folder / "sign.md").write_text(
-        f"---\nid: sign\ncampaign: c\nlanguage: en\nsource: test\nlink: {link}\n---\n"
+        f"---\nid: sign\ncampaign: c\nlanguage: en\nsource: test\nlink: {link}\n{extra}---\n"
         "Sign the petition: {link}\n"
     )
     config = tmp_path / "config.toml"
@@ -138,4 +138,25 @@ def test_cards_are_not_read_for_a_dry_run_or_when_turned_off(
     worker = _worker(tmp_path / "off", pds, link, Clock())
     assert refresh_link_cards(worker, LOOPBACK) == []
     assert pages.received == []
+    worker.close()
+
+
+def test_a_sensitive_post_is_labelled_through_the_worker(
+    tmp_path: Path, servers: tuple[FakeBluesky, FakePages], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """sensitive: true in the file goes through the claimed row to the record's self-label,
+    and the card's thumbnail goes with it (blurred by the app under that label)."""
+    pds, pages = servers
+    monkeypatch.setenv("T_SKY_PASSWORD", "pw")
+    image = pages.image("/card.png", png(60, 30))
+    link = pages.page("/sign", og_page("Sign", "", image))
+    clock = Clock()
+    worker = _worker(tmp_path, pds, link, clock, extra="sensitive: true\n")
+    refresh_link_cards(worker, LOOPBACK)
+    clock.now = clock.now.replace(hour=9)
+    [row] = worker.run_pending()
+    assert row.status == "published" and row.sensitive is True
+    [record] = pds.records
+    assert [v["val"] for v in record.value["labels"]["values"]] == ["graphic-media"]
+    assert "thumb" in record.value["embed"]["external"]
     worker.close()
