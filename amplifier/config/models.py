@@ -19,7 +19,7 @@ from amplifier.config.limits import DEFAULT_LIMITS, NetworkLimits
 from amplifier.config.overrides import OverridesSource
 from amplifier.config.times import parse_days, parse_time, validate_timezone
 from amplifier.config.variables import ENV_PREFIX
-from amplifier.networks.base import NetworkName
+from amplifier.networks.base import NetworkName, Replies
 
 ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -84,6 +84,9 @@ class Campaign(_Strict):
     hashtags: CampaignHashtags = CampaignHashtags()
     # "utm": the share kit tags each post's link with UTM parameters (kit/attribution.py)
     attribution: Literal["none", "utm"] = "none"
+    # Who may reply to its posts, and whether they may be quoted (a post may say otherwise).
+    replies: Replies = "everyone"
+    quotes: bool = True
 
 
 class Schedule(_Strict):

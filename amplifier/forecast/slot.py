@@ -103,6 +103,8 @@ class SlotDecision:
             link=planned.rendered.link,
             content_warning=template.content_warning,
             sensitive=template.sensitive,
+            replies=planned.replies,
+            quotes=planned.quotes,
             media=tuple((str(item.path), item.alt) for item in template.media),
         )
 

@@ -17,6 +17,9 @@ from amplifier.networks.mastodon_limits import InstanceLimits
 
 NetworkName = Literal["x", "mastodon", "bluesky"]
 NETWORK_NAMES: tuple[NetworkName, ...] = ("x", "mastodon", "bluesky")
+# Who may reply to a post: each network enforces what it can (docs/operators.md).
+Replies = Literal["everyone", "following", "mentioned", "nobody"]
+REPLIES: tuple[Replies, ...] = ("everyone", "following", "mentioned", "nobody")
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,11 @@ class MediaItem:
 
     path: Path
     alt: str
+
+
+def replies_of(value: str) -> Replies:
+    """A stored reply setting as the adapters take it ("everyone" for anything unknown)."""
+    return next((known for known in REPLIES if known == value), "everyone")
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,8 @@ class OutgoingPost:
     due_at: datetime | None = None
     card: LinkCard | None = None  # Bluesky: the link's card, for a post with no images
     sensitive: bool = False  # the media are marked sensitive (Mastodon) / graphic (Bluesky)
+    replies: Replies = "everyone"  # X reply_settings, Bluesky threadgate
+    quotes: bool = True  # False: Bluesky postgate, Mastodon quote policy "nobody"
 
 
 @dataclass(frozen=True)

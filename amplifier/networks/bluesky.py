@@ -36,7 +36,6 @@ import pydantic
 from atproto_client import Client, models
 from atproto_client import exceptions as sdk_errors
 from atproto_client.client.session import Session, SessionEvent
-from atproto_client.models.utils import get_response_model
 from atproto_client.request import Request
 
 from amplifier.errors import (
@@ -57,6 +56,7 @@ from amplifier.networks.base import (
     SessionStore,
 )
 from amplifier.networks.bluesky_errors import TOKEN_ERRORS, BlueskyErrors, Kind
+from amplifier.networks.bluesky_gates import write_post
 from amplifier.networks.bluesky_keys import record_key
 from amplifier.networks.bluesky_xrpc import (
     MAX_IMAGE_BYTES,
@@ -159,13 +159,10 @@ class BlueskyNetwork:
         rkey = self._record_key(post)
 
         def create(client: Any) -> Receipt:
-            data = self._create_data(fields, embed, rkey)
-            # Raw invoke rather than send_post: the answer's ratelimit-* headers go in the receipt.
-            response = client.invoke_procedure(
-                "com.atproto.repo.createRecord", data=data, input_encoding="application/json"
-            )
-            uri = str(get_response_model(response, models.ComAtprotoRepoCreateRecord.Response).uri)
-            return Receipt(uri, self._post_url(uri), rate_limit_windows(response.headers))
+            record = self._record(fields, embed)
+            assert self._did is not None  # set by the login that gave this client
+            uri, answer = write_post(client, self._did, rkey, record, post.replies, post.quotes)
+            return Receipt(uri, self._post_url(uri), rate_limit_windows(answer.headers))
 
         try:
             receipt = self._run("createRecord", create, kind="write")
@@ -271,12 +268,6 @@ class BlueskyNetwork:
         except pydantic.ValidationError as exc:
             reason = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             raise self._errors.rejected(f"bluesky createRecord: invalid post: {reason}") from exc
-
-    def _create_data(self, fields: dict[str, Any], embed: Any, rkey: str) -> Any:
-        record = self._record(fields, embed)
-        return models.ComAtprotoRepoCreateRecord.Data(
-            repo=self._did, collection=POST_COLLECTION, record=record, rkey=rkey
-        )
 
     def _record_key(self, post: OutgoingPost) -> str:
         """The delivery's record key. Without a due time the first attempt's time stands in,

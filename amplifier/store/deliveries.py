@@ -72,6 +72,8 @@ class Deliveries(DeliveryReads):
             "link": draft.link,
             "content_warning": draft.content_warning,
             "sensitive": draft.sensitive,
+            "replies": draft.replies,
+            "quotes": draft.quotes,
             "media": json.dumps([[path, alt] for path, alt in draft.media]),
             "idempotency_key": idempotency_key(draft.account, draft.slot_key),
             "attempts": 0,

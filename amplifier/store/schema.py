@@ -21,7 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
 )
-from sqlalchemy.sql.expression import false
+from sqlalchemy.sql.expression import false, true
 from sqlalchemy.types import DateTime
 
 
@@ -83,6 +83,9 @@ deliveries = Table(
     Column("attempt_at", UTCDateTime),
     # The post's media are marked sensitive (0013): Mastodon's flag, Bluesky's graphic-media.
     Column("sensitive", Boolean, nullable=False, server_default=false()),
+    # Who may reply, whether it may be quoted (0013): X reply_settings, Bluesky's gates.
+    Column("replies", Text, nullable=False, server_default="everyone"),
+    Column("quotes", Boolean, nullable=False, server_default=true()),
 )
 
 rotation_state = Table(

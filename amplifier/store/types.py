@@ -49,6 +49,8 @@ class DeliveryDraft:
     content_warning: str | None = None
     media: tuple[tuple[str, str], ...] = ()  # (path, alt) pairs
     sensitive: bool = False  # media marked sensitive (Mastodon) / labelled graphic (Bluesky)
+    replies: str = "everyone"  # who may reply (networks.base.Replies)
+    quotes: bool = True  # whether the post may be quoted
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,8 @@ class Delivery:
     # When the attempt in flight began; None until one begins after a claim or a take-over.
     attempt_at: datetime | None = None
     sensitive: bool = False  # 0013: see DeliveryDraft
+    replies: str = "everyone"  # 0013
+    quotes: bool = True  # 0013
 
 
 def idempotency_key(account: str, slot_key: str) -> str:
@@ -95,4 +99,5 @@ def row_to_delivery(row: Row[Any]) -> Delivery:
     data = dict(row._mapping)
     data["media"] = tuple((str(path), str(alt)) for path, alt in json.loads(data["media"]))
     data["sensitive"] = bool(data.get("sensitive", False))
+    data["quotes"] = bool(data.get("quotes", True))
     return Delivery(**data)

@@ -46,6 +46,7 @@ from amplifier.testing.fake_bluesky_data import (
     make_jwt,
     xrpc_error,
 )
+from amplifier.testing.fake_bluesky_writes import apply_writes
 from amplifier.testing.fakeserver import FakeServer, Handler, Request, Response
 
 __all__ = ["FakeAccount", "FakeBluesky", "FakePost", "FakeRateLimit", "main", "make_jwt"]
@@ -71,6 +72,7 @@ class FakeBluesky:
         self.clock = clock
         self.accounts: dict[str, FakeAccount] = {}
         self.records: list[FakePost] = []
+        self.gates: list[FakePost] = []  # threadgates and postgates (applyWrites)
         self.blobs: dict[str, tuple[str, bytes]] = {}
         self.rate_limits: dict[str, FakeRateLimit] = {}
         self.create_session_calls = 0
@@ -94,6 +96,7 @@ class FakeBluesky:
         """Back to a fresh PDS (accounts kept), so one server can serve many tests."""
         with self._lock:
             self.records.clear()
+            self.gates.clear()
             self.blobs.clear()
             self.rate_limits.clear()
             self.create_session_calls = self.refresh_session_calls = self.get_session_calls = 0
@@ -137,6 +140,7 @@ class FakeBluesky:
             ("GET", "com.atproto.server.getSession", self._get_session),
             ("GET", "com.atproto.repo.getRecord", self._get_record),
             ("POST", "com.atproto.repo.createRecord", self._create_record),
+            ("POST", "com.atproto.repo.applyWrites", lambda r: apply_writes(self, r)),
             ("POST", "com.atproto.repo.uploadBlob", self._upload_blob),
             ("GET", "com.atproto.repo.listRecords", self._list_records),
         ]
@@ -336,7 +340,7 @@ class FakeBluesky:
                 200, {"uri": uri, "cid": fake_cid("bafyrei", uri.encode()), "value": value}
             )
         with self._lock:
-            found = next((post for post in self.records if post.uri == uri), None)
+            found = next((p for p in [*self.records, *self.gates] if p.uri == uri), None)
         if found is None:
             return xrpc_error(400, "RecordNotFound", f"Could not locate record: {uri}")
         return Response(200, {"uri": found.uri, "cid": found.cid, "value": found.value})

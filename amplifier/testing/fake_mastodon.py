@@ -241,6 +241,7 @@ class FakeMastodon:
                 idempotency_key=key,
                 created_at=self.settings.clock(),
                 sensitive=(_first(fields, "sensitive") or "").lower() in ("1", "true"),
+                quote_approval_policy=_first(fields, "quote_approval_policy"),
             )
             self.statuses.append(status)
             if key is not None:

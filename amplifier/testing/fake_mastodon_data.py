@@ -73,6 +73,7 @@ class FakeStatus:
     idempotency_key: str | None
     created_at: datetime
     sensitive: bool = False  # as sent; a content warning also makes media sensitive
+    quote_approval_policy: str | None = None  # as sent (Mastodon 4.5+): public, followers, nobody
 
 
 @dataclass(frozen=True)

@@ -77,3 +77,39 @@ def test_card_and_label_are_a_record_with_its_thumbnail_blob(
         timeout=10.0,
     )
     assert served.status_code == 200 and served.content == card.thumb
+
+
+def test_gates_are_written_with_the_post(local_pds: LocalPds) -> None:
+    """The real PDS takes the post, its threadgate (nobody may reply) and its postgate (quotes
+    off) in one applyWrites commit, all three under the post's record key."""
+    account = local_pds.create_account(f"gates{uuid.uuid4().hex[:6]}")
+    net = BlueskyNetwork(
+        "gates", handle=account.handle, app_password=account.app_password,
+        sessions=MemorySessionStore(), service_url=local_pds.url,
+        http=HttpSettings(connect_timeout=5.0, read_timeout=20.0),
+    )  # fmt: skip
+    try:
+        receipt = net.publish(
+            OutgoingPost(
+                "gates",
+                "No replies here",
+                uuid.uuid4().hex,
+                replies="nobody",
+                quotes=False,
+                due_at=datetime.now(UTC),
+            )
+        )
+    finally:
+        net.close()
+    repo, _, rkey = receipt.remote_id.removeprefix("at://").split("/")
+    values = {}
+    for collection in ("app.bsky.feed.post", "app.bsky.feed.threadgate", "app.bsky.feed.postgate"):
+        params = {"repo": repo, "collection": collection, "rkey": rkey}
+        answer = httpx.get(f"{local_pds.url}/xrpc/com.atproto.repo.getRecord", params=params,
+                           timeout=10.0)  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        values[collection] = answer.json()["value"]
+    assert values["app.bsky.feed.threadgate"]["allow"] == []
+    assert values["app.bsky.feed.threadgate"]["post"] == receipt.remote_id
+    rules = values["app.bsky.feed.postgate"]["embeddingRules"]
+    assert rules == [{"$type": "app.bsky.feed.postgate#disableRule"}]
