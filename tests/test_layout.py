@@ -26,6 +26,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         {"config"},  # settings: every stage reads them
         {"store"},  # the state database
         {"content"},  # load, render
+        {"cards"},  # link cards: read ahead of the slots, kept in the store
         {"schedule"},  # plan
         {"guards"},  # guard
         {"kit"},  # the supporters' share kit (below check, which warns about its posts)

@@ -15,6 +15,7 @@ from amplifier.check.attribution import attribution_warnings
 from amplifier.check.coverage import coverage_warnings
 from amplifier.check.instances import instance_problems, limits_lines
 from amplifier.check.problems import counted
+from amplifier.check.sensitive import sensitive_warnings
 from amplifier.check.warnings import guard_warnings
 from amplifier.config import Settings, load_settings
 from amplifier.content import Library, load_library
@@ -69,6 +70,7 @@ def run_check(
         *library.problems,
         *coverage_warnings(settings, library),
         *guard_warnings(settings, library),
+        *sensitive_warnings(library),
         *instance_problems(settings, library, known),
         *share_warnings(settings, library),
         *attribution_warnings(settings, library),

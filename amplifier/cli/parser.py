@@ -102,6 +102,12 @@ def _content_commands(commands: Any) -> None:
         help="text: file:line: message (default); github: GitHub Actions annotations, so a "
         "pull request shows errors inline",
     )
+    check.add_argument(
+        "--fetch-cards",
+        action="store_true",
+        help="also read each link a Bluesky account posts (public web pages only) and say "
+        "which card it makes, or why it goes out as a plain link (a warning); stores nothing",
+    )
     show = _add(
         commands,
         "preview",
@@ -115,6 +121,12 @@ def _content_commands(commands: Any) -> None:
         "amplifier preview --account fbt-x --days 7",
     )
     _account(show)
+    show.add_argument(
+        "--fetch-cards",
+        action="store_true",
+        help="read each Bluesky post's link now (public web pages only) and show its card, "
+        "stored for the worker when the database exists; without it, the stored cards",
+    )
     span = show.add_mutually_exclusive_group()
     span.add_argument(
         "-n",

@@ -19,6 +19,7 @@ from typing import TextIO
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from amplifier.cards import card_for, card_links, fetch_card, refresh_cards
 from amplifier.check import display_path, load
 from amplifier.cli.common import CommandError, accounts_named
 from amplifier.cli.database import UNREACHABLE_HINT, usable_database
@@ -28,6 +29,7 @@ from amplifier.content import Library
 from amplifier.errors import StoreError
 from amplifier.forecast import UNFORESEEABLE, SlotForecast, predict, rehearsals
 from amplifier.guards import usd
+from amplifier.networks.base import LinkCard
 from amplifier.schedule import slot_spec
 from amplifier.store import Store
 
@@ -79,6 +81,7 @@ def cmd_preview(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
     accounts = accounts_named(settings, args.account)
     now = clock()
     with state_store(settings, keeps_state=False) as store:
+        cards = _card_notes(settings, library, store, fetch=args.fetch_cards, clock=clock)
         forecast = predict(
             settings,
             library,
@@ -98,7 +101,7 @@ def cmd_preview(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
             if not account.slots:
                 print(f"  no slots ahead: {_no_slots(settings, account.account, now)}", file=out)
             for slot in account.slots:
-                print(_preview_block(slot, settings), file=out)
+                print(_preview_block(slot, settings, cards), file=out)
             if account.account.network == "x" and not account.rehearsal:
                 print(
                     f"  spend: {_spend(settings, library, account.account, now, store)}", file=out
@@ -151,7 +154,31 @@ def outcome(forecast: SlotForecast) -> str:
     return f"{'missed' if decision.action == 'missed' else 'skipped'}: {decision.reason}"
 
 
-def _preview_block(forecast: SlotForecast, settings: Settings) -> str:
+def _card_notes(
+    settings: Settings, library: Library, store: Store | None, *, fetch: bool, clock: Clock
+) -> dict[str, str]:
+    """Each Bluesky link's card as preview shows it: read now with ``fetch`` (and stored for
+    the worker when there is a database), else as stored."""
+    links = card_links(library, settings)
+    found: dict[str, tuple[LinkCard | None, str | None]] = {}
+    if fetch and store is not None:
+        outcomes = refresh_cards(store, links, clock=clock, force=True)
+        found = {o.url: (o.card, o.failure) for o in outcomes}
+    elif fetch:
+        found = {url: (o.card, o.failure) for url in links for o in [fetch_card(url)]}
+    elif store is not None:
+        found = {url: card_for(store, url) for url in links}
+    notes = {}
+    for url, (card, failure) in found.items():
+        if card is None:
+            notes[url] = f"plain link on Bluesky: {failure}"
+        else:
+            image = f"thumbnail {len(card.thumb)} bytes" if card.thumb else "no thumbnail"
+            notes[url] = f"card: {card.title!r} ({image})"
+    return notes
+
+
+def _preview_block(forecast: SlotForecast, settings: Settings, cards: dict[str, str]) -> str:
     when = _when(forecast)
     decision = forecast.decision
     if decision is None or decision.action != "send" or decision.planned is None:
@@ -174,6 +201,10 @@ def _preview_block(forecast: SlotForecast, settings: Settings) -> str:
     if rendered.link is not None and rendered.link not in rendered.text:
         # Bluesky shows a tagged link short; say where it goes.
         lines.append(f"      link: {rendered.link}")
+    template = planned.template
+    if rendered.network == "bluesky" and template.link and not template.media:
+        note = cards.get(template.link, "card: not read yet (--fetch-cards reads it now)")
+        lines.append(f"      [{note}]")
     return "\n".join(lines)
 
 

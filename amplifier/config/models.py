@@ -20,7 +20,7 @@ from amplifier.config.limits import DEFAULT_LIMITS, NetworkLimits
 from amplifier.config.overrides import OverridesSource
 from amplifier.config.times import parse_days, parse_time, validate_timezone
 from amplifier.config.variables import ENV_PREFIX
-from amplifier.networks.base import NetworkName
+from amplifier.networks.base import NetworkName, Replies
 
 ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -93,6 +93,10 @@ class Campaign(_Strict):
         if value not in ("none", "utm"):
             attribution_pairs(value)
         return value
+
+    # Who may reply to its posts, and whether they may be quoted (a post may say otherwise).
+    replies: Replies = "everyone"
+    quotes: bool = True
 
 
 class Schedule(_Strict):
@@ -168,6 +172,9 @@ class WorkerSettings(_Strict):
     mastodon_idempotency_minutes: int = Field(default=55, ge=0, le=59)
     # Accounts published side by side in one pass (each account's own posts stay in order).
     parallel_accounts: int = Field(default=4, ge=1, le=64)
+    # Read each live Bluesky account's links ahead of the slots into cards (cards/).
+    link_cards: bool = True
+    link_card_minutes: int = Field(default=30, ge=1, le=24 * 60)
 
 
 class XPrices(_Strict):

@@ -183,6 +183,7 @@ def _merge_translation(
             draft.content_warning if "content_warning" in written else original.content_warning
         ),
         media=draft.media if "media" in written else original.media,
+        sensitive=draft.sensitive if "sensitive" in written else original.sensitive,
     )
     if draft.campaign and draft.campaign != original.campaign:
         return None, Problem(

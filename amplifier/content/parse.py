@@ -23,13 +23,13 @@ from amplifier.content.frontmatter import read_front_matter
 from amplifier.content.rendering import placeholder_problems
 from amplifier.content.templates import Template
 from amplifier.errors import Problem
-from amplifier.networks.base import NETWORK_NAMES, MediaItem, NetworkName
+from amplifier.networks.base import NETWORK_NAMES, MediaItem, NetworkName, Replies
 
 MAX_ALT_TEXT = 1000  # X's limit, the lowest of the three networks
 
 # Fields a translation may set for itself; everything else comes from its original.
 TRANSLATION_OVERRIDES = frozenset(
-    {"link", "hashtags", "variants", "content_warning", "media", "source"}
+    {"link", "hashtags", "variants", "content_warning", "sensitive", "media", "source"}
 )
 
 
@@ -51,6 +51,9 @@ class _FrontMatter(BaseModel):
     valid_from: date | None = None
     valid_until: date | None = None
     content_warning: str | None = None
+    sensitive: bool = False
+    replies: Replies | None = None
+    quotes: bool | None = None
     allow_mentions: bool = False
     media: list[_MediaEntry] = Field(default_factory=list)
     variants: dict[NetworkName, str] = Field(default_factory=dict)
@@ -164,6 +167,9 @@ def parse_file(path: Path) -> tuple[Template | None, list[Problem], dict[str, An
         valid_from=front.valid_from,
         valid_until=front.valid_until,
         content_warning=front.content_warning,
+        sensitive=front.sensitive,
+        replies=front.replies,
+        quotes=front.quotes,
         allow_mentions=front.allow_mentions,
         media=tuple(MediaItem(path.parent / m.file, m.alt or "") for m in front.media),
         variants={n: v.strip() for n, v in front.variants.items()},
@@ -282,6 +288,9 @@ _HINTS: dict[tuple[str, tuple[str, ...]], str] = {
     ("hashtags", ("list_type",)): "a list in square brackets, e.g. hashtags: [Vote]",
     ("networks", ("list_type",)): "a list in square brackets, e.g. networks: [x, bluesky]",
     ("allow_mentions", ("bool",)): "write true or false",
+    ("sensitive", ("bool",)): "write true or false",
+    ("quotes", ("bool",)): "write true or false",
+    ("replies", ("literal_error",)): "write everyone, following, mentioned or nobody",
     (
         "valid_from",
         ("date", "datetime"),

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from amplifier.errors import Problem
-from amplifier.networks.base import NETWORK_NAMES, MediaItem, NetworkName
+from amplifier.networks.base import NETWORK_NAMES, MediaItem, NetworkName, Replies
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,9 @@ class Template:
     valid_from: date | None = None
     valid_until: date | None = None
     content_warning: str | None = None
+    sensitive: bool = False  # media marked sensitive on Mastodon, graphic-media on Bluesky
+    replies: Replies | None = None  # None: the campaign's setting
+    quotes: bool | None = None  # None: the campaign's setting
     allow_mentions: bool = False
     media: tuple[MediaItem, ...] = ()
     variants: Mapping[NetworkName, str] = field(default_factory=dict)

@@ -23,6 +23,7 @@ from amplifier.networks.base import (
     NetworkName,
     OutgoingPost,
     Receipt,
+    replies_of,
 )
 from amplifier.store import STALE_AFTER, Delivery, Store
 
@@ -52,6 +53,9 @@ def outgoing_post(delivery: Delivery) -> OutgoingPost:
         link=delivery.link,
         media=tuple(MediaItem(path=Path(path), alt=alt) for path, alt in delivery.media),
         content_warning=delivery.content_warning,
+        sensitive=delivery.sensitive,
+        replies=replies_of(delivery.replies),
+        quotes=delivery.quotes,
     )
 
 

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from amplifier.cards import card_for
 from amplifier.config import WorkerSettings
 from amplifier.delivery.attempt import (
     AccountBusy,
@@ -50,6 +51,7 @@ from amplifier.errors import (
 from amplifier.logs import log_event, log_exception
 from amplifier.networks.base import (
     Network,
+    OutgoingPost,
     RateLimitWindow,
 )
 from amplifier.store import STALE_AFTER, Delivery, Store
@@ -131,7 +133,7 @@ def deliver(
     try:
         result = publish_with_retries(
             guarded,
-            outgoing_post(delivery),
+            with_card(store, delivery, logger),
             run_policy,
             sleep=_waiter(sleep),
             clock=lambda: clock().timestamp(),
@@ -182,6 +184,21 @@ def deliver(
     assert result.receipt is not None  # publish_with_retries returns one unless confirmed
     note = CONFIRMED_BY_LOOKUP if guarded.found_existing else None
     return recorder.published(result.receipt, note)  # with the answer's rate-limit windows
+
+
+def with_card(store: Store, delivery: Delivery, logger: logging.Logger) -> OutgoingPost:
+    """The post as claimed, with its link's stored card where the network takes one from us
+    (Bluesky, a post with a link and no images). Only the store is read: a card missing or
+    unreadable means a plain link, the reason logged, never a failed or delayed post."""
+    post = outgoing_post(delivery)
+    if delivery.network != "bluesky" or not delivery.link or delivery.media:
+        return post
+    card, reason = card_for(store, delivery.link)
+    if card is None:
+        log_event(logger, "plain-link", **where(delivery), id=delivery.id, url=delivery.link,
+                  reason=reason)  # fmt: skip
+        return post
+    return replace(post, card=card)
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,9 @@ class SlotDecision:
             language=template.language,
             link=planned.rendered.link,
             content_warning=template.content_warning,
+            sensitive=template.sensitive,
+            replies=planned.replies,
+            quotes=planned.quotes,
             media=tuple((str(item.path), item.alt) for item in template.media),
         )
 

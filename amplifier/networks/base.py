@@ -17,6 +17,9 @@ from amplifier.networks.mastodon_limits import InstanceLimits
 
 NetworkName = Literal["x", "mastodon", "bluesky"]
 NETWORK_NAMES: tuple[NetworkName, ...] = ("x", "mastodon", "bluesky")
+# Who may reply to a post: each network enforces what it can (docs/operators.md).
+Replies = Literal["everyone", "following", "mentioned", "nobody"]
+REPLIES: tuple[Replies, ...] = ("everyone", "following", "mentioned", "nobody")
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,26 @@ class MediaItem:
 
     path: Path
     alt: str
+
+
+def replies_of(value: str) -> Replies:
+    """A stored reply setting as the adapters take it ("everyone" for anything unknown)."""
+    return next((known for known in REPLIES if known == value), "everyone")
+
+
+@dataclass(frozen=True)
+class LinkCard:
+    """A link's preview card as the page describes itself (Open Graph / Twitter-card tags).
+
+    ``thumb`` is already re-encoded (JPEG within Bluesky's blob limit) or empty; only Bluesky
+    is sent one: X and Mastodon build their cards from the link themselves.
+    """
+
+    url: str
+    title: str
+    description: str
+    thumb: bytes = b""
+    thumb_mime: str = ""
 
 
 @dataclass(frozen=True)
@@ -44,6 +67,10 @@ class OutgoingPost:
     media: tuple[MediaItem, ...] = ()
     content_warning: str | None = None
     due_at: datetime | None = None
+    card: LinkCard | None = None  # Bluesky: the link's card, for a post with no images
+    sensitive: bool = False  # the media are marked sensitive (Mastodon) / graphic (Bluesky)
+    replies: Replies = "everyone"  # X reply_settings, Bluesky threadgate
+    quotes: bool = True  # False: Bluesky postgate, Mastodon quote policy "nobody"
 
 
 @dataclass(frozen=True)

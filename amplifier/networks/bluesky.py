@@ -17,14 +17,16 @@
 * verify() checks the stored session with ``getSession`` (no login spent while it is valid) and
   reads the profile record from the PDS itself, which works without an appview.
 * Content warnings are not sent: self-labels are a fixed set (porn, nudity, graphic-media ...),
-  not free text. No link cards either: links are facets. A tagged link shows in the text
-  as the apps show links (``networks.links``), its facet carrying the whole address.
+  not free text; a post marked ``sensitive`` carries the ``graphic-media`` self-label.
+* Links are facets; a tagged link shows in the text as the apps show links
+  (``networks.links``), its facet carrying the whole address. A post without images carries its link's card (``app.bsky.embed.external``)
+  when the delivery hands one over (read ahead, ``cards/``): Bluesky, unlike X and Mastodon,
+  builds none itself. A thumbnail the PDS refuses leaves the card without its image.
 """
 
 from __future__ import annotations
 
 import logging
-import mimetypes
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -35,33 +37,39 @@ import pydantic
 from atproto_client import Client, models
 from atproto_client import exceptions as sdk_errors
 from atproto_client.client.session import Session, SessionEvent
-from atproto_client.models.utils import get_response_model
 from atproto_client.request import Request
 
 from amplifier.errors import (
     AccountUnreadable,
     AuthFailed,
     NetworkError,
+    PostRejected,
     TransientError,
 )
 from amplifier.logs import log_event
 from amplifier.networks.base import (
     AccountInfo,
     HttpSettings,
-    MediaItem,
+    LinkCard,
     NetworkName,
     OutgoingPost,
     Receipt,
     SessionStore,
 )
 from amplifier.networks.bluesky_errors import TOKEN_ERRORS, BlueskyErrors, Kind
+from amplifier.networks.bluesky_gates import write_post
 from amplifier.networks.bluesky_keys import record_key
 from amplifier.networks.bluesky_xrpc import (
+    MAX_IMAGE_BYTES,
+    external_embed,
     facets_for,
     get_record,
+    graphic_media_label,
     parse_time,
     rate_limit_windows,
+    read_image,
     timestamp,
+    upload_blob,
     upload_images,
     usable_session,
     window_name,
@@ -69,12 +77,11 @@ from amplifier.networks.bluesky_xrpc import (
 )
 from amplifier.networks.metrics import BATCH, MetricsAnswer, answer, bluesky_counts
 
-__all__ = ["BlueskyNetwork", "facets_for", "rate_limit_windows", "window_name"]
+__all__ = ["MAX_IMAGE_BYTES", "BlueskyNetwork", "facets_for", "rate_limit_windows", "window_name"]
 
 logger = logging.getLogger(__name__)
 
 POST_COLLECTION = "app.bsky.feed.post"
-MAX_IMAGE_BYTES = 1_000_000  # the app's 976.56 KB limit for images
 MAX_IMAGES = 4
 PROFILE_COLLECTION = "app.bsky.actor.profile"
 _REMEMBERED_KEYS = 256  # first-attempt times kept for posts that carry no due time
@@ -133,7 +140,9 @@ class BlueskyNetwork:
 
         Never sleeps on a rate limit. After an answer that is not a definite refusal the record
         key is read back: if the post is there, its receipt is returned."""
-        images = [self._read_image(item) for item in post.media]  # before any request
+        images = [
+            read_image(item, self._errors.rejected) for item in post.media
+        ]  # before any request
         if len(images) > MAX_IMAGES:
             raise self._errors.rejected(f"Bluesky takes at most {MAX_IMAGES} images per post")
         fields: dict[str, Any] = {  # post.content_warning has no Bluesky equivalent
@@ -141,21 +150,21 @@ class BlueskyNetwork:
             "text": post.text,
             "facets": facets_for(post.text, post.link) or None,
             "langs": [post.language] if post.language else None,
+            "labels": graphic_media_label() if post.sensitive else None,
         }
         self._record(fields)  # the lexicon's checks, before any upload
         embed = None
         if images:
             embed = self._run("uploadBlob", lambda c: upload_images(c, images), kind="content")
+        elif post.card is not None:
+            embed = self._card_embed(post.card)
         rkey = self._record_key(post)
 
         def create(client: Any) -> Receipt:
-            data = self._create_data(fields, embed, rkey)
-            # Raw invoke rather than send_post: the answer's ratelimit-* headers go in the receipt.
-            response = client.invoke_procedure(
-                "com.atproto.repo.createRecord", data=data, input_encoding="application/json"
-            )
-            uri = str(get_response_model(response, models.ComAtprotoRepoCreateRecord.Response).uri)
-            return Receipt(uri, self._post_url(uri), rate_limit_windows(response.headers))
+            record = self._record(fields, embed)
+            assert self._did is not None  # set by the login that gave this client
+            uri, answer = write_post(client, self._did, rkey, record, post.replies, post.quotes)
+            return Receipt(uri, self._post_url(uri), rate_limit_windows(answer.headers))
 
         try:
             receipt = self._run("createRecord", create, kind="write")
@@ -254,6 +263,18 @@ class BlueskyNetwork:
         if self._client is not None:
             self._client.request.close()
 
+    def _card_embed(self, card: LinkCard) -> Any:
+        thumb = None
+        if card.thumb:
+            data, mime = card.thumb, card.thumb_mime or "image/jpeg"
+            try:
+                upload: Callable[[Any], Any] = lambda c: upload_blob(c, data, mime)  # noqa: E731
+                thumb = self._run("uploadBlob", upload, kind="content")
+            except PostRejected as refused:
+                log_event(logger, "card-thumb-refused", logging.WARNING, account=self.account,
+                          network="bluesky", url=card.url, reason=str(refused))  # fmt: skip
+        return external_embed(card, thumb)
+
     # -- the record, its key, and reading it back -----------------------------------------
     def _record(self, fields: dict[str, Any], embed: Any = None) -> Any:
         """The post record; the SDK's lexicon checks refuse it before anything is sent."""
@@ -262,12 +283,6 @@ class BlueskyNetwork:
         except pydantic.ValidationError as exc:
             reason = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             raise self._errors.rejected(f"bluesky createRecord: invalid post: {reason}") from exc
-
-    def _create_data(self, fields: dict[str, Any], embed: Any, rkey: str) -> Any:
-        record = self._record(fields, embed)
-        return models.ComAtprotoRepoCreateRecord.Data(
-            repo=self._did, collection=POST_COLLECTION, record=record, rkey=rkey
-        )
 
     def _record_key(self, post: OutgoingPost) -> str:
         """The delivery's record key. Without a due time the first attempt's time stands in,
@@ -386,16 +401,3 @@ class BlueskyNetwork:
     def _post_url(self, uri: str) -> str:
         handle = Session.decode(self._session_string).handle if self._session_string else ""
         return f"https://bsky.app/profile/{handle or self.handle}/post/{uri.rsplit('/', 1)[-1]}"
-
-    def _read_image(self, item: MediaItem) -> tuple[bytes, str, str]:
-        if not item.path.is_file():
-            raise self._errors.rejected(f"image not found: {item.path}")
-        size = item.path.stat().st_size
-        if size > MAX_IMAGE_BYTES:
-            raise self._errors.rejected(
-                f"image {item.path.name}: {size} bytes, over {MAX_IMAGE_BYTES}"
-            )
-        mime_type = mimetypes.guess_type(item.path.name)[0] or ""
-        if not mime_type.startswith("image/"):
-            raise self._errors.rejected(f"{item.path.name} is not an image Bluesky can show")
-        return item.path.read_bytes(), mime_type, item.alt

@@ -74,5 +74,6 @@ class DryRunNetwork:
             "cw": post.content_warning,
             "language": post.language,
             "media": media or None,
+            "sensitive": True if post.sensitive else None,
             "key": post.idempotency_key,
         }

@@ -140,6 +140,9 @@ class MastodonNetwork:
                 visibility=self.visibility,
                 language=post.language,
                 spoiler_text=post.content_warning,
+                sensitive=post.sensitive,  # hides the media behind a click
+                # Mastodon 4.5+ honours it; older servers ignore the unknown field.
+                quote_approval_policy=None if post.quotes else "nobody",
                 media_ids=media_ids or None,
             )
         remote_id = str(status["id"])

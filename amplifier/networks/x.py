@@ -60,6 +60,10 @@ log = logging.getLogger(__name__)
 TWEEPY_HOST = "https://api.twitter.com"  # hard-coded inside tweepy's Client.request
 UPLOAD_HOST = "https://api.x.com"  # where X documents the v2 media endpoints
 MAX_IMAGES = 4
+# Who may reply (networks.base.Replies) as X's reply_settings: X has no "nobody", but
+# "mentionedUsers" on a post that mentions no one leaves only the author. Everyone: not sent.
+REPLY_SETTINGS = {"following": "following", "mentioned": "mentionedUsers",
+                  "nobody": "mentionedUsers"}  # fmt: skip
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_ALT_TEXT = 1000
 # Types the v2 simple upload takes as tweet_image (GIFs need the chunked flow, not built).
@@ -194,7 +198,10 @@ class XNetwork:
                 media_ids.append(self._upload_image(image))
         with self._mapped_errors("create post", kind="write"):
             response = self._client.create_tweet(
-                text=post.text, media_ids=media_ids or None, user_auth=self._user_auth
+                text=post.text,
+                media_ids=media_ids or None,
+                reply_settings=REPLY_SETTINGS.get(post.replies),
+                user_auth=self._user_auth,
             )
             tweet_id = str(self._data(response)["id"])
         log_event(log, "posted", account=self.account, network="x", id=tweet_id)

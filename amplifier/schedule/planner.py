@@ -22,6 +22,7 @@ from amplifier.content import (
     render,
 )
 from amplifier.errors import RenderError
+from amplifier.networks.base import Replies
 from amplifier.schedule.reasons import why_no_post
 from amplifier.schedule.rotation import RotationExhausted, RotationState, next_item, next_items
 from amplifier.schedule.slots import Slot, SlotSpec, next_slots, schedule_spec, slots_between
@@ -65,6 +66,8 @@ class PlannedPost:
     template: Template
     rendered: RenderedPost
     passed_over: tuple[tuple[str, str], ...] = ()
+    replies: Replies = "everyone"  # the post's, else its campaign's
+    quotes: bool = True
 
 
 @dataclass(frozen=True)
@@ -188,7 +191,15 @@ def plan_slot(
             passed_over.append((post_id, unfit))
             continue
         new_state = AccountState(templates=template_state, hashtags=hashtag_states)
-        planned = PlannedPost(account.name, slot, template, rendered, tuple(passed_over))
+        campaign = settings.campaigns.get(template.campaign)
+        replies = template.replies or (campaign.replies if campaign else "everyone")
+        quotes = (
+            template.quotes
+            if template.quotes is not None
+            else bool(campaign is None or campaign.quotes)
+        )
+        planned = PlannedPost(account.name, slot, template, rendered, tuple(passed_over),
+                              replies, quotes)  # fmt: skip
         return planned, new_state
 
 

@@ -11,6 +11,7 @@ database), snapshots.py each published post's counts at fixed ages, types.py the
 from __future__ import annotations
 
 from amplifier.store.access import credentials_confirmed
+from amplifier.store.cards import StoredCard
 from amplifier.store.console import HistoryLine, HistoryQuery
 from amplifier.store.instances import stored_instance_limits
 from amplifier.store.one_sender import STALE_AFTER
@@ -43,6 +44,7 @@ __all__ = [
     "Snapshot",
     "StatusSnapshot",
     "Store",
+    "StoredCard",
     "credentials_confirmed",
     "stored_instance_limits",
 ]

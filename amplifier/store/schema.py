@@ -10,9 +10,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Dialect,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     Table,
@@ -20,6 +22,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.sql.expression import false, true
 from sqlalchemy.types import DateTime
 
 
@@ -79,6 +82,11 @@ deliveries = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     # When the attempt in flight began (0009); None until one begins after a claim or take-over.
     Column("attempt_at", UTCDateTime),
+    # The post's media are marked sensitive (0013): Mastodon's flag, Bluesky's graphic-media.
+    Column("sensitive", Boolean, nullable=False, server_default=false()),
+    # Who may reply, whether it may be quoted (0013): X reply_settings, Bluesky's gates.
+    Column("replies", Text, nullable=False, server_default="everyone"),
+    Column("quotes", Boolean, nullable=False, server_default=true()),
 )
 
 rotation_state = Table(
@@ -180,4 +188,16 @@ snapshots = Table(
     Column("impressions", BigInteger),
     Column("cost_micros", BigInteger, nullable=False),  # X bills each post read
     UniqueConstraint("delivery_id", "age"),
+)
+
+
+link_cards = Table(
+    "link_cards",
+    metadata,
+    Column("url", Text, primary_key=True),  # the post's link, as written
+    Column("title", Text),  # NULL when the page could not be read
+    Column("description", Text),
+    Column("thumb", LargeBinary),  # a JPEG within Bluesky's blob limit, or NULL
+    Column("failure", Text),  # why there is no card; NULL when there is one
+    Column("fetched_at", UTCDateTime, nullable=False),
 )

@@ -9,7 +9,8 @@ Its parts, each over ``StoreBase`` (base.py: engine, transactions, errors):
 - ``ConsoleReads`` (console.py): the console's pages, by keyset and by index;
 - ``AccessState`` (access.py): the console's sign-in failures, credentials checks;
 - ``StatusReads`` (status_reads.py): the status page's reads, in one connection;
-- ``SnapshotState`` (snapshots.py): each published post's counts at fixed ages (results).
+- ``SnapshotState`` (snapshots.py): each published post's counts at fixed ages (results);
+- ``LinkCardsState`` (cards.py): each link's card as last read, or why it has none.
 
 The schema and its named migrations are in migrations.py.
 """
@@ -17,6 +18,7 @@ The schema and its named migrations are in migrations.py.
 from __future__ import annotations
 
 from amplifier.store.access import AccessState
+from amplifier.store.cards import LinkCardsState
 from amplifier.store.console import ConsoleReads
 from amplifier.store.deliveries import Deliveries
 from amplifier.store.instances import InstanceLimitsState
@@ -33,5 +35,6 @@ class Store(
     InstanceLimitsState,
     AccessState,
     SnapshotState,
+    LinkCardsState,
 ):
     """Every read and compare-and-set write the worker and the CLI make on the state database."""

@@ -48,6 +48,9 @@ class DeliveryDraft:
     link: str | None = None
     content_warning: str | None = None
     media: tuple[tuple[str, str], ...] = ()  # (path, alt) pairs
+    sensitive: bool = False  # media marked sensitive (Mastodon) / labelled graphic (Bluesky)
+    replies: str = "everyone"  # who may reply (networks.base.Replies)
+    quotes: bool = True  # whether the post may be quoted
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,9 @@ class Delivery:
     updated_at: datetime
     # When the attempt in flight began; None until one begins after a claim or a take-over.
     attempt_at: datetime | None = None
+    sensitive: bool = False  # 0013: see DeliveryDraft
+    replies: str = "everyone"  # 0013
+    quotes: bool = True  # 0013
 
 
 def idempotency_key(account: str, slot_key: str) -> str:
@@ -92,4 +98,6 @@ def idempotency_key(account: str, slot_key: str) -> str:
 def row_to_delivery(row: Row[Any]) -> Delivery:
     data = dict(row._mapping)
     data["media"] = tuple((str(path), str(alt)) for path, alt in json.loads(data["media"]))
+    data["sensitive"] = bool(data.get("sensitive", False))
+    data["quotes"] = bool(data.get("quotes", True))
     return Delivery(**data)

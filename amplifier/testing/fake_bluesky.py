@@ -47,6 +47,7 @@ from amplifier.testing.fake_bluesky_data import (
     xrpc_error,
 )
 from amplifier.testing.fake_bluesky_reads import get_posts
+from amplifier.testing.fake_bluesky_writes import apply_writes
 from amplifier.testing.fakeserver import FakeServer, Handler, Request, Response
 
 __all__ = ["FakeAccount", "FakeBluesky", "FakePost", "FakeRateLimit", "main", "make_jwt"]
@@ -72,6 +73,7 @@ class FakeBluesky:
         self.clock = clock
         self.accounts: dict[str, FakeAccount] = {}
         self.records: list[FakePost] = []
+        self.gates: list[FakePost] = []  # threadgates and postgates (applyWrites)
         self.blobs: dict[str, tuple[str, bytes]] = {}
         self.rate_limits: dict[str, FakeRateLimit] = {}
         self.create_session_calls = 0
@@ -95,6 +97,7 @@ class FakeBluesky:
         """Back to a fresh PDS (accounts kept), so one server can serve many tests."""
         with self._lock:
             self.records.clear()
+            self.gates.clear()
             self.blobs.clear()
             self.rate_limits.clear()
             self.create_session_calls = self.refresh_session_calls = self.get_session_calls = 0
@@ -138,6 +141,7 @@ class FakeBluesky:
             ("GET", "com.atproto.server.getSession", self._get_session),
             ("GET", "com.atproto.repo.getRecord", self._get_record),
             ("POST", "com.atproto.repo.createRecord", self._create_record),
+            ("POST", "com.atproto.repo.applyWrites", lambda r: apply_writes(self, r)),
             ("POST", "com.atproto.repo.uploadBlob", self._upload_blob),
             ("GET", "com.atproto.repo.listRecords", self._list_records),
             ("GET", "app.bsky.feed.getPosts", self._get_posts),
@@ -281,10 +285,33 @@ class FakeBluesky:
             return f"Record/text must not be longer than {MAX_POST_GRAPHEMES} graphemes"
         if len(text.encode("utf-8")) > MAX_POST_BYTES:
             return f"Record/text must not be longer than {MAX_POST_BYTES} bytes"
-        for image in (record.get("embed") or {}).get("images", []):
+        labels = record.get("labels")
+        if labels is not None:
+            kind = labels.get("$type") if isinstance(labels, dict) else None
+            values = labels.get("values") if isinstance(labels, dict) else None
+            if kind != "com.atproto.label.defs#selfLabels" or not isinstance(values, list):
+                return "Record/labels must be com.atproto.label.defs#selfLabels"
+            if len(values) > 10 or not all(
+                isinstance(v, dict) and isinstance(v.get("val"), str) for v in values
+            ):
+                return "Record/labels/values must be at most 10 labels with a val"
+        embed = record.get("embed") or {}
+        for image in embed.get("images", []):
             link = (image.get("image") or {}).get("ref", {}).get("$link")
             if link not in self.blobs:
                 return "Could not find blob"
+        if embed.get("$type") == "app.bsky.embed.external":
+            external = embed.get("external") or {}
+            if not all(isinstance(external.get(k), str) for k in ("uri", "title", "description")):
+                return "Record/embed/external must have the properties uri, title and description"
+            thumb = external.get("thumb")
+            if thumb is not None:
+                ref = thumb.get("ref") if isinstance(thumb, dict) else None
+                link = ref.get("$link") if isinstance(ref, dict) else None
+                if link not in self.blobs:
+                    return "Could not find blob"
+                if not str(self.blobs[link][0]).startswith("image/"):
+                    return "Record/embed/external/thumb must be an image"
         return None
 
     def _upload_blob(self, request: Request) -> Response:
@@ -315,7 +342,7 @@ class FakeBluesky:
                 200, {"uri": uri, "cid": fake_cid("bafyrei", uri.encode()), "value": value}
             )
         with self._lock:
-            found = next((post for post in self.records if post.uri == uri), None)
+            found = next((p for p in [*self.records, *self.gates] if p.uri == uri), None)
         if found is None:
             return xrpc_error(400, "RecordNotFound", f"Could not locate record: {uri}")
         return Response(200, {"uri": found.uri, "cid": found.cid, "value": found.value})

@@ -192,7 +192,7 @@ class FakeMastodon:
             **STATUS_CONSTANTS,
             "id": status.id,
             "created_at": iso(status.created_at),
-            "sensitive": bool(status.spoiler_text),
+            "sensitive": status.sensitive or bool(status.spoiler_text),
             "spoiler_text": status.spoiler_text,
             "visibility": status.visibility,
             "language": status.language,
@@ -247,6 +247,8 @@ class FakeMastodon:
                 media_ids=ids,
                 idempotency_key=key,
                 created_at=self.settings.clock(),
+                sensitive=(_first(fields, "sensitive") or "").lower() in ("1", "true"),
+                quote_approval_policy=_first(fields, "quote_approval_policy"),
             )
             self.statuses.append(status)
             if key is not None:

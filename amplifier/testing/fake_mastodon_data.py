@@ -78,6 +78,8 @@ class FakeStatus:
     replies: int = 0
     quotes: int = 0
     deleted: bool = False
+    sensitive: bool = False  # as sent; a content warning also makes media sensitive
+    quote_approval_policy: str | None = None  # as sent (Mastodon 4.5+): public, followers, nobody
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,7 @@ class FakeTweet:
     text: str
     media_ids: list[str] = field(default_factory=list)
     alt_texts: list[str | None] = field(default_factory=list)
+    reply_settings: str | None = None  # as sent; None: everyone
 
 
 def _invalid(message: str) -> Response:
@@ -195,6 +196,10 @@ class FakeX:
             return _invalid("text is required")
         text: str = body["text"]
         media_ids = [str(m) for m in (body.get("media") or {}).get("media_ids") or []]
+        reply_settings = body.get("reply_settings")
+        allowed = ("following", "mentionedUsers", "subscribers", "verified")
+        if reply_settings is not None and reply_settings not in allowed:
+            return _invalid(f"reply_settings must be one of {', '.join(allowed)}")
         with self._lock:
             self._roll_windows()
             remaining_today = (
@@ -216,6 +221,7 @@ class FakeX:
                 text=text,
                 media_ids=media_ids,
                 alt_texts=[self.media[m].alt_text for m in media_ids],
+                reply_settings=reply_settings,
             )
             self.posts.append(tweet)
             self._posts_in_window += 1

@@ -12,6 +12,7 @@ import threading
 
 from amplifier.logs import log_event
 from amplifier.store import Delivery
+from amplifier.worker.cards import refresh_link_cards_safely
 from amplifier.worker.passes import Worker
 from amplifier.worker.scheduler import (
     IN_FLIGHT_GRACE_SECONDS,
@@ -34,6 +35,7 @@ def run_once(worker: Worker, *, install_signals: bool = True) -> tuple[list[Deli
 
     def one_pass() -> None:
         try:
+            refresh_link_cards_safely(worker)  # a one-shot run has no slot to read ahead of
             done.extend(worker.run_pending())
         except BaseException as error:  # raised again on the caller's thread
             failed.append(error)

@@ -19,6 +19,7 @@ from types import FrameType
 from typing import Any
 
 from amplifier.logs import log_event, log_exception
+from amplifier.worker.cards import refresh_link_cards_safely
 from amplifier.worker.passes import Worker
 
 # Heroku sends SIGKILL 30 s after SIGTERM. A request in flight gets this long to be answered
@@ -52,6 +53,8 @@ def build_scheduler(worker: Worker) -> Any:
             "heartbeat": ThreadPoolExecutor(1),
             # Results collection never takes a thread a slot job could need.
             "results": ThreadPoolExecutor(1),
+            # Link cards are read on a thread of their own: a slow page never holds a slot.
+            "cards": ThreadPoolExecutor(1),
         },
         job_defaults={
             # The default of 1 s silently drops a job that starts late (a busy thread, a slow
@@ -98,6 +101,10 @@ def build_scheduler(worker: Worker) -> Any:
         scheduler.add_job(
             _guarded_collection, every, args=[worker], id="results", executor="results"
         )
+    if rules.link_cards:
+        every = IntervalTrigger(minutes=rules.link_card_minutes)
+        scheduler.add_job(refresh_link_cards_safely, every, args=[worker], id="cards",
+                          executor="cards", next_run_time=datetime.now(UTC))  # fmt: skip
     arm()
     return scheduler
 

@@ -35,7 +35,7 @@ from amplifier.errors import AmplifierError, StateMoved
 from amplifier.forecast import SlotDecision, StoreView, decide_slot
 from amplifier.guards import by_rule
 from amplifier.logs import log_event
-from amplifier.networks.base import MediaItem, Network, OutgoingPost
+from amplifier.networks.base import MediaItem, Network, OutgoingPost, replies_of
 from amplifier.schedule import Slot
 from amplifier.store import Delivery, DeliveryDraft, RotationWrite
 
@@ -53,6 +53,9 @@ def shown_post(row: Delivery) -> OutgoingPost:
         media=tuple(MediaItem(path=Path(path), alt=alt) for path, alt in row.media),
         content_warning=row.content_warning,
         due_at=row.due_at,
+        sensitive=row.sensitive,
+        replies=replies_of(row.replies),
+        quotes=row.quotes,
     )
 
 

@@ -108,7 +108,7 @@ def previewed_text(block: str) -> str:
     for line in block.splitlines()[1:]:
         if line and not line.startswith("      "):
             break
-        if not line.startswith(("      instead of ", "      waits: ", "      link: ")):
+        if not line.startswith(("      instead of ", "      waits: ", "      link: ", "      [")):
             lines.append(line[6:])
     return "\n".join(lines).strip("\n")
 

@@ -140,3 +140,20 @@ def test_worker_start_loads_no_sdk_before_a_post_is_due(tmp_path: Path, repo_roo
     assert modules.isdisjoint(SDKS), modules & set(SDKS)
     # The share kit is a tool for organizers: the worker never loads it.
     assert not {m for m in modules if m.startswith("amplifier.kit")}, output
+
+
+def test_the_worker_loads_pillow_only_to_make_a_thumbnail() -> None:
+    """Link cards are part of the worker, but Pillow loads only when an image is re-encoded."""
+    probe = (
+        "import sys, amplifier.worker, amplifier.worker.cards, amplifier.cards\n"
+        "from amplifier.cards import fetch_card\n"
+        "before = 'PIL' in sys.modules\n"
+        "from amplifier.cards.thumbnail import reencode\n"
+        "from amplifier.testing.images import png\n"
+        "reencode(png())\n"
+        "print(before, 'PIL' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.split() == ["False", "True"], result.stdout + result.stderr

@@ -1,0 +1,162 @@
+"""Link cards through the worker: read ahead of the slot into the store, then the slot posts
+its card on Bluesky (the real adapter against the fake PDS); a page that cannot be read
+gives a plain link and a logged reason, never a failed post."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from amplifier.accounts import network_factory
+from amplifier.check import load
+from amplifier.store import Store
+from amplifier.testing.fake_bluesky import FakeBluesky
+from amplifier.testing.fake_pages import LOOPBACK, FakePages, og_page
+from amplifier.testing.images import png
+from amplifier.worker import Worker
+from amplifier.worker.cards import refresh_link_cards
+
+CONFIG = """
+database_url = "sqlite:///{db}"
+[campaigns.c]
+language = "en"
+[schedules.daily]
+timezone = "UTC"
+times = ["09:00"]
+[[accounts]]
+name = "sky"
+network = "bluesky"
+handle = "amplifier.test"
+service = "{service}"
+campaigns = ["c"]
+schedule = "daily"
+[accounts.secrets_from_env]
+app_password = "T_SKY_PASSWORD"
+"""
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def servers() -> Iterator[tuple[FakeBluesky, FakePages]]:
+    with FakeBluesky(handle="amplifier.test", password="pw") as pds, FakePages() as pages:
+        yield pds, pages
+
+
+def _worker(tmp_path: Path, pds: FakeBluesky, link: str, clock: Clock, extra: str = "") -> Worker:
+    folder = tmp_path / "posts"
+    folder.mkdir()
+    (folder / "sign.md").write_text(
+        f"---\nid: sign\ncampaign: c\nlanguage: en\nsource: test\nlink: {link}\n{extra}---\n"
+        "Sign the petition: {link}\n"
+    )
+    config = tmp_path / "config.toml"
+    config.write_text(CONFIG.format(db=tmp_path / "state.db", service=pds.base_url))
+    settings, library = load(config, folder)
+    store = Store(settings.sqlalchemy_url, clock=clock)
+    store.migrate()
+    return Worker(settings, library, store, network_factory(settings, store), clock=clock,
+                  sleep=lambda seconds: None)  # fmt: skip
+
+
+def test_a_card_read_ahead_goes_out_with_the_slot(
+    tmp_path: Path, servers: tuple[FakeBluesky, FakePages], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before the slot the worker reads the page and stores the card; at the slot the post
+    embeds it with its thumbnail, and no page is read then."""
+    pds, pages = servers
+    monkeypatch.setenv("T_SKY_PASSWORD", "pw")
+    image = pages.image("/card.png", png(60, 30))
+    link = pages.page("/sign", og_page("Sign the petition", "Keep families together", image))
+    clock = Clock()
+    worker = _worker(tmp_path, pds, link, clock)
+    [outcome] = refresh_link_cards(worker, LOOPBACK)
+    assert outcome.card is not None
+    assert refresh_link_cards(worker, LOOPBACK) == []  # fresh: not read again
+    asked = len(pages.received)
+    clock.now = clock.now.replace(hour=9)
+    [row] = worker.run_pending()
+    assert row.status == "published"
+    assert len(pages.received) == asked  # the slot read no page
+    [record] = pds.records
+    external = record.value["embed"]["external"]
+    assert (external["uri"], external["title"]) == (link, "Sign the petition")
+    mime, thumb = pds.blobs[external["thumb"]["ref"]["$link"]]
+    assert mime == "image/jpeg" and thumb == outcome.card.thumb
+    worker.close()
+
+
+def test_a_page_that_cannot_be_read_gives_a_plain_link(
+    tmp_path: Path,
+    servers: tuple[FakeBluesky, FakePages],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The default policy refuses the loopback page: the reason is stored and logged, and the
+    post still goes out, as a plain link with no embed."""
+    pds, pages = servers
+    monkeypatch.setenv("T_SKY_PASSWORD", "pw")
+    link = pages.page("/sign", og_page("Sign"))
+    clock = Clock()
+    worker = _worker(tmp_path, pds, link, clock)
+    with caplog.at_level(logging.INFO):
+        [outcome] = refresh_link_cards(worker)  # the default policy: loopback refused
+        assert outcome.card is None and "not a public address" in (outcome.failure or "")
+        clock.now = clock.now.replace(hour=9)
+        [row] = worker.run_pending()
+    assert row.status == "published"
+    [record] = pds.records
+    assert "embed" not in record.value and link in record.value["text"]
+    assert "event=card-failed" in caplog.text and "event=plain-link" in caplog.text
+    assert "not a public address" in caplog.text
+    worker.close()
+
+
+def test_cards_are_not_read_for_a_dry_run_or_when_turned_off(
+    tmp_path: Path, servers: tuple[FakeBluesky, FakePages], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An account without credentials (a dry run) reads no page; nor does link_cards = false."""
+    pds, pages = servers
+    link = pages.page("/sign", og_page("Sign"))
+    monkeypatch.delenv("T_SKY_PASSWORD", raising=False)
+    worker = _worker(tmp_path, pds, link, Clock())
+    assert refresh_link_cards(worker, LOOPBACK) == []
+    worker.close()
+    monkeypatch.setenv("T_SKY_PASSWORD", "pw")
+    monkeypatch.setenv("AMPLIFIER_WORKER__LINK_CARDS", "false")
+    (tmp_path / "off").mkdir()
+    worker = _worker(tmp_path / "off", pds, link, Clock())
+    assert refresh_link_cards(worker, LOOPBACK) == []
+    assert pages.received == []
+    worker.close()
+
+
+def test_a_sensitive_post_is_labelled_through_the_worker(
+    tmp_path: Path, servers: tuple[FakeBluesky, FakePages], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """sensitive: true in the file goes through the claimed row to the record's self-label,
+    and the card's thumbnail goes with it (blurred by the app under that label)."""
+    pds, pages = servers
+    monkeypatch.setenv("T_SKY_PASSWORD", "pw")
+    image = pages.image("/card.png", png(60, 30))
+    link = pages.page("/sign", og_page("Sign", "", image))
+    clock = Clock()
+    worker = _worker(tmp_path, pds, link, clock, extra="sensitive: true\n")
+    refresh_link_cards(worker, LOOPBACK)
+    clock.now = clock.now.replace(hour=9)
+    [row] = worker.run_pending()
+    assert row.status == "published" and row.sensitive is True
+    [record] = pds.records
+    assert [v["val"] for v in record.value["labels"]["values"]] == ["graphic-media"]
+    assert "thumb" in record.value["embed"]["external"]
+    worker.close()
