@@ -19,9 +19,10 @@
 * Content warnings are not sent: self-labels are a fixed set (porn, nudity, graphic-media ...),
   not free text; a post marked ``sensitive`` carries the ``graphic-media`` self-label.
 * Links are facets; a tagged link shows in the text as the apps show links
-  (``networks.links``), its facet carrying the whole address. A post without images carries its link's card (``app.bsky.embed.external``)
-  when the delivery hands one over (read ahead, ``cards/``): Bluesky, unlike X and Mastodon,
-  builds none itself. A thumbnail the PDS refuses leaves the card without its image.
+  (``networks.links``), its facet carrying the whole address. A post without images carries
+  its link's card (``app.bsky.embed.external``) when the delivery hands one over (read ahead,
+  ``cards/``): Bluesky, unlike X and Mastodon, builds none itself. A thumbnail the PDS
+  refuses leaves the card without its image.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ import pydantic
 from atproto_client import Client, models
 from atproto_client import exceptions as sdk_errors
 from atproto_client.client.session import Session, SessionEvent
+from atproto_client.models.utils import get_response_model
 from atproto_client.request import Request
 
 from amplifier.errors import (
