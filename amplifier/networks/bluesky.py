@@ -38,7 +38,6 @@ import pydantic
 from atproto_client import Client, models
 from atproto_client import exceptions as sdk_errors
 from atproto_client.client.session import Session, SessionEvent
-from atproto_client.models.utils import get_response_model
 from atproto_client.request import Request
 
 from amplifier.errors import (
@@ -70,6 +69,7 @@ from amplifier.networks.bluesky_xrpc import (
     parse_time,
     rate_limit_windows,
     read_image,
+    read_post_counts,
     timestamp,
     upload_blob,
     upload_images,
@@ -77,7 +77,7 @@ from amplifier.networks.bluesky_xrpc import (
     window_name,
     xrpc_error,
 )
-from amplifier.networks.metrics import BATCH, MetricsAnswer, answer, bluesky_counts
+from amplifier.networks.metrics import BATCH, MetricsAnswer
 
 __all__ = ["MAX_IMAGE_BYTES", "BlueskyNetwork", "facets_for", "rate_limit_windows", "window_name"]
 
@@ -251,14 +251,7 @@ class BlueskyNetwork:
         """Counts of these posts (25 AT URIs at most): one getPosts; deleted ones are left out."""
         uris = list(remote_ids)[: BATCH["bluesky"]]
 
-        def read(client: Any) -> MetricsAnswer:
-            params = models.AppBskyFeedGetPosts.Params(uris=uris)
-            response = client.invoke_query("app.bsky.feed.getPosts", params=params)
-            posts = get_response_model(response, models.AppBskyFeedGetPosts.Response).posts
-            found = {str(view.uri): bluesky_counts(view) for view in posts}
-            return answer(uris, found, rate_limits=rate_limit_windows(response.headers))
-
-        return self._run("getPosts", read, kind="read")
+        return self._run("getPosts", lambda client: read_post_counts(client, uris), kind="read")
 
     def close(self) -> None:
         """Close the HTTP connection pool."""

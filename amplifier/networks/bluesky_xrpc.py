@@ -21,6 +21,7 @@ from atproto_client.utils.facet_detection import detect_facets
 from amplifier.logs import log_event
 from amplifier.networks.base import LinkCard, MediaItem, RateLimitWindow, header
 from amplifier.networks.links import shown_link
+from amplifier.networks.metrics import MetricsAnswer, answer, bluesky_counts
 
 logger = logging.getLogger(__name__)
 
@@ -182,3 +183,12 @@ def parse_time(value: object) -> datetime | None:
     except ValueError:
         return None
     return parsed.replace(tzinfo=UTC) if parsed and parsed.tzinfo is None else parsed
+
+
+def read_post_counts(client: Any, uris: list[str]) -> MetricsAnswer:
+    """One ``app.bsky.feed.getPosts`` call: each post's counts; deleted ones are left out."""
+    params = models.AppBskyFeedGetPosts.Params(uris=uris)
+    response = client.invoke_query("app.bsky.feed.getPosts", params=params)
+    posts = get_response_model(response, models.AppBskyFeedGetPosts.Response).posts
+    found = {str(view.uri): bluesky_counts(view) for view in posts}
+    return answer(uris, found, rate_limits=rate_limit_windows(response.headers))

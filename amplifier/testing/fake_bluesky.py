@@ -46,7 +46,7 @@ from amplifier.testing.fake_bluesky_data import (
     make_jwt,
     xrpc_error,
 )
-from amplifier.testing.fake_bluesky_reads import get_posts
+from amplifier.testing.fake_bluesky_reads import read_posts
 from amplifier.testing.fake_bluesky_writes import apply_writes
 from amplifier.testing.fakeserver import FakeServer, Handler, Request, Response
 
@@ -144,7 +144,7 @@ class FakeBluesky:
             ("POST", "com.atproto.repo.applyWrites", lambda r: apply_writes(self, r)),
             ("POST", "com.atproto.repo.uploadBlob", self._upload_blob),
             ("GET", "com.atproto.repo.listRecords", self._list_records),
-            ("GET", "app.bsky.feed.getPosts", self._get_posts),
+            ("GET", "app.bsky.feed.getPosts", lambda r: read_posts(self, r)),
         ]
         for method, nsid, handler in routes:
             self.server.route(method, f"/xrpc/{nsid}", self._limited(nsid, handler))
@@ -346,13 +346,6 @@ class FakeBluesky:
         if found is None:
             return xrpc_error(400, "RecordNotFound", f"Could not locate record: {uri}")
         return Response(200, {"uri": found.uri, "cid": found.cid, "value": found.value})
-
-    def _get_posts(self, request: Request) -> Response:
-        account = self._account_for(request, self._access_tokens)
-        if isinstance(account, Response):
-            return account
-        with self._lock:
-            return get_posts(request.query.get("uris", []), self.records, self.accounts)
 
     def _list_records(self, request: Request) -> Response:
         def param(name: str, default: str = "") -> str:

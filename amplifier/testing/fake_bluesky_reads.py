@@ -8,10 +8,14 @@ posts are left out without an error.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any
 
 from amplifier.testing.fake_bluesky_data import FakeAccount, FakePost, xrpc_error
-from amplifier.testing.fakeserver import Response
+from amplifier.testing.fakeserver import Request, Response
+
+if TYPE_CHECKING:
+    from amplifier.testing.fake_bluesky import FakeBluesky
 
 MAX_URIS = 25
 
@@ -41,13 +45,26 @@ def post_view(post: FakePost, author: FakeAccount | None) -> dict[str, Any]:
 
 
 def get_posts(
-    uris: Sequence[str], records: Sequence[FakePost], accounts: Mapping[str, FakeAccount]
+    uris: Sequence[str],
+    records: Sequence[FakePost],
+    accounts: Mapping[str, FakeAccount],
+    lock: AbstractContextManager[Any],
 ) -> Response:
+    """``app.bsky.feed.getPosts``: the views of the posts still there (read under ``lock``)."""
     if len(uris) > MAX_URIS:
         return xrpc_error(
             400, "InvalidRequest", f"uris must not have more than {MAX_URIS} elements"
         )
-    by_uri = {post.uri: post for post in records if not post.deleted}
-    by_did = {account.did: account for account in accounts.values()}
+    with lock:
+        by_uri = {post.uri: post for post in records if not post.deleted}
+        by_did = {account.did: account for account in accounts.values()}
     found = [by_uri[uri] for uri in uris if uri in by_uri]
     return Response(200, {"posts": [post_view(p, by_did.get(p.repo)) for p in found]})
+
+
+def read_posts(fake: FakeBluesky, request: Request) -> Response:
+    """The fake's ``getPosts`` route: a session's read of the posts it names."""
+    account = fake._account_for(request, fake._access_tokens)
+    if isinstance(account, Response):
+        return account
+    return get_posts(request.query.get("uris", []), fake.records, fake.accounts, fake._lock)

@@ -83,9 +83,10 @@ def test_0010_upgrade_from_0009_keeps_rows_and_adds_the_indexes(
     row = claim_on_old_schema(store, _draft(1, T0), worker_id="old", now=T0)
     assert migrate(store.engine, clock, MIGRATIONS[:10]) == ["0010_console_indexes"]
     assert applied_migrations(store.engine) == NAMES[:10]
-    assert store.get_by_id(row.id) == row
     names = {index["name"] for index in inspect(store.engine).get_indexes("deliveries")}
     assert {"ix_deliveries_due_at_id", "ix_deliveries_status_due_at_id"} <= names
+    store.migrate()  # today's store reads columns of later steps too
+    assert store.get_by_id(row.id) == row
 
 
 def test_sqlite_answers_every_history_filter_from_an_index(tmp_path: object) -> None:
