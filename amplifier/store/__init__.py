@@ -5,7 +5,7 @@ is a compare-and-set, so two workers never both own a row. SQLAlchemy Core over 
 PostgreSQL. ``Store`` (sql.py) is the one class the other stages use; migrations.py holds the
 schema and its named migrations, sessions.py keeps Bluesky sessions sealed, instances.py
 each Mastodon instance's limits (``stored_instance_limits`` reads them without creating a
-database), types.py the rows.
+database), outbox.py the alert outbox, types.py the rows.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 from amplifier.store.console import HistoryQuery
 from amplifier.store.instances import stored_instance_limits
 from amplifier.store.one_sender import STALE_AFTER
+from amplifier.store.outbox import AlertDraft, OutboxRow
 from amplifier.store.sessions import SealedSessions
 from amplifier.store.sql import Store
 from amplifier.store.types import (
@@ -26,10 +27,12 @@ from amplifier.store.types import (
 __all__ = [
     "REHEARSAL_PREFIX",
     "STALE_AFTER",
+    "AlertDraft",
     "Delivery",
     "DeliveryDraft",
     "DeliveryStatus",
     "HistoryQuery",
+    "OutboxRow",
     "RotationWrite",
     "SealedSessions",
     "Store",

@@ -33,6 +33,7 @@ from amplifier.store.migration_0007 import sent_at_and_rehearsals
 from amplifier.store.migration_0008 import instance_limits
 from amplifier.store.migration_0009 import attempt_at
 from amplifier.store.migration_0010 import console_indexes
+from amplifier.store.migration_0011 import alert_outbox
 from amplifier.store.schema import UTCDateTime
 
 
@@ -212,6 +213,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0008_instance_limits", instance_limits),
     Migration("0009_attempt_at", attempt_at),
     Migration("0010_console_indexes", console_indexes),
+    Migration("0011_alert_outbox", alert_outbox),
 )
 
 

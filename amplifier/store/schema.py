@@ -143,3 +143,23 @@ instance_limits = Table(
     Column("fetched_at", UTCDateTime),  # when the server was asked (0008)
     Column("updated_at", UTCDateTime, nullable=False),
 )
+
+alert_outbox = Table(
+    "alert_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("dedup_key", Text, nullable=False, unique=True),
+    Column("event", Text, nullable=False),
+    Column("account", Text),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("urgent", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("next_try_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("sent_to", Text, nullable=False),
+    Column("claimed_by", Text),
+    Column("lease_until", UTCDateTime),
+    Column("sent_at", UTCDateTime),
+    Column("last_error", Text),
+)

@@ -6,7 +6,8 @@ Its parts, each over ``StoreBase`` (base.py: engine, transactions, errors):
   ``DeliveryReads`` (reads.py): one row, history, orphans, the guards' window, costs;
 - ``SharedState`` (state.py): rotation, rate limits, sessions, the pause switch, workers;
 - ``InstanceLimitsState`` (instances.py): each Mastodon instance's limits as last read;
-- ``ConsoleReads`` (console.py): the console's pages, by keyset and by index.
+- ``ConsoleReads`` (console.py): the console's pages, by keyset and by index;
+- ``AlertOutbox`` (outbox.py): alerts enqueued with their change, claimed with a lease.
 
 The schema and its named migrations are in migrations.py.
 """
@@ -16,8 +17,9 @@ from __future__ import annotations
 from amplifier.store.console import ConsoleReads
 from amplifier.store.deliveries import Deliveries
 from amplifier.store.instances import InstanceLimitsState
+from amplifier.store.outbox import AlertOutbox
 from amplifier.store.state import SharedState
 
 
-class Store(Deliveries, ConsoleReads, SharedState, InstanceLimitsState):
+class Store(Deliveries, ConsoleReads, SharedState, InstanceLimitsState, AlertOutbox):
     """Every read and compare-and-set write the worker and the CLI make on the state database."""
