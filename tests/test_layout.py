@@ -29,6 +29,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         {"schedule"},  # plan
         {"guards"},  # guard
         {"kit"},  # the supporters' share kit (below check, which warns about its posts)
+        {"alerts"},  # events, outbox, sender: below delivery and the worker, which enqueue
         # adapters per account; pre-flight; what becomes of a slot; claim-publish-record
         {"accounts", "check", "forecast", "delivery"},
         {"worker"},  # the loop that runs the flow

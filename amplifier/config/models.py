@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from amplifier.config.alerts import AlertSettings
 from amplifier.config.limits import DEFAULT_LIMITS, NetworkLimits
 from amplifier.config.overrides import OverridesSource
 from amplifier.config.times import parse_days, parse_time, validate_timezone
@@ -213,6 +214,7 @@ class Settings(BaseSettings):
     accounts: tuple[Account, ...] = ()
     worker: WorkerSettings = WorkerSettings()
     guards: GuardSettings = GuardSettings()
+    alerts: AlertSettings = AlertSettings()
 
     # Set by load_settings, not by the file: where the file was, so relative paths resolve.
     config_path: str = ""

@@ -89,6 +89,8 @@ def build_scheduler(worker: Worker) -> Any:
     # The first housekeeping pass runs at once: settle crashes, catch up within grace.
     tick = IntervalTrigger(seconds=rules.tick_seconds)
     scheduler.add_job(fire, tick, id="housekeeping", next_run_time=datetime.now(UTC))
+    # Alerts' watch (a silent worker, the digest) on a job of its own, never in a pass.
+    scheduler.add_job(worker.watch, tick, id="alerts-watch")
     arm()
     return scheduler
 
@@ -108,6 +110,7 @@ def run_forever(worker: Worker, *, install_signals: bool = True) -> bool:
         log_event(worker.logger, "started", worker=worker.worker_id, accounts=names)
         scheduler = build_scheduler(worker)
         scheduler.start()
+        worker.alerting.start(worker.stop)  # the sender's own thread (none without a channel)
         worker.stop.wait()
         log_event(worker.logger, "stopping", worker=worker.worker_id)
     finally:
