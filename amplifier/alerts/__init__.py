@@ -12,8 +12,8 @@ The URLs come from the variable ``[alerts] urls_from_env`` names (``config.alert
 from __future__ import annotations
 
 from amplifier.alerts.budget import budget_alerts
-from amplifier.alerts.channels import Timeouts, fingerprint, label, send
-from amplifier.alerts.events import AlertRules, rules_for, url_secrets
+from amplifier.alerts.channels import Timeouts, fingerprint, label, send, url_secrets
+from amplifier.alerts.events import AlertRules, rules_for
 from amplifier.alerts.messages import test_message
 from amplifier.alerts.sender import AlertSender, compose, in_quiet_hours
 from amplifier.alerts.watch import AlertWatch, Tomorrow

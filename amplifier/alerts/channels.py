@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -19,6 +19,37 @@ from urllib.parse import urlsplit
 _ADDRESS_HOSTS = frozenset(
     {"json", "jsons", "form", "forms", "xml", "xmls", "mailto", "mailtos", "ntfy", "ntfys"}
 )
+
+
+# Query parameters that say where or how to send, never a secret (Apprise's own names).
+_PLAIN_PARAMETERS = frozenset(
+    {"from", "to", "cc", "bcc", "smtp", "mode", "name", "format", "overflow", "cto", "rto"}
+)
+
+
+def url_secrets(urls: Iterable[str]) -> list[str]:
+    """Each URL whole and the parts of it that may be secret: its password, its host when the
+    host is a token (a Slack URL's), each path segment and query value of eight characters
+    or more (tokens, keys), but not an address's host or a recipient."""
+    found: list[str] = []
+    for url in urls:
+        found.append(url)
+        try:
+            parts = urlsplit(url)
+            host = parts.hostname or ""
+            password = parts.password or ""
+        except ValueError:
+            continue
+        scheme = parts.scheme.lower()
+        candidates = [password, *parts.path.split("/")]
+        if scheme not in _ADDRESS_HOSTS:
+            candidates += [host, parts.username or ""]
+        for item in parts.query.split("&"):
+            key, _, value = item.partition("=")
+            if key.lower().lstrip("+-:") not in _PLAIN_PARAMETERS:
+                candidates.append(value)
+        found += [part for part in candidates if len(part) >= 8]
+    return found
 
 
 def fingerprint(url: str) -> str:

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from amplifier.alerts import messages
+from amplifier.alerts.channels import url_secrets
 from amplifier.config import AlertEvent, AlertSettings, Settings
 from amplifier.guards import usd
 from amplifier.logs import RedactSecrets
@@ -32,20 +33,6 @@ from amplifier.store import AlertDraft, Delivery
 # Not held by quiet hours: each needs someone soon, or was asked for at its time.
 URGENT: frozenset[str] = frozenset({"credentials-refused", "heartbeat-silent", "digest"})
 THRESHOLDS = (80, 100)
-
-
-def url_secrets(urls: Iterable[str]) -> list[str]:
-    """Each URL and each part of it long enough to be a token or a password."""
-    found: list[str] = []
-    for url in urls:
-        found.append(url)
-        rest = url.split("://", 1)[-1]
-        for piece in rest.replace("@", "/").replace(":", "/").replace("?", "/").split("/"):
-            for part in piece.split("&"):
-                value = part.split("=", 1)[-1]
-                if len(value) >= 8:
-                    found.append(value)
-    return found
 
 
 class AlertRules:

@@ -18,8 +18,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from amplifier.alerts import messages
-from amplifier.alerts.channels import Timeouts, fingerprint, label, send
-from amplifier.alerts.events import url_secrets
+from amplifier.alerts.channels import Timeouts, fingerprint, label, send, url_secrets
 from amplifier.config import AlertSettings
 from amplifier.logs import RedactSecrets, log_event, log_exception
 from amplifier.store import OutboxRow, Store

@@ -26,6 +26,7 @@ class WebhookReceiver:
         self.mode: Mode = mode
         self.received: list[dict[str, Any]] = []
         self.requests = 0
+        self.arrived = threading.Event()  # set at each request's arrival
         self._release = threading.Event()
         self._lock = threading.Lock()
         receiver = self
@@ -36,6 +37,7 @@ class WebhookReceiver:
                 raw = self.rfile.read(length)
                 with receiver._lock:
                     receiver.requests += 1
+                receiver.arrived.set()
                 if receiver.mode == "hang":
                     receiver._release.wait()
                     return
