@@ -76,6 +76,7 @@ class AlertSender:
         self.lease = lease
         self.backoff = backoff
         self.max_backoff = max_backoff
+        self.limit = 200  # alerts per claim (per message, at most)
         self.logger = logger
         self.redactor = RedactSecrets([*secrets, *url_secrets(self.urls)])
         self.channels = [fingerprint(url) for url in self.urls]
@@ -87,7 +88,10 @@ class AlertSender:
             return 0
         now = self.clock()
         rows = self.store.claim_alerts(
-            self.sender_id, lease=self.lease, urgent_only=in_quiet_hours(self.settings, now)
+            self.sender_id,
+            lease=self.lease,
+            urgent_only=in_quiet_hours(self.settings, now),
+            limit=self.limit,
         )
         if not rows:
             return 0

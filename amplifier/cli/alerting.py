@@ -103,7 +103,7 @@ def status_alert(settings: Settings, store: Store, clock: Clock, out: TextIO) ->
     sent = sender.drain() if sender is not None else 0
     pending = store.pending_alert_count()
     print(
-        f"alerts: {len(found)} silent worker(s) found, {sent} alert(s) sent, "
-        f"{pending} waiting (retried with backoff, or held by quiet hours)",
+        f"alerts: {len(found)} silent worker(s) (each alerted once per silence), {sent} "
+        f"alert(s) sent now, {pending} waiting (retried with backoff, or held by quiet hours)",
         file=out,
     )
