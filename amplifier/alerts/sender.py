@@ -65,6 +65,7 @@ class AlertSender:
         lease: timedelta = timedelta(minutes=10),
         backoff: timedelta = timedelta(seconds=30),
         max_backoff: timedelta = timedelta(hours=1),
+        stale_after: timedelta | None = None,
         logger: logging.Logger = LOGGER,
     ) -> None:
         self.store = store
@@ -77,9 +78,13 @@ class AlertSender:
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.limit = 200  # alerts per claim (per message, at most)
+        # A worker's sender (sender_id its worker id): a claim of a worker silent this long is
+        # taken over, as its deliveries are, instead of waiting for the lease.
+        self.stale_after = stale_after
         self.logger = logger
         self.redactor = RedactSecrets([*secrets, *url_secrets(self.urls)])
         self.channels = [fingerprint(url) for url in self.urls]
+        self.thread: threading.Thread | None = None
 
     def drain(self) -> int:
         """One drain: every due alert to every channel lacking it; returns how many alerts
@@ -92,6 +97,7 @@ class AlertSender:
             lease=self.lease,
             urgent_only=in_quiet_hours(self.settings, now),
             limit=self.limit,
+            stale_after=self.stale_after,
         )
         if not rows:
             return 0
@@ -147,4 +153,5 @@ class AlertSender:
 
         thread = threading.Thread(target=loop, name="amplifier-alerts", daemon=True)
         thread.start()
+        self.thread = thread
         return thread

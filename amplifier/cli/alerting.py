@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TextIO
 
 from sqlalchemy.engine import make_url
@@ -58,13 +58,22 @@ def alert_rules(settings: Settings) -> AlertRules:
     return rules_for(settings, alert_urls(settings.alerts), secret_values(settings))
 
 
-def alert_sender(settings: Settings, store: Store, sender_id: str) -> AlertSender | None:
-    """A sender to the configured channels; None without one."""
+def alert_sender(
+    settings: Settings, store: Store, sender_id: str, *, worker: bool = True
+) -> AlertSender | None:
+    """A sender to the configured channels; None without one. ``worker``: ``sender_id`` is a
+    worker's id, whose claims others take over once its heartbeat goes stale."""
     urls = alert_urls(settings.alerts)
     if not urls:
         return None
+    stale = timedelta(seconds=settings.worker.stale_worker_seconds) if worker else None
     return AlertSender(
-        store, urls, settings.alerts, sender_id=sender_id, secrets=secret_values(settings)
+        store,
+        urls,
+        settings.alerts,
+        sender_id=sender_id,
+        secrets=secret_values(settings),
+        stale_after=stale,
     )
 
 
@@ -99,7 +108,7 @@ def status_alert(settings: Settings, store: Store, clock: Clock, out: TextIO) ->
     rules = alert_rules(settings)
     found = AlertWatch(store, rules).silent(clock())
     store.enqueue_alerts(found)
-    sender = alert_sender(settings, store, sender_id=f"status:{clock().timestamp()}")
+    sender = alert_sender(settings, store, f"status:{clock().timestamp()}", worker=False)
     sent = sender.drain() if sender is not None else 0
     pending = store.pending_alert_count()
     print(

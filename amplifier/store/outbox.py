@@ -116,17 +116,25 @@ class AlertOutbox(StoreBase):
                 enqueue_alerts(conn, drafts, self._now())
 
     def claim_alerts(
-        self, sender: str, *, lease: timedelta, urgent_only: bool = False, limit: int = 200
+        self,
+        sender: str,
+        *,
+        lease: timedelta,
+        urgent_only: bool = False,
+        limit: int = 200,
+        stale_after: timedelta | None = None,
     ) -> list[OutboxRow]:
-        """Pending rows due now and unclaimed (or whose lease ran out), claimed by ``sender``
-        until now + ``lease``; oldest first. ``urgent_only``: quiet hours hold the others."""
+        """Pending rows due now and unclaimed, claimed by ``sender`` until now + ``lease``;
+        oldest first. A claim is free again once its lease ran out or, with ``stale_after``,
+        once its sender is a worker whose heartbeat is older than that (killed mid-send).
+        ``urgent_only``: quiet hours hold the others."""
         now = self._now()
         c = alert_outbox.c
-        due = (
-            c.sent_at.is_(None)
-            & (c.next_try_at <= now)
-            & (c.lease_until.is_(None) | (c.lease_until < now))
-        )
+        free_claim = c.lease_until.is_(None) | (c.lease_until < now)
+        if stale_after is not None:
+            silent = select(workers.c.worker_id).where(workers.c.seen_at < now - stale_after)
+            free_claim |= c.claimed_by.in_(silent.scalar_subquery())
+        due = c.sent_at.is_(None) & (c.next_try_at <= now) & free_claim
         if urgent_only:
             due &= c.urgent == 1
         # SKIP LOCKED: two PostgreSQL senders never wait on (nor both take) one row; SQLite's

@@ -85,3 +85,10 @@ class Alerting:
     def start(self, stop: threading.Event, every: float = 5.0) -> Sequence[threading.Thread]:
         """The sender's thread, if there is a channel to send to."""
         return [] if self.sender is None else [self.sender.start(stop, every)]
+
+    def join(self, timeout: float) -> None:
+        """After ``stop`` is set: wait (bounded) for a drain in flight to record what it sent,
+        so a clean stop leaves no claim for the next worker to wait out."""
+        thread = None if self.sender is None else self.sender.thread
+        if thread is not None:
+            thread.join(timeout)

@@ -122,6 +122,7 @@ def run_forever(worker: Worker, *, install_signals: bool = True) -> bool:
             scheduler.shutdown(wait=False)
         finished = worker.wait_for_pass(timeout=IN_FLIGHT_GRACE_SECONDS)
         settled = finished or hand_back_in_flight(worker)
+        worker.alerting.join(timeout=IN_FLIGHT_GRACE_SECONDS)
         restore_signal_handlers(previous)
         worker.close(settled=settled)
     return finished
