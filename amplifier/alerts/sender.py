@@ -130,15 +130,13 @@ class AlertSender:
         return error
 
     def _release(self, rows: Sequence[OutboxRow], errors: dict[int, str]) -> None:
-        done = [row.id for row in rows if row.id not in errors]
-        self.store.alerts_release(self.sender_id, done, retry_at=None, error=None)
         now = self.clock()
-        for row in rows:
-            if row.id in errors:
-                wait = min(self.max_backoff, self.backoff * 2**row.attempts)
-                self.store.alerts_release(
-                    self.sender_id, [row.id], retry_at=now + wait, error=errors[row.id]
-                )
+        failed = {
+            row.id: (now + min(self.max_backoff, self.backoff * 2**row.attempts), errors[row.id])
+            for row in rows
+            if row.id in errors
+        }
+        self.store.alerts_release(self.sender_id, [row.id for row in rows], failed)
 
     def start(self, stop: threading.Event, every: float = 5.0) -> threading.Thread:
         """A daemon thread draining every ``every`` seconds until ``stop`` is set."""

@@ -11,7 +11,7 @@ never its address); the row is done (``sent_at``) once every channel has it.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -171,24 +171,38 @@ class AlertOutbox(StoreBase):
                 )
 
     def alerts_release(
-        self, sender: str, ids: Collection[int], *, retry_at: datetime | None, error: str | None
+        self,
+        sender: str,
+        ids: Collection[int],
+        failed: Mapping[int, tuple[datetime, str]] | None = None,
     ) -> None:
-        """Give the rows back: sent ones keep ``sent_at``; others wait until ``retry_at``
-        (None: as they are), one attempt more when ``error`` says what failed."""
-        if not ids:
+        """Give the rows back in one transaction: those in ``failed`` (id -> (retry time,
+        what failed)) wait until then with one attempt more; the others as they are (sent
+        ones keep ``sent_at``)."""
+        failed = dict(failed or {})
+        plain = [row_id for row_id in ids if row_id not in failed]
+        if not plain and not failed:
             return
         c = alert_outbox.c
-        values: dict[str, object] = {"claimed_by": None, "lease_until": None}
-        if error is not None:
-            values |= {"attempts": c.attempts + 1, "last_error": error}
-        if retry_at is not None:
-            values["next_try_at"] = aware("retry_at", retry_at)
+        mine = c.claimed_by == sender
+        free = {"claimed_by": None, "lease_until": None}
+        groups: dict[tuple[datetime, str], list[int]] = {}
+        for row_id, (retry_at, error) in failed.items():
+            groups.setdefault((aware("retry_at", retry_at), error), []).append(row_id)
         with self._write("alerts_release") as conn:
-            conn.execute(
-                update(alert_outbox)
-                .where(c.id.in_(list(ids)) & (c.claimed_by == sender))
-                .values(**values)
-            )
+            if plain:
+                conn.execute(update(alert_outbox).where(c.id.in_(plain) & mine).values(**free))
+            for (retry_at, error), group in groups.items():
+                conn.execute(
+                    update(alert_outbox)
+                    .where(c.id.in_(group) & mine)
+                    .values(
+                        **free,
+                        attempts=c.attempts + 1,
+                        last_error=error,
+                        next_try_at=retry_at,
+                    )
+                )
 
     def alerts(self, *, pending: bool | None = None) -> list[OutboxRow]:
         """Every alert (``pending``: only unsent ones; False: only sent ones), oldest first."""
