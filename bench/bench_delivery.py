@@ -7,6 +7,8 @@
       ours+     Worker.post_now: the same plus planning, rendering and the guards
       baseline  Mastodon(...).status_post(...) with the same text, visibility, language and
                 idempotency key on the same server
+(c) delivery with alerts on and a channel that never answers (the sender's thread hanging
+    on it, retrying all along) against alerts off (bench/_alerts.py): goal <= 1.05.
 (b) 1,000 deliveries (100 accounts x 10 slots) against the fake answering every post 50 ms
     late: one worker's passes (one pass per slot time, injected clock) with
     ``[worker] parallel_accounts`` at 1, the default 4 and 10, vs the same posts sent one by
@@ -29,6 +31,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from _alerts import ALERTS_GOAL, ALERTS_OFF, ALERTS_ON, part_c
 from _common import (
     CAMPAIGN,
     POSTS_DIR,
@@ -340,6 +343,7 @@ def main() -> int:
         results = part_a(fakes, base, args.repeats, batch)
         calls = store_calls(base, 5 if args.quick else 100)
         latency_rows = part_b(fakes, base, accounts, slots, widths)
+        alerts = part_c(fakes.mastodon.base_url, TOKEN, sample_texts(), base, args.repeats, batch)
 
     ours, baseline, full = (median(results[name]) for name in (OURS, BASELINE, FULL))
     print(f"(a) one account, local fake, {batch} posts per batch: time per post")
@@ -357,6 +361,19 @@ def main() -> int:
         f"every post answered {LATENCY * 1000:.0f} ms late"
     )
     table(["how", "total", "vs one by one"], latency_rows)
+    off, on = median(alerts[ALERTS_OFF]), median(alerts[ALERTS_ON])
+    hung = int(alerts["sender requests to the hanging channel"][0])
+    print(
+        f"(c) one account, {batch} posts per batch; the alert sender hung {hung} time(s) meanwhile"
+    )
+    table(
+        ["path", "per post (median)", "best", "vs alerts off"],
+        [
+            [name, seconds(median(alerts[name])), seconds(min(alerts[name])),
+             f"{median(alerts[name]) / off:.2f}"]
+            for name in (ALERTS_OFF, ALERTS_ON)
+        ],
+    )  # fmt: skip
     print(
         "note: within a pass, up to parallel_accounts accounts publish side by side, each\n"
         "account's own posts one after another (X accounts take turns, for the guards).\n"
@@ -373,6 +390,11 @@ def main() -> int:
                 f"Worker.post_now / direct SDK call <= {OVERHEAD_GOAL}",
                 f"{full / baseline:.2f}",
                 verdict(full / baseline <= OVERHEAD_GOAL),
+            ],
+            [
+                f"delivery, alerts on + hanging channel / alerts off <= {ALERTS_GOAL}",
+                f"{on / off:.2f}",
+                verdict(on / off <= ALERTS_GOAL),
             ],
         ],
     )

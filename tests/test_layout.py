@@ -30,6 +30,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         {"schedule"},  # plan
         {"guards"},  # guard
         {"kit"},  # the supporters' share kit (below check, which warns about its posts)
+        {"alerts"},  # events, outbox, sender: below delivery and the worker, which enqueue
         # adapters per account; pre-flight; what becomes of a slot; claim-publish-record;
         # what the posts achieved (collected by the worker, reported by the CLI and the console)
         {"accounts", "check", "forecast", "delivery", "results"},

@@ -117,6 +117,10 @@ def _command(name: str) -> Command:
         from amplifier.cli.kit import cmd_kit_build
 
         return cmd_kit_build
+    if name == "alerts":
+        from amplifier.cli.alerting import cmd_alerts_test
+
+        return cmd_alerts_test
     if name in ("run", "post-now"):
         from amplifier.cli.run import RUN_COMMANDS
 

@@ -163,6 +163,10 @@ def cmd_status(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
                 f"{usd(to_micros(deployment))} budget (guards.x_monthly_budget_usd)",
                 file=out,
             )
+        if getattr(args, "alert", False):
+            from amplifier.cli.alerting import status_alert  # Apprise only when sending
+
+            status_alert(settings, store, clock, out)
     return 0
 
 

@@ -52,8 +52,31 @@ def build_parser() -> argparse.ArgumentParser:
     _worker_commands(commands)
     _operator_commands(commands)
     kit_commands(commands, _add)
+    _alerts_commands(commands)
     results_command(commands, _add)
     return parser
+
+
+def _alerts_commands(commands: Any) -> None:
+    alerts = commands.add_parser(
+        "alerts",
+        help="the alert channels (Apprise URLs from the variable [alerts] urls_from_env names)",
+        description="Commands about alerts. The one action is 'test'.",
+        epilog="example:\n  amplifier alerts test",
+    )
+    actions = alerts.add_subparsers(
+        dest="alerts_command", metavar="ACTION", parser_class=type(alerts), required=True
+    )
+    _add(
+        actions,
+        "test",
+        "send one test message to each alert channel and report each result",
+        "Send one test message to each Apprise URL in the variable [alerts] urls_from_env "
+        "names (ALERT_URLS in the sample), each with its own timeouts, and print per channel "
+        "'ok' or what went wrong (a channel shown by its place and kind, never its secret "
+        "parts). Nothing is stored. Exit status 1 if any channel fails or none is configured.",
+        "ALERT_URLS='json://127.0.0.1:8080/' amplifier alerts test",
+    )
 
 
 def _add(commands: Any, name: str, summary: str, description: str, example: str) -> Parser:
@@ -255,14 +278,20 @@ def _operator_commands(commands: Any) -> None:
         metavar="STATE",
         help=f"only this state, repeatable; one of: {', '.join(DELIVERY_STATES)} (default: all)",
     )
-    _add(
+    status = _add(
         commands,
         "status",
         "per account: live or dry-run, last post, next slot, rate limits, what needs review",
         "Show the config and database in use, how many posts are valid and invalid, whether "
         "posting is paused, and per account: live or dry-run, the last post, the next slot, "
         "rate-limit windows, deferred posts, deliveries that need review, and X spend.",
-        "amplifier status",
+        "amplifier status\namplifier status --alert   # e.g. every 10 minutes from a scheduler",
+    )
+    status.add_argument(
+        "--alert",
+        action="store_true",
+        help="also alert (once per silence) about a worker silent for longer than [alerts] "
+        "heartbeat_silent_longer_than_minutes, and send the alerts waiting in the outbox",
     )
     pause = _add(
         commands,

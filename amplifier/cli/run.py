@@ -16,37 +16,22 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TextIO
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
-
 from amplifier import logs
 from amplifier.accounts import network_factory
 from amplifier.check import load
+from amplifier.cli.alerting import alert_rules, alert_sender, secret_values
 from amplifier.cli.common import accounts_named, dry_run_accounts
 from amplifier.cli.database import database_label, opened
 from amplifier.cli.operator import history_line
-from amplifier.config import Account, Settings, resolve_secrets
+from amplifier.config import Account, Settings
 from amplifier.content import Library
 from amplifier.forecast import predict, rehearsals
 from amplifier.logs import log_event, log_exception
 from amplifier.store import Store
-from amplifier.worker import Worker, run_forever, run_once
+from amplifier.worker import Worker, make_worker_id, run_forever, run_once
 
 Clock = Callable[[], datetime]
 LOGGER = logging.getLogger("amplifier.cli")
-
-
-def secret_values(settings: Settings) -> list[str]:
-    """Every secret this deployment holds: account credentials and the database password."""
-    found, _ = resolve_secrets(settings)
-    values = [value for secrets in found.values() for value in secrets.values.values()]
-    try:
-        password = make_url(settings.sqlalchemy_url).password
-    except ArgumentError:
-        password = None
-    if password:
-        values.append(str(password))
-    return values
 
 
 def _worker(
@@ -61,7 +46,24 @@ def _worker(
     log_start(settings, library, accounts, forced=bool(args.dry_run))
     factory = network_factory(settings, store, dry_run=dry_run)
     notes = rehearsals(settings, flag=bool(args.dry_run))
-    return Worker(settings, library, store, factory, clock=clock, rehearsals=notes)
+    rules = alert_rules(settings)
+    worker_id = make_worker_id()
+    sender = alert_sender(settings, store, worker_id) if args.command == "run" else None
+    if args.command == "run":  # posts that fail the check after a deploy: one alert per set
+        errors = [str(problem) for problem in library.problems if problem.severity == "error"]
+        invalid = sum(1 for result in library.files if not result.ok)
+        store.enqueue_alerts(rules.check_failed(invalid, errors))
+    return Worker(
+        settings,
+        library,
+        store,
+        factory,
+        clock=clock,
+        rehearsals=notes,
+        worker_id=worker_id,
+        alerts=rules,
+        alert_sender=sender,
+    )
 
 
 def log_start(settings: Settings, library: Library, accounts: list[Account], forced: bool) -> None:
@@ -173,6 +175,11 @@ def cmd_run(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
                 os._exit(0)
             return 0
         done, finished = run_once(worker)
+        if finished and worker.alerting.sender is not None:
+            try:  # what this pass enqueued, sent now (bounded timeouts): no thread outlives it
+                worker.alerting.sender.drain()
+            except Exception:
+                log_exception(LOGGER, "alert-drain-failed", logging.WARNING)
         if not finished:
             logging.shutdown()  # as above: a request still hangs, its row handed back
             out.flush()

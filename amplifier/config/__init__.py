@@ -7,7 +7,8 @@ credential the file names), and returns a frozen ``Settings`` or raises ``Config
 listing every problem at its line or variable.
 ``database_problem`` (deployment.py) reads Heroku's ``DYNO`` and refuses SQLite there.
 Secrets never live in the file: an account names the variables that hold them, and
-``resolve_secrets`` reads them; ``web_access`` (web.py) reads the console's passwords.
+``resolve_secrets`` reads them; ``web_access`` (web.py) reads the console's passwords,
+``alert_urls`` (alerts.py) the alert channels.
 ``attribution_pairs`` (attribution.py) reads a campaign's link tagging template.
 ``account_limits`` (instances.py) gives an account's limits: its Mastodon server's own as
 stored, else the configured ones. Every other stage reads its
@@ -16,6 +17,7 @@ settings from here, so this stage imports nothing above the networks' names.
 
 from __future__ import annotations
 
+from amplifier.config.alerts import ALERT_EVENTS, AlertEvent, AlertSettings, alert_urls
 from amplifier.config.attribution import FIELDS as ATTRIBUTION_FIELDS
 from amplifier.config.attribution import attribution_pairs, fill_pairs
 from amplifier.config.deployment import database_problem, heroku_dyno
@@ -49,6 +51,7 @@ from amplifier.config.variables import setting_variables
 from amplifier.config.web import Credential, WebAccess, hash_password, web_access
 
 __all__ = [
+    "ALERT_EVENTS",
     "ALL_DAYS",
     "ATTRIBUTION_FIELDS",
     "DEFAULT_LIMITS",
@@ -61,6 +64,8 @@ __all__ = [
     "Account",
     "AccountLimits",
     "AccountSecrets",
+    "AlertEvent",
+    "AlertSettings",
     "Campaign",
     "Credential",
     "GuardSettings",
@@ -74,6 +79,7 @@ __all__ = [
     "WorkerSettings",
     "XPrices",
     "account_limits",
+    "alert_urls",
     "attribution_pairs",
     "database_problem",
     "fill_pairs",

@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from amplifier.config.alerts import AlertSettings
 from amplifier.config.attribution import attribution_pairs
 from amplifier.config.limits import DEFAULT_LIMITS, NetworkLimits
 from amplifier.config.overrides import OverridesSource
@@ -257,6 +258,7 @@ class Settings(BaseSettings):
     worker: WorkerSettings = WorkerSettings()
     guards: GuardSettings = GuardSettings()
     results: ResultsSettings = ResultsSettings()
+    alerts: AlertSettings = AlertSettings()
 
     # Set by load_settings, not by the file: where the file was, so relative paths resolve.
     config_path: str = ""

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from amplifier.alerts import AlertRules
 from amplifier.cards import card_for
 from amplifier.config import WorkerSettings
 from amplifier.delivery.attempt import (
@@ -43,6 +44,7 @@ from amplifier.delivery.attempt import (
 from amplifier.delivery.record import Recorder, where
 from amplifier.delivery.retry import RetryPolicy, publish_with_retries
 from amplifier.errors import (
+    AuthFailed,
     DuplicatePost,
     NetworkError,
     RateLimited,
@@ -106,13 +108,16 @@ def deliver(
     earlier_ambiguous: datetime | None = None,
     stop: threading.Event | None = None,
     logger: logging.Logger = LOGGER,
+    alerts: AlertRules | None = None,
 ) -> Delivery:
     """Publish a claimed delivery and record the outcome; returns the row as it now stands.
 
     ``earlier_ambiguous``: when an earlier attempt (before a crash, or before a deferral) may
     have landed, the time it began. ``sleep`` must return early when ``stop`` is set (pass
-    ``stop.wait``), so a pending retry is handed back at once on shutdown.
+    ``stop.wait``), so a pending retry is handed back at once on shutdown. ``alerts``: the
+    events the outcome enqueues, in the transaction that records it.
     """
+    rules = alerts or AlertRules.off()
     guarded = GuardedNetwork(
         store,
         network,
@@ -125,7 +130,7 @@ def deliver(
         busy_wait=policy.busy_wait,
         sleep=_waiter(sleep),
     )
-    recorder = Recorder(store, guarded, worker_id, logger)
+    recorder = Recorder(store, guarded, worker_id, logger, rules)
     remaining = policy.max_attempts_total - delivery.attempts
     if remaining <= 0:
         return recorder.give_up(f"gave up after {delivery.attempts} attempts")
@@ -152,7 +157,8 @@ def deliver(
         # The window first: other slots of the account (and other workers) wait for the reset
         # from this moment, even if this process dies before the row is deferred.
         window = RateLimitWindow(error.window, None, 0, error.retry_at)
-        store.save_rate_limits(delivery.account, [window])
+        late = rules.rate_limited(delivery.account, error.window, error.retry_at, clock())
+        store.save_rate_limits(delivery.account, [window], late)
         return recorder.defer(error.retry_at, f"rate limited ({error.window}) until {until}")
     except TransientError as error:
         attempts = guarded.row.attempts
@@ -166,7 +172,8 @@ def deliver(
             return recorder.published(None, CONFIRMED_BY_DUPLICATE)
         return recorder.give_up(f"the network already holds this text: {error}")
     except NetworkError as error:  # PostRejected, AuthFailed: permanent
-        return recorder.give_up(f"{type(error).__name__}: {error}")
+        auth = isinstance(error, AuthFailed)
+        return recorder.give_up(f"{type(error).__name__}: {error}", auth=auth)
     except Exception as error:
         if not guarded.unexpected:
             raise  # our own bug or the store's, not the network's: let the worker log it
@@ -212,6 +219,7 @@ class DeliveryContext:
     sleep: Sleep
     stop: threading.Event | None = None
     logger: logging.Logger = LOGGER
+    alerts: AlertRules = field(default_factory=AlertRules.off)
 
     def deliver(
         self, network: Network, delivery: Delivery, *, earlier_ambiguous: datetime | None = None
@@ -227,6 +235,7 @@ class DeliveryContext:
             earlier_ambiguous=earlier_ambiguous,
             stop=self.stop,
             logger=self.logger,
+            alerts=self.alerts,
         )
 
 

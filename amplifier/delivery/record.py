@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+from amplifier.alerts import AlertRules
 from amplifier.delivery.attempt import GuardedNetwork
 from amplifier.logs import log_event
 from amplifier.networks.base import Receipt
@@ -36,7 +37,9 @@ class Recorder:
         guarded: GuardedNetwork,
         worker_id: str,
         logger: logging.Logger,
+        alerts: AlertRules | None = None,
     ) -> None:
+        self.alerts = alerts or AlertRules.off()
         self.store = store
         self.guarded = guarded
         self.worker_id = worker_id
@@ -98,10 +101,17 @@ class Recorder:
             )
         return self._result(done)
 
-    def give_up(self, reason: str) -> Delivery:
+    def give_up(self, reason: str, *, auth: bool = False) -> Delivery:
+        """Failed (or unknown, if an attempt may have landed), its alert enqueued with it;
+        ``auth``: because the network refused the account's credentials."""
         since = self.guarded.ambiguous_since
         if since is None:
-            done = self.store.mark_failed(self.row.id, worker_id=self.worker_id, reason=reason)
+            done = self.store.mark_failed(
+                self.row.id,
+                worker_id=self.worker_id,
+                reason=reason,
+                alerts=self.alerts.failed(self.row, reason, auth=auth),
+            )
             event = "failed"
         else:
             reason = (
@@ -109,7 +119,11 @@ class Recorder:
                 "amplifier review"
             )
             done = self.store.mark_unknown(
-                self.row.id, worker_id=self.worker_id, reason=reason, ambiguous_since=since
+                self.row.id,
+                worker_id=self.worker_id,
+                reason=reason,
+                ambiguous_since=since,
+                alerts=self.alerts.unknown(self.row, reason, auth=auth),
             )
             event = "unknown"
         if done:

@@ -216,7 +216,8 @@ class Settler:
     def _give_up(self, row: Delivery, since: datetime | None, reason: str) -> Delivery:
         if since is not None:
             return self._unknown(row, since, f"{reason}; {REVIEW_HINT}")
-        self.store.mark_failed(row.id, worker_id=self.worker_id, reason=reason)
+        alerts = self.context.alerts.failed(row, reason)
+        self.store.mark_failed(row.id, worker_id=self.worker_id, reason=reason, alerts=alerts)
         log_event(
             self.logger,
             "failed",
@@ -230,7 +231,11 @@ class Settler:
 
     def _unknown(self, row: Delivery, since: datetime, reason: str) -> Delivery:
         self.store.mark_unknown(
-            row.id, worker_id=self.worker_id, reason=reason, ambiguous_since=since
+            row.id,
+            worker_id=self.worker_id,
+            reason=reason,
+            ambiguous_since=since,
+            alerts=self.context.alerts.unknown(row, reason),
         )
         log_event(
             self.logger,

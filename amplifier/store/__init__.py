@@ -5,7 +5,8 @@ is a compare-and-set, so two workers never both own a row. SQLAlchemy Core over 
 PostgreSQL. ``Store`` (sql.py) is the one class the other stages use; migrations.py holds the
 schema and its named migrations, sessions.py keeps Bluesky sessions sealed, instances.py
 each Mastodon instance's limits (``stored_instance_limits`` reads them without creating a
-database), snapshots.py each published post's counts at fixed ages, types.py the rows.
+database), snapshots.py each published post's counts at fixed ages, outbox.py the alert
+outbox, cards.py each link's card, types.py the rows.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from amplifier.store.cards import StoredCard
 from amplifier.store.console import HistoryLine, HistoryQuery
 from amplifier.store.instances import stored_instance_limits
 from amplifier.store.one_sender import STALE_AFTER
+from amplifier.store.outbox import AlertDraft, OutboxRow
 from amplifier.store.sessions import SealedSessions
 from amplifier.store.snapshots import COUNTS, GONE, DueRead, Snapshot
 from amplifier.store.sql import Store
@@ -32,6 +34,7 @@ __all__ = [
     "GONE",
     "REHEARSAL_PREFIX",
     "STALE_AFTER",
+    "AlertDraft",
     "Delivery",
     "DeliveryDraft",
     "DeliveryStatus",
@@ -39,6 +42,7 @@ __all__ = [
     "HistoryLine",
     "HistoryQuery",
     "LastPost",
+    "OutboxRow",
     "RotationWrite",
     "SealedSessions",
     "Snapshot",

@@ -19,6 +19,7 @@ from amplifier.errors import StoreError
 from amplifier.networks.base import RateLimitWindow
 from amplifier.store.base import aware
 from amplifier.store.one_sender import ACCOUNT_FREE, ACCOUNT_LOCK, STALE_AFTER
+from amplifier.store.outbox import AlertDraft, enqueue_alerts
 from amplifier.store.reads import DeliveryReads
 from amplifier.store.schema import deliveries, delivery_costs
 from amplifier.store.state import save_rotation_checked, save_rotation_row, save_windows
@@ -88,6 +89,7 @@ class Deliveries(DeliveryReads):
         now: datetime,
         rotation: tuple[str, Mapping[str, object]] | RotationWrite | None = None,
         cost_micros: int | None = None,
+        alerts: Sequence[AlertDraft] = (),
     ) -> Delivery | None:
         row_values = {**self._draft_values(draft, now), **values}
         with self._guard(f"recording {values['status']} {draft.account} {draft.slot_key}"):
@@ -111,6 +113,7 @@ class Deliveries(DeliveryReads):
                             "created_at": now,
                         }
                         conn.execute(_INSERT_COST, cost)
+                    enqueue_alerts(conn, alerts, now)
                 return row_to_delivery(row)
             except IntegrityError:
                 pass  # settled below, outside the failed transaction
@@ -125,27 +128,29 @@ class Deliveries(DeliveryReads):
         worker_id: str,
         rotation: tuple[str, Mapping[str, object]] | RotationWrite | None = None,
         cost_micros: int | None = None,
+        alerts: Sequence[AlertDraft] = (),
     ) -> Delivery | None:
         """Record the slot as 'sending' by this worker; None if the slot already has a row.
 
         ``rotation`` is saved in the same transaction, so only the winner of a race advances
         the rotation: ``(key, state)`` as it is, a ``RotationWrite`` only if the stored state
         is still the one the decision read (else ``StateMoved``, and nothing is recorded). So
-        is ``cost_micros``, what the post costs (X).
+        is ``cost_micros``, what the post costs (X), and are ``alerts`` (the budget's).
         """
         now = self._now()
         values = {"status": "sending", "claimed_by": worker_id, "claimed_at": now}
-        return self._insert_delivery(draft, values, now, rotation, cost_micros)
+        return self._insert_delivery(draft, values, now, rotation, cost_micros, alerts)
 
     def record_missed(self, draft: DeliveryDraft, reason: str) -> Delivery | None:
         """Record a slot that passed while no worker ran; None if the slot already has a row."""
         return self._insert_delivery(draft, {"status": "missed", "last_error": reason}, self._now())
 
-    def record_skipped(self, draft: DeliveryDraft, reason: str) -> Delivery | None:
-        """Record a slot a guard held back; None if the slot already has a row."""
-        return self._insert_delivery(
-            draft, {"status": "skipped", "last_error": reason}, self._now()
-        )
+    def record_skipped(
+        self, draft: DeliveryDraft, reason: str, alerts: Sequence[AlertDraft] = ()
+    ) -> Delivery | None:
+        """Record a slot a guard held back (with its ``alerts``); None if it has a row."""
+        values = {"status": "skipped", "last_error": reason}
+        return self._insert_delivery(draft, values, self._now(), alerts=alerts)
 
     def record_rehearsed(
         self,
@@ -195,6 +200,7 @@ class Deliveries(DeliveryReads):
         worker_id: str,
         ambiguous_since: datetime | None = None,
         rate_limits: tuple[str, Sequence[RateLimitWindow]] | None = None,
+        alerts: Sequence[AlertDraft] = (),
         **values: object,
     ) -> bool:
         now = self._now()
@@ -207,6 +213,8 @@ class Deliveries(DeliveryReads):
             )
             if rate_limits is not None:  # what the platform said holds whoever owns the row
                 save_windows(conn, rate_limits[0], rate_limits[1], now)
+            if result.rowcount == 1:  # only the owner's move reports
+                enqueue_alerts(conn, alerts, now)
         return result.rowcount == 1
 
     def mark_published(
@@ -260,11 +268,19 @@ class Deliveries(DeliveryReads):
             last_error=reason,
         )
 
-    def mark_failed(self, delivery_id: int, *, worker_id: str, reason: str) -> bool:
-        """sending -> failed for good; False if not owned."""
+    def mark_failed(
+        self,
+        delivery_id: int,
+        *,
+        worker_id: str,
+        reason: str,
+        alerts: Sequence[AlertDraft] = (),
+    ) -> bool:
+        """sending -> failed for good, ``alerts`` enqueued with it; False if not owned."""
         return self._finish(
-            delivery_id, worker_id, status="failed", retry_at=None, last_error=reason
-        )
+            delivery_id, worker_id, alerts=alerts, status="failed", retry_at=None,
+            last_error=reason,
+        )  # fmt: skip
 
     def mark_unknown(
         self,
@@ -273,15 +289,17 @@ class Deliveries(DeliveryReads):
         worker_id: str,
         reason: str,
         ambiguous_since: datetime | None = None,
+        alerts: Sequence[AlertDraft] = (),
     ) -> bool:
         """sending -> unknown (needs an operator's review); False if not owned.
 
-        ``ambiguous_since`` as for ``mark_deferred``.
+        ``ambiguous_since`` as for ``mark_deferred``; ``alerts`` enqueued with the move.
         """
         return self._finish(
             delivery_id,
             worker_id,
             ambiguous_since,
+            alerts=alerts,
             status="unknown",
             retry_at=None,
             last_error=reason,

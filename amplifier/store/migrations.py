@@ -33,6 +33,7 @@ from amplifier.store.migration_0007 import sent_at_and_rehearsals
 from amplifier.store.migration_0008 import instance_limits
 from amplifier.store.migration_0009 import attempt_at
 from amplifier.store.migration_0010 import console_indexes
+from amplifier.store.migration_0011 import alert_outbox
 from amplifier.store.migration_0012 import snapshots
 from amplifier.store.migration_0013 import native_posts
 from amplifier.store.migration_0014 import sign_ins_and_checks
@@ -215,6 +216,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0008_instance_limits", instance_limits),
     Migration("0009_attempt_at", attempt_at),
     Migration("0010_console_indexes", console_indexes),
+    Migration("0011_alert_outbox", alert_outbox),
     Migration("0012_snapshots", snapshots),
     Migration("0013_native_posts", native_posts),
     Migration("0014_sign_ins_and_checks", sign_ins_and_checks),

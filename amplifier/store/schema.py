@@ -201,3 +201,24 @@ link_cards = Table(
     Column("failure", Text),  # why there is no card; NULL when there is one
     Column("fetched_at", UTCDateTime, nullable=False),
 )
+
+
+alert_outbox = Table(
+    "alert_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("dedup_key", Text, nullable=False, unique=True),
+    Column("event", Text, nullable=False),
+    Column("account", Text),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("urgent", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("next_try_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("sent_to", Text, nullable=False),
+    Column("claimed_by", Text),
+    Column("lease_until", UTCDateTime),
+    Column("sent_at", UTCDateTime),
+    Column("last_error", Text),
+)

@@ -10,7 +10,8 @@ Its parts, each over ``StoreBase`` (base.py: engine, transactions, errors):
 - ``AccessState`` (access.py): the console's sign-in failures, credentials checks;
 - ``StatusReads`` (status_reads.py): the status page's reads, in one connection;
 - ``SnapshotState`` (snapshots.py): each published post's counts at fixed ages (results);
-- ``LinkCardsState`` (cards.py): each link's card as last read, or why it has none.
+- ``LinkCardsState`` (cards.py): each link's card as last read, or why it has none;
+- ``AlertOutbox`` (outbox.py): alerts enqueued with their change, claimed with a lease.
 
 The schema and its named migrations are in migrations.py.
 """
@@ -22,6 +23,7 @@ from amplifier.store.cards import LinkCardsState
 from amplifier.store.console import ConsoleReads
 from amplifier.store.deliveries import Deliveries
 from amplifier.store.instances import InstanceLimitsState
+from amplifier.store.outbox import AlertOutbox
 from amplifier.store.snapshots import SnapshotState
 from amplifier.store.state import SharedState
 from amplifier.store.status_reads import StatusReads
@@ -36,5 +38,6 @@ class Store(
     AccessState,
     SnapshotState,
     LinkCardsState,
+    AlertOutbox,
 ):
     """Every read and compare-and-set write the worker and the CLI make on the state database."""

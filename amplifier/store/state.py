@@ -12,6 +12,7 @@ from sqlalchemy import Connection, bindparam, delete, func, select, update
 from amplifier.errors import StateMoved, StoreError
 from amplifier.networks.base import RateLimitWindow
 from amplifier.store.base import StoreBase, aware, dialect_insert, upsert
+from amplifier.store.outbox import AlertDraft, enqueue_alerts
 from amplifier.store.schema import flags, rate_limits, rotation_state, sessions, workers
 
 PAUSE_FLAG = "paused"
@@ -147,11 +148,17 @@ class SharedState(StoreBase):
             save_rotation_row(conn, account, state, self._now())
 
     # -- rate limits -------------------------------------------------------------------------------
-    def save_rate_limits(self, account: str, windows: Sequence[RateLimitWindow]) -> None:
-        """Upsert each window the platform reported, by (account, window)."""
+    def save_rate_limits(
+        self,
+        account: str,
+        windows: Sequence[RateLimitWindow],
+        alerts: Sequence[AlertDraft] = (),
+    ) -> None:
+        """Upsert each window the platform reported, by (account, window), with ``alerts``."""
         now = self._now()
         with self._write("save_rate_limits") as conn:
             save_windows(conn, account, windows, now)
+            enqueue_alerts(conn, alerts, now)
 
     def rate_limits(self, account: str) -> list[RateLimitWindow]:
         """The account's last known windows, by window name."""

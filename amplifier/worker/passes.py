@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 from amplifier.accounts import NetworkFactory
+from amplifier.alerts import AlertRules, AlertSender
 from amplifier.config import Account, Settings
 from amplifier.content import Library
 from amplifier.delivery import DeliveryContext, DeliveryPolicy, RecoveryRules, Settler, Sleep
@@ -41,6 +42,7 @@ from amplifier.networks.dryrun import DryRunNetwork
 from amplifier.results import RoundReport
 from amplifier.schedule import Slot, next_slots, seed_key, slot_spec, slots_between
 from amplifier.store import Delivery, Store
+from amplifier.worker.alerting import Alerting
 from amplifier.worker.collecting import Collecting
 from amplifier.worker.manual import ManualPost
 from amplifier.worker.slot import SlotFlow
@@ -76,6 +78,8 @@ class Worker:
         stop: threading.Event | None = None,
         logger: logging.Logger = LOGGER,
         rehearsals: Mapping[str, str] | None = None,
+        alerts: AlertRules | None = None,
+        alert_sender: AlertSender | None = None,
     ) -> None:
         self.settings = settings
         self.library = library
@@ -104,6 +108,18 @@ class Worker:
             # Waiting on the stop event makes every retry wait end the moment we stop.
             sleep=sleep or self.stop.wait,
             stop=self.stop,
+            logger=logger,
+            alerts=alerts or AlertRules.off(),
+        )
+        # Alerts: enqueued with each change (the context's rules), sent on a thread of their own.
+        self.alerting = Alerting(
+            settings,
+            library,
+            store,
+            self.context.alerts,
+            worker_id=self.worker_id,
+            rehearsals=self._rehearsals,
+            sender=alert_sender,
             logger=logger,
         )
         self.settler = Settler(
@@ -193,6 +209,10 @@ class Worker:
 
     def heartbeat(self) -> None:
         self.store.heartbeat(self.worker_id)
+
+    def watch(self, now: datetime | None = None) -> None:
+        """Enqueue what the alerts' watch finds due: another worker gone silent, the digest."""
+        self.alerting.check(now or self.clock())
 
     def close(self, *, settled: bool = True) -> None:
         """Clean exit: tell other workers we are gone, once every row we hold is recorded or

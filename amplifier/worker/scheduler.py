@@ -105,6 +105,8 @@ def build_scheduler(worker: Worker) -> Any:
         every = IntervalTrigger(minutes=rules.link_card_minutes)
         scheduler.add_job(refresh_link_cards_safely, every, args=[worker], id="cards",
                           executor="cards", next_run_time=datetime.now(UTC))  # fmt: skip
+    # Alerts' watch (a silent worker, the digest) on a job of its own, never in a pass.
+    scheduler.add_job(worker.watch, tick, id="alerts-watch")
     arm()
     return scheduler
 
@@ -124,6 +126,7 @@ def run_forever(worker: Worker, *, install_signals: bool = True) -> bool:
         log_event(worker.logger, "started", worker=worker.worker_id, accounts=names)
         scheduler = build_scheduler(worker)
         scheduler.start()
+        worker.alerting.start(worker.stop)  # the sender's own thread (none without a channel)
         worker.stop.wait()
         log_event(worker.logger, "stopping", worker=worker.worker_id)
     finally:
@@ -135,6 +138,7 @@ def run_forever(worker: Worker, *, install_signals: bool = True) -> bool:
             scheduler.shutdown(wait=False)
         finished = worker.wait_for_pass(timeout=IN_FLIGHT_GRACE_SECONDS)
         settled = finished or hand_back_in_flight(worker)
+        worker.alerting.join(timeout=IN_FLIGHT_GRACE_SECONDS)
         restore_signal_handlers(previous)
         worker.close(settled=settled)
     return finished

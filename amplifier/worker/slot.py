@@ -28,6 +28,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from amplifier.alerts import budget_alerts
 from amplifier.config import Account, Settings
 from amplifier.content import Library
 from amplifier.delivery import DeliveryContext
@@ -37,7 +38,7 @@ from amplifier.guards import by_rule
 from amplifier.logs import log_event
 from amplifier.networks.base import MediaItem, Network, OutgoingPost, replies_of
 from amplifier.schedule import Slot
-from amplifier.store import Delivery, DeliveryDraft, RotationWrite
+from amplifier.store import AlertDraft, Delivery, DeliveryDraft, RotationWrite
 
 DECISION_TRIES = 3  # decisions of one slot in a pass when the rotation keeps moving
 
@@ -116,6 +117,14 @@ class SlotFlow:
             log_event(self.logger, "guard", **where, posts=posts, reason=group[0].detail)
         return decision
 
+    def _budget_alerts(
+        self, account: Account, draft: DeliveryDraft, cost: int, *, refused: bool
+    ) -> list[AlertDraft]:
+        rules = self.context.alerts
+        return budget_alerts(
+            rules, self.settings, self.store, account, draft.due_at, cost, refused=refused
+        )
+
     def refresh_limits(self, account: Account) -> None:
         """Have a Mastodon account's adapter read its server's limits into the store when the
         stored ones are older than a day (``MAX_AGE``), so the decision measures with them.
@@ -157,7 +166,10 @@ class SlotFlow:
             reason = f"dry run: {reason}"
         if decision.action == "skip":
             log_event(self.logger, "skipped", **where, rule=decision.rule, reason=reason)
-            return self.store.record_skipped(draft, reason)
+            spend = decision.cost.micros if decision.cost is not None else 0
+            refused = decision.rule == "x-budget" and not decision.rehearsal
+            alerts = self._budget_alerts(account, draft, spend, refused=True) if refused else []
+            return self.store.record_skipped(draft, reason, alerts)
         if decision.action == "missed":
             log_event(self.logger, "missed", logging.WARNING, **where, reason=reason)
             return self.store.record_missed(draft, reason)
@@ -203,8 +215,13 @@ class SlotFlow:
         cost_micros: int | None,
     ) -> Delivery | None:
         account = decision.account
+        alerts = self._budget_alerts(account, draft, cost_micros or 0, refused=False)
         row = self.store.claim_slot(
-            draft, worker_id=self.worker_id, rotation=rotation, cost_micros=cost_micros
+            draft,
+            worker_id=self.worker_id,
+            rotation=rotation,
+            cost_micros=cost_micros,
+            alerts=alerts,
         )
         if row is None:
             log_event(self.logger, "claimed-elsewhere", account=account.name, slot=draft.slot_key)
@@ -239,6 +256,9 @@ class SlotFlow:
         try:
             network = self.network_for(account.name)
         except AmplifierError as error:
-            self.store.mark_failed(row.id, worker_id=self.worker_id, reason=str(error))
+            alerts = self.context.alerts.failed(row, str(error))
+            self.store.mark_failed(
+                row.id, worker_id=self.worker_id, reason=str(error), alerts=alerts
+            )
             return self.store.get_by_id(row.id) or row
         return self.context.deliver(network, row)
