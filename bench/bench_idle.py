@@ -51,7 +51,7 @@ NETWORKS_ALL = ("x", "mastodon", "bluesky")
 BREAKDOWN = (
     "",
     "sqlalchemy",
-    "pydantic.main",  # BaseModel: the config's models (atproto loads it too)
+    "pydantic_settings",
     "apscheduler.schedulers.background",
     "twitter_text",  # the whole package; amplifier loads its parts only as texts need them
     "amplifier.cli.run",  # what `amplifier run` loads: every stage (a command loads its own)

@@ -55,9 +55,9 @@ client = Mastodon(access_token=sys.argv[2], api_base_url=sys.argv[1])
 client.status_post(sys.argv[3], visibility="unlisted")
 """
 # The same script importing the libraries amplifier is built on first: what no code of ours
-# can go below while it keeps SQLAlchemy (the store), pydantic (the config's models) and PyYAML
-# (posts).
-FLOOR_IMPORTS = "import sqlalchemy, pydantic.main, yaml"
+# can go below while it keeps SQLAlchemy (the store), pydantic-settings and PyYAML (config
+# and posts).
+FLOOR_IMPORTS = "import sqlalchemy, pydantic_settings, yaml"
 POST_NOW = "ours: amplifier post-now to Mastodon (launch to exit)"
 FLOOR = f"context: the bare script after {FLOOR_IMPORTS}"
 BARE = "baseline: bare Mastodon.py script, status_post"

@@ -61,10 +61,11 @@ def load_settings(path: str | Path | None = None) -> Settings:
     problems += [blame(loc, message) for loc, message in _unknown_top_level(merged)]
     if problems:
         raise ConfigError(problems)
-    # The file with every override laid over it: only settable fields (checked above).
-    values = {key: value for key, value in merged.items() if key in _settable_fields()}
+    # Only the fields go in as keywords: a key such as `_env_file` would be read by
+    # BaseSettings as one of its own arguments.
+    file_values = {key: value for key, value in raw.items() if key in _settable_fields()}
     try:
-        settings = Settings.model_validate({**values, "config_path": str(config_path)})
+        settings = Settings(**file_values, config_path=str(config_path))
     except ValidationError as exc:
         raise ConfigError(_validation_problems(exc, blame)) from None
     cross = [blame(loc, message) for loc, message in cross_check(settings)]

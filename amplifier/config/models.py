@@ -13,9 +13,12 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from amplifier.config.limits import DEFAULT_LIMITS, NetworkLimits
+from amplifier.config.overrides import OverridesSource
 from amplifier.config.times import parse_days, parse_time, validate_timezone
+from amplifier.config.variables import ENV_PREFIX
 from amplifier.networks.base import NetworkName
 
 ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -192,12 +195,10 @@ class GuardSettings(_Strict):
     x_prices: XPrices = XPrices()
 
 
-class Settings(BaseModel):
-    """Everything amplifier is told: the file with the environment laid over it (the
-    ``AMPLIFIER_*`` variables, read by overrides.py). Build it with ``load_settings``."""
+class Settings(BaseSettings):
+    """Everything amplifier is told. Build it with ``load_settings``."""
 
-    # validate_default: defaults are checked like any value given.
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
 
     posts_dir: str = "posts"
     # DATABASE_URL (Heroku's) overrides the file, AMPLIFIER_DATABASE_URL both: overrides.py.
@@ -215,6 +216,21 @@ class Settings(BaseModel):
 
     # Set by load_settings, not by the file: where the file was, so relative paths resolve.
     config_path: str = ""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The AMPLIFIER_* variables override the file, which arrives as init kwargs; they are
+        # read by overrides.py, not by pydantic-settings' own source (names with hyphens,
+        # accounts by name, each variable checked).
+        file_values = getattr(init_settings, "init_kwargs", {})
+        return (OverridesSource(settings_cls, file_values), init_settings)
 
     @property
     def base_dir(self) -> Path:

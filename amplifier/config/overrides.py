@@ -8,19 +8,21 @@ never adds a schedule, campaign or account. A variable that reaches no setting i
 naming the closest real one: a misspelled ``AMPLIFIER_DRYRUN`` must never pass in silence.
 ``DATABASE_URL`` (Heroku's) overrides the file, ``AMPLIFIER_DATABASE_URL`` overrides both.
 
-``read_overrides`` lays them over the file's values (``Overrides.merged``, which ``load_settings``
-validates) and says where each value came from (``Overrides.origins``), for messages.
+``OverridesSource`` is the settings source that replaces pydantic-settings' own environment
+source; ``read_overrides`` is the same reading with where each value came from, for messages.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from amplifier.config import messages
 from amplifier.config.locator import Loc
@@ -306,3 +308,26 @@ def _child(node: dict[str, Any], key: str) -> dict[str, Any]:
     if not isinstance(child, dict):
         raise Refused(f"{key} in the config file is not a section; fix the file first")
     return child
+
+
+class OverridesSource(PydanticBaseSettingsSource):
+    """The environment as pydantic-settings reads it: ``read_overrides`` over the file's values.
+
+    ``load_settings`` has refused every variable that reaches nothing before this runs.
+    """
+
+    def __init__(self, settings_cls: type[BaseSettings], file_values: Mapping[str, Any]) -> None:
+        super().__init__(settings_cls)
+        self.file_values = file_values
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        # Unused: __call__ reads every variable at once.
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        overrides = read_overrides(self.settings_cls, self.file_values, os.environ)
+        return {
+            key: value
+            for key, value in overrides.merged.items()
+            if any(loc[0] == key for loc in overrides.origins)
+        }
