@@ -84,8 +84,6 @@ def test_post_now_to_mastodon_loads_only_mastodons_sdk(sample: Path) -> None:
     assert "twitter_text.regexp.emoji" not in modules
     # Nor check's report and the near-duplicate search: it loads its posts, decides one slot.
     assert modules.isdisjoint(CHECK_REPORT), modules & set(CHECK_REPORT)
-    # Nor pydantic-settings: the config is plain pydantic models over our own overrides.
-    assert "pydantic_settings" not in modules and "dotenv" not in modules
 
 
 def test_sqlite_store_loads_no_postgresql(tmp_path: Path) -> None:
