@@ -6,14 +6,43 @@ guards' warnings: texts a rule would refuse, posts too alike, schedules the caps
 would cut short (schedule and guards stages), and links a tagging campaign would publish
 untagged (attribution.py). ``load`` is how every command gets its settings and posts.
 ``card_report`` reads each Bluesky link's card on request (``--fetch-cards``).
+
+``load``, ``display_path`` and ``format_problem`` come without the report: the worker and
+``post-now`` load their posts here, and need none of the warnings (the near-duplicate search
+among them), which are imported when a report is first asked for.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from amplifier.check.cards import card_report
+from amplifier.check.loading import load
 from amplifier.check.problems import display_path, format_problem
-from amplifier.check.report import CheckReport, load, run_check, summary_lines
-from amplifier.check.warnings import guard_warnings
+
+if TYPE_CHECKING:
+    from amplifier.check.report import CheckReport, run_check, summary_lines
+    from amplifier.check.warnings import guard_warnings
+
+_REPORT = {"CheckReport", "run_check", "summary_lines"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _REPORT:
+        from amplifier.check.report import CheckReport, run_check, summary_lines
+
+        found: dict[str, Any] = {
+            "CheckReport": CheckReport,
+            "run_check": run_check,
+            "summary_lines": summary_lines,
+        }
+        return found[name]
+    if name == "guard_warnings":
+        from amplifier.check.warnings import guard_warnings
+
+        return guard_warnings
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CheckReport",

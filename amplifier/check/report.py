@@ -14,11 +14,12 @@ from pathlib import Path
 from amplifier.check.attribution import attribution_warnings
 from amplifier.check.coverage import coverage_warnings
 from amplifier.check.instances import instance_problems, limits_lines
+from amplifier.check.loading import load
 from amplifier.check.problems import counted
 from amplifier.check.sensitive import sensitive_warnings
 from amplifier.check.warnings import guard_warnings
-from amplifier.config import Settings, load_settings
-from amplifier.content import Library, load_library
+from amplifier.config import Settings
+from amplifier.content import Library
 from amplifier.errors import ConfigError, Problem
 from amplifier.networks.base import NETWORK_NAMES, NetworkName
 from amplifier.networks.mastodon_limits import InstanceLimits
@@ -39,18 +40,6 @@ class CheckReport:
         return not any(p.severity == "error" for p in self.problems)
 
 
-def load(config: str | Path | None, posts: str | Path | None) -> tuple[Settings, Library]:
-    """Settings and library as every command sees them; raises ConfigError on a bad config."""
-    settings = load_settings(config)
-    folder = Path(posts) if posts else settings.posts_path
-    library = load_library(
-        folder,
-        campaigns=settings.campaigns,
-        limits={network: settings.networks.limits(network) for network in NETWORK_NAMES},
-    )
-    return settings, library
-
-
 def run_check(
     config: str | Path | None = None,
     posts: str | Path | None = None,
@@ -61,8 +50,7 @@ def run_check(
         settings, library = load(config, posts)
     except ConfigError as exc:
         return CheckReport(tuple(exc.problems), None, None)
-    # Here, not at the top: every command (the worker too) loads settings and posts through
-    # this module's ``load``, and the worker never imports the share kit.
+    # Here, not at the top: only a report needs the share kit, which the worker never imports.
     from amplifier.kit import share_warnings
 
     known = stored(settings) if stored is not None else {}

@@ -52,6 +52,8 @@ decision.py (the guard step), refusals.py (what a rule says when it says no).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from amplifier.guards.decision import Decision, decide
 from amplifier.guards.history import (
     REHEARSAL_SENT,
@@ -63,7 +65,6 @@ from amplifier.guards.history import (
     own_since,
     sent_rows,
 )
-from amplifier.guards.neardup import Cluster, clusters, similar_pairs
 from amplifier.guards.refusals import Refusal, by_rule
 from amplifier.guards.spend import (
     Budget,
@@ -79,6 +80,27 @@ from amplifier.guards.spend import (
     usd,
 )
 from amplifier.guards.text import text_refusals
+
+if TYPE_CHECKING:
+    from amplifier.guards.neardup import Cluster, clusters, similar_pairs
+
+# The near-duplicate search is `amplifier check`'s (and the kit's): a worker deciding a slot
+# never needs it, so it is imported when first asked for.
+_NEARDUP = {"Cluster", "clusters", "similar_pairs"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _NEARDUP:
+        from amplifier.guards.neardup import Cluster, clusters, similar_pairs
+
+        found: dict[str, Any] = {
+            "Cluster": Cluster,
+            "clusters": clusters,
+            "similar_pairs": similar_pairs,
+        }
+        return found[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "REHEARSAL_SENT",

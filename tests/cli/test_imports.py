@@ -27,6 +27,9 @@ TOKEN = "imports-token"
 # The console's packages: only `amplifier web` loads them, never the worker (issue 15).
 WEB = ("amplifier.web", "starlette", "jinja2", "uvicorn", "icalendar", "itsdangerous", "multipart")
 
+# What only `amplifier check` (and the share kit) use: the report, its warnings, near-duplicates.
+CHECK_REPORT = ("amplifier.check.report", "amplifier.check.warnings", "amplifier.guards.neardup")
+
 PROBE = """
 import json, sys
 from amplifier.cli import main
@@ -79,6 +82,8 @@ def test_post_now_to_mastodon_loads_only_mastodons_sdk(sample: Path) -> None:
     assert modules.isdisjoint(POSTGRESQL)
     assert "apscheduler" not in modules
     assert "twitter_text.regexp.emoji" not in modules
+    # Nor check's report and the near-duplicate search: it loads its posts, decides one slot.
+    assert modules.isdisjoint(CHECK_REPORT), modules & set(CHECK_REPORT)
 
 
 def test_sqlite_store_loads_no_postgresql(tmp_path: Path) -> None:
@@ -138,6 +143,7 @@ def test_worker_start_loads_no_sdk_before_a_post_is_due(tmp_path: Path, repo_roo
     assert modules.isdisjoint(WEB), modules & set(WEB)
     assert "live=live-x,live-bluesky" in output  # live accounts, not dry-run ones
     assert modules.isdisjoint(SDKS), modules & set(SDKS)
+    assert modules.isdisjoint(CHECK_REPORT), modules & set(CHECK_REPORT)
     # The share kit is a tool for organizers: the worker never loads it.
     assert not {m for m in modules if m.startswith("amplifier.kit")}, output
 
