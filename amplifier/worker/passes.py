@@ -13,8 +13,7 @@ has one lock (turns.py), and a pass skips a group another pass holds, so passes 
 hanging server holds up its own group only. ``scheduler.run_forever`` drives passes with
 APScheduler 3: one job per account at its next slot, a housekeeping pass every
 ``tick_seconds``, a heartbeat on its own job so a long delivery never makes this worker look
-dead. The database is the source of truth; the scheduler only says when to look. Tests call
-``run_pending`` with a fake clock and never sleep.
+dead. The database is the truth; the scheduler says when to look. Tests never sleep.
 """
 
 from __future__ import annotations
