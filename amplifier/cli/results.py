@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime
 from typing import TextIO
-from zoneinfo import ZoneInfo
 
 from amplifier.cli.common import CommandError, closest
 from amplifier.cli.database import opened
-from amplifier.results import (
-    COLUMNS,
-    FORMATS,
-    Report,
-    build_report,
-    configured_ages,
-    report_from_totals,
-)
+from amplifier.results import FORMATS, configured_ages, read_report, since_moment
 
 Clock = Callable[[], datetime]
 
@@ -36,27 +28,9 @@ def cmd_results(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
                 f"--age {args.age!r} is not one of the ages results are read at "
                 f"({', '.join(configured)}; [results] ages in the config)"
             )
-        since = None
-        if args.since is not None:
-            since = datetime(args.since.year, args.since.month, args.since.day, tzinfo=UTC)
-        final = configured_ages(settings)[-1][1]
-        report: Report
-        if args.by in COLUMNS:  # summed by the database
-            totals = store.results_totals(
-                COLUMNS[args.by], campaign=args.campaign, since=since, age=args.age,
-                final_age_seconds=final,
-            )  # fmt: skip
-            report = report_from_totals(totals, args.by, args.age)
-        else:
-            zones: dict[str, tzinfo] = {}
-            for account in settings.accounts:
-                schedule = settings.schedules.get(account.schedule)
-                if schedule is not None:
-                    zones[account.name] = ZoneInfo(schedule.timezone)
-            rows = store.results_rows(campaign=args.campaign, since=since, age=args.age)
-            report = build_report(
-                rows, args.by, final_age_seconds=final, gone=store.gone_deliveries(),
-                zones=zones, age=args.age,
-            )  # fmt: skip
+        since = since_moment(args.since)
+        report = read_report(
+            settings, store, args.by, campaign=args.campaign, since=since, age=args.age
+        )
         out.write(FORMATS[args.format](report))
     return 0

@@ -6,7 +6,8 @@ network's size, stores them as snapshots (the store's 0012 table), and yields to
 no batch starts while a slot or a deferred post is due, an account's shut rate-limit window
 holds its reads too, and X reads, billed per post, only spend what the month's posts will not
 need (budget.py). Reports (report.py) group the latest snapshot of each post by post,
-template, language, hashtag, network, account or hour; formats.py prints them.
+template, language, hashtag, network, account or hour; formats.py prints them; reading.py reads
+one from the store (the command and the console alike).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from amplifier.results.ages import age_seconds, collects, configured_ages
 from amplifier.results.budget import affordable_reads
 from amplifier.results.collect import Collector, RoundReport
 from amplifier.results.formats import FORMATS
+from amplifier.results.reading import read_report, since_moment
 from amplifier.results.report import COLUMNS, GROUPINGS, Report, build_report, report_from_totals
 
 __all__ = [
@@ -29,5 +31,7 @@ __all__ = [
     "build_report",
     "collects",
     "configured_ages",
+    "read_report",
     "report_from_totals",
+    "since_moment",
 ]
