@@ -17,6 +17,7 @@ MENU = (
     ("/status", "Status"),
     ("/review", "Review"),
     ("/posts", "Posts"),
+    ("/results", "Results"),
 )
 
 templates = Environment(
