@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-WIDTH = 400  # the viewBox's width; the picture scales to the screen (at most 40rem)
+WIDTH = 400  # the viewBox's width; the picture scales to the screen (at most 32rem)
 LABEL_HEIGHT = 18
 BAR_HEIGHT = 16
 GAP = 10

@@ -24,6 +24,7 @@ PAGES = {
     "status": "/status",
     "review": "/review",
     "posts": "/posts",
+    "results": "/results",
 }
 SHOTS = Path("/tmp/web-shots")
 
