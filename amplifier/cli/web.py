@@ -101,8 +101,8 @@ def cmd_web(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
         console = open_console(args.config, args.posts, access, clock=clock)
     except StoreError as error:
         raise CommandError(f"the database cannot be used: {error}. {UNREACHABLE_HINT}", 1) from None
-    console.watch = console_watch(console.settings, console.store, clock)
     try:
+        console.watch = console_watch(console.settings, console.store, clock)
         shown = f"[{host}]" if ":" in host else host
         print(f"amplifier web: open http://{shown}:{port}/ (Ctrl-C stops it)", file=out, flush=True)
         uvicorn.run(
