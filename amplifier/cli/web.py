@@ -8,16 +8,30 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
+import socket
 import sys
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
+from amplifier.cli.alerting import alert_rules, alert_sender
 from amplifier.cli.common import CommandError
 from amplifier.cli.database import UNREACHABLE_HINT, usable_database
-from amplifier.config import Credential, WebAccess, hash_password, load_settings, web_access
+from amplifier.config import (
+    Credential,
+    Settings,
+    WebAccess,
+    hash_password,
+    load_settings,
+    web_access,
+)
 from amplifier.errors import StoreError
+from amplifier.store import Store
+
+if TYPE_CHECKING:
+    from amplifier.web import ConsoleWatch
 
 Clock = Callable[[], datetime]
 DEFAULT_PORT = 8000
@@ -53,6 +67,21 @@ def _local_access(access: WebAccess, out: TextIO) -> WebAccess:
     return replace(access, credentials=(credential, *access.credentials), problems=problems)
 
 
+def console_watch(
+    settings: Settings, store: Store, clock: Clock, every: float | None = None
+) -> ConsoleWatch | None:
+    """The console's silent-worker watch and outbox sender; None without an alert channel.
+    Ticks as often as a worker's housekeeping (``[worker] tick_seconds``) unless told."""
+    from amplifier.web import ConsoleWatch
+
+    sender_id = f"console:{socket.gethostname()}:{os.getpid()}"
+    sender = alert_sender(settings, store, sender_id, worker=False)
+    if sender is None:
+        return None
+    tick = float(settings.worker.tick_seconds) if every is None else every
+    return ConsoleWatch(store, alert_rules(settings), sender, clock=clock, every=tick)
+
+
 def cmd_web(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
     if args.hash_password:
         print(hash_password(_read_password(out)), file=out)
@@ -73,6 +102,7 @@ def cmd_web(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
     except StoreError as error:
         raise CommandError(f"the database cannot be used: {error}. {UNREACHABLE_HINT}", 1) from None
     try:
+        console.watch = console_watch(console.settings, console.store, clock)
         shown = f"[{host}]" if ":" in host else host
         print(f"amplifier web: open http://{shown}:{port}/ (Ctrl-C stops it)", file=out, flush=True)
         uvicorn.run(

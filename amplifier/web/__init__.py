@@ -5,12 +5,14 @@ Starlette, Jinja2 and uvicorn are imported only here: the worker never imports t
 ``create_app`` takes a ``Console`` (settings, posts, store, clock, access) so tests build the
 app directly; ``open_console`` makes one from the config as the commands do. Nothing here
 decides: the calendar is ``forecast.predict``, the pause switch and the reviews the store's own
-operations, post-now the worker's.
+operations, post-now the worker's. ``ConsoleWatch`` (watching.py): the console, too, notices a
+worker gone silent and sends the alerts' outbox, on a thread of its own.
 """
 
 from __future__ import annotations
 
 from amplifier.web.app import create_app
 from amplifier.web.console import Console, open_console
+from amplifier.web.watching import ConsoleWatch
 
-__all__ = ["Console", "create_app", "open_console"]
+__all__ = ["Console", "ConsoleWatch", "create_app", "open_console"]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -70,6 +73,23 @@ async def _sign_in_first(request: Request, exc: Exception) -> Response:
     return RedirectResponse(exc.location, status_code=303)
 
 
+def _lifespan(console: Console) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """Starts the console's alert watch (its own thread, never a request's) and stops it."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        watch = console.watch
+        if watch is not None:
+            watch.start()
+        try:
+            yield
+        finally:
+            if watch is not None:
+                await run_in_threadpool(watch.close)
+
+    return lifespan
+
+
 def create_app(console: Console) -> Starlette:
     """The console over ``console``'s settings, posts and store (tests build it directly)."""
     routes = [
@@ -113,6 +133,7 @@ def create_app(console: Console) -> Starlette:
             HTTPException: _http_error,
             SignInFirst: _sign_in_first,
         },
+        lifespan=_lifespan(console),
     )
     app.state.console = console
     app.state.throttle = Throttle(console.store, console.clock)

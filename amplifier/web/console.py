@@ -14,6 +14,7 @@ from amplifier.errors import ConfigError
 from amplifier.forecast import rehearsals
 from amplifier.networks.base import Network
 from amplifier.store import Store, stored_instance_limits
+from amplifier.web.watching import ConsoleWatch
 
 Clock = Callable[[], datetime]
 
@@ -37,8 +38,12 @@ class Console:
     posts_path: str | None = None
     # Builds each account's network for post-now; None: the deployment's own (tests give fakes).
     network_factory: Callable[[Account], Network] | None = None
+    # The silent-worker watch and the alerts' sender, run by the app's lifespan; None: alerts off.
+    watch: ConsoleWatch | None = None
 
     def close(self) -> None:
+        if self.watch is not None:
+            self.watch.close()
         self.store.close()
 
 

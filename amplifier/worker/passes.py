@@ -215,11 +215,8 @@ class Worker:
 
     def close(self, *, settled: bool = True) -> None:
         """Clean exit: tell other workers we are gone, once every row we hold is recorded or
-        handed back (``hand_back``).
-
-        ``settled=False`` (rows still ours that could not be handed back): the heartbeat is
-        left to go stale instead, and other workers settle them as orphans after that.
-        """
+        handed back (``hand_back``). ``settled=False`` (rows still ours that could not be
+        handed back): the heartbeat is left to go stale, then others settle them as orphans."""
         if settled:
             self.store.forget_worker(self.worker_id)
         log_event(self.logger, "stopped", worker=self.worker_id, settled=settled)
