@@ -125,7 +125,7 @@ def _command(name: str) -> Command:
         from amplifier.cli.run import RUN_COMMANDS
 
         return RUN_COMMANDS[name]
-    if name == "results":
+    if name in ("results", "report"):
         from amplifier.cli.results import cmd_results
 
         return cmd_results

@@ -36,17 +36,29 @@ def since(text: str) -> date:
 
 
 def results_command(commands: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
-    """``results``, made with the parser's ``add`` (the options every command has)."""
-    results = add(
-        commands,
-        "results",
-        "what the published posts achieved, by post, template, language, hashtag, network, "
-        "account or hour",
-        DESCRIPTION,
-        "amplifier results --by template\n"
-        "amplifier results --campaign families-belong-together --by hashtag --since 2026-11-01\n"
-        "amplifier results --by network --age 24h --format csv > by-network.csv",
-    )
+    """``results`` and ``report`` (one command under both names organizers use), made with
+    the parser's ``add`` (the options every command has)."""
+    for name in ("results", "report"):
+        summary = (
+            "what the published posts achieved, by post, template, language, hashtag, network, "
+            "account or hour"
+        )
+        if name == "report":
+            summary = "the same as amplifier results: " + summary
+        results = add(
+            commands,
+            name,
+            summary,
+            DESCRIPTION,
+            f"amplifier {name} --by template\n"
+            f"amplifier {name} --campaign families-belong-together --by hashtag"
+            " --since 2026-11-01\n"
+            f"amplifier {name} --by network --age 24h --format csv > by-network.csv",
+        )
+        _results_options(results)
+
+
+def _results_options(results: argparse.ArgumentParser) -> None:
     results.add_argument(
         "--campaign",
         metavar="C",

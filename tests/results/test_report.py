@@ -143,6 +143,17 @@ def test_table_and_csv(config: Path) -> None:
     assert {r["network"]: r["engagements"] for r in parsed} == {"mastodon": "35", "bluesky": "3"}
 
 
+def test_report_is_the_same_command(config: Path) -> None:
+    """``amplifier report`` (the name organizers may know) prints what ``results`` prints."""
+    for by in ("template", "hashtag"):
+        for form in ("table", "csv", "json"):
+            expected = run(config, "--by", by, "--format", form)
+            out = io.StringIO()
+            args = ["report", "--config", str(config), "--by", by, "--format", form]
+            assert (main(args, out=out), out.getvalue()) == expected
+    assert expected[0] == 0
+
+
 def test_mistakes_say_what_to_do(config: Path) -> None:
     code, text = run(config, "--campaign", "fbtt")
     assert code == 2 and "did you mean 'fbt'" in text
