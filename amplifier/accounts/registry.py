@@ -8,6 +8,8 @@ environment, or any account when dry-run is on, gets the dry-run network.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 
 from amplifier.config import Account, AccountSecrets, Settings, resolve_secrets
@@ -28,12 +30,15 @@ def build_network(
     http: HttpSettings | None = None,
     dry_run: bool = False,
     write: Callable[[str], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> Network:
     """The adapter that publishes for ``account``: real when it has secrets, else dry-run.
 
     ``sessions`` keeps a Bluesky account's session, ``limits_cache`` a Mastodon instance's
-    limits (in memory when None), both between runs."""
+    limits (in memory when None), both between runs. ``stop``: the worker's stop event, which
+    ends an adapter's wait for media processing the moment it is set."""
     http = http or HttpSettings()
+    sleep: Callable[[float], object] = stop.wait if stop is not None else time.sleep
     if dry_run or secrets is None:
         handle = account.handle or account.name
         return DryRunNetwork(account.name, account.network, handle=handle, write=write)
@@ -49,6 +54,8 @@ def build_network(
             oauth2_user_token=secrets.get("oauth2_user_token") or None,
             http=http,
             api_base=account.api_base or "https://api.twitter.com",
+            sleep=sleep,
+            stop=stop,
         )
     if account.network == "mastodon":
         from amplifier.networks.mastodon import MastodonNetwork
@@ -61,6 +68,8 @@ def build_network(
             visibility=account.visibility,
             http=http,
             limits_cache=limits_cache,
+            sleep=sleep,
+            stop=stop,
         )
     from amplifier.networks.bluesky import BlueskyNetwork
 
@@ -81,9 +90,11 @@ def network_factory(
     *,
     dry_run: bool = False,
     write: Callable[[str], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> NetworkFactory:
     """account -> its adapter; accounts without credentials (or all, with dry_run) log their
-    posts instead (``write``, when given, receives those lines instead of the log)."""
+    posts instead (``write``, when given, receives those lines instead of the log). ``stop``:
+    the worker's stop event (``build_network``)."""
     secrets, _ = resolve_secrets(settings)
 
     def build(account: Account) -> Network:
@@ -101,6 +112,7 @@ def network_factory(
             limits_cache=store,  # a Mastodon server's limits, read at most once a day
             dry_run=dry_run,
             write=write,
+            stop=stop,
         )
 
     return build

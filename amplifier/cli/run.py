@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import TextIO
@@ -44,7 +45,8 @@ def _worker(
     _, library = load(args.config, args.posts)
     dry_run = bool(args.dry_run) or settings.dry_run
     log_start(settings, library, accounts, forced=bool(args.dry_run))
-    factory = network_factory(settings, store, dry_run=dry_run)
+    stop = threading.Event()  # one event: it stops the worker and the adapters' waits alike
+    factory = network_factory(settings, store, dry_run=dry_run, stop=stop)
     notes = rehearsals(settings, flag=bool(args.dry_run))
     rules = alert_rules(settings)
     worker_id = make_worker_id()
@@ -63,6 +65,7 @@ def _worker(
         worker_id=worker_id,
         alerts=rules,
         alert_sender=sender,
+        stop=stop,
     )
 
 

@@ -86,11 +86,14 @@ def account_limits(
     if configured is not None:
         max_length = min(max_length, configured)
     text = replace(text, max_length=max_length, url_length=stored.characters_reserved_per_url)
-    types = media.types
+    types, video_types = media.types, media.video_types
     if stored.supported_mime_types:
         types = tuple(kind for kind in media.types if kind in stored.supported_mime_types)
+        video_types = tuple(k for k in video_types if k in stored.supported_mime_types)
     media = replace(
         media,
+        video_types=video_types,
+        max_video_bytes=stored.video_size_limit or media.max_video_bytes,
         max_bytes=stored.image_size_limit or media.max_bytes,
         max_images=stored.max_media_attachments or media.max_images,
         max_pixels=stored.image_matrix_limit or media.max_pixels,

@@ -1,11 +1,12 @@
-"""A post's images, checked as each network will take them: the real type, size and dimensions.
+"""A post's media, checked as each network will take them: the real type, size and dimensions.
 
 The type comes from the file's first bytes (PNG, JPEG, GIF, WebP), never from its name, and the
 dimensions from its header, so a text file named ``poster.png`` or a 6 MB image for Bluesky is
 refused at check time, at the line of its media entry, instead of failing at send. A path must
 resolve inside the posts folder, symlinks included. Reading never raises: bytes that are not an
-image are a problem to report. ``media_refusal`` is the same check against one account's limits
-(a Mastodon server's own), for the plan.
+image are a problem to report. A video (MP4, MOV) or a GIF is handed to ``video`` for its own
+rules (length, frames, a GIF's size, a video alone in its post). ``media_refusal`` is the same
+check against one account's limits (a Mastodon server's own), for the plan.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from amplifier.config import GIF, JPEG, PNG, WEBP, MediaLimits
 from amplifier.content.templates import Template
+from amplifier.content.video import alone_refusal, read_gif, read_video, sniff_video
 from amplifier.errors import Problem
 from amplifier.networks.base import NETWORK_NAMES, MediaItem, NetworkName
 
@@ -126,13 +128,19 @@ def read_image(path: Path, limits: MediaLimits, network: str) -> str | None:
         size = path.stat().st_size
         if not path.is_file():
             return f"media file {name!r} is not a file"
-        if size > limits.max_bytes:
-            return (
-                f"{name} is {_size(size)}; {network} takes images of at most "
-                f"{_size(limits.max_bytes)}: shrink or compress it"
-            )
         with path.open("rb") as handle:
             data = handle.read(HEADER_BYTES)
+            video = sniff_video(data)
+            if video is not None:
+                return read_video(path, size, video, limits, network)
+            is_gif = data[:6] in (b"GIF87a", b"GIF89a")
+            if is_gif and (gif := read_gif(path, size, limits, network)) is not None:
+                return gif
+            if size > limits.max_bytes and not (is_gif and GIF in limits.types):
+                return (
+                    f"{name} is {_size(size)}; {network} takes images of at most "
+                    f"{_size(limits.max_bytes)}: shrink or compress it"
+                )
             info = sniff(data)
             if info is None and len(data) == HEADER_BYTES:  # a JPEG with a large preamble
                 data += handle.read(limits.max_bytes + 1 - HEADER_BYTES)
@@ -141,7 +149,7 @@ def read_image(path: Path, limits: MediaLimits, network: str) -> str | None:
         return f"media file {name!r} not found next to this post (or unreadable)"
     if info is None:
         holds = "it holds text" if _is_text(data[:256]) else "its bytes are no image's"
-        return f"{name} is not a PNG, JPEG, GIF or WebP image ({holds})"
+        return f"{name} is not a PNG, JPEG, GIF or WebP image, nor an MP4 or MOV video ({holds})"
     said = SUFFIXES.get(path.suffix.lower())
     if said != info.kind:
         right = next(s for s, kind in SUFFIXES.items() if kind == info.kind)
@@ -174,6 +182,9 @@ def media_refusal(media: tuple[MediaItem, ...], limits: MediaLimits, network: st
     """Why an account with ``limits`` would refuse these images; None if it takes them all."""
     if len(media) > limits.max_images:
         return f"{len(media)} images; {network} takes at most {limits.max_images} here"
+    alone = alone_refusal([item.path for item in media], limits, network)
+    if alone is not None:
+        return alone
     for item in media:
         reason = read_image(item.path, limits, network)
         if reason is not None:
@@ -198,6 +209,14 @@ def media_problems(
             message = f"{len(template.media)} images; {network} takes at most {most} per post"
             problems.append(Problem(template.path, lines.get("media"), message))
     root = folder.resolve()
+    readable = [item.path for item in template.media if _inside(item.path, root)]
+    alone_reasons: dict[str, list[str]] = {}
+    for network in networks:
+        alone = alone_refusal(readable, limits[network], network)
+        if alone is not None:
+            alone_reasons.setdefault(alone, []).append(network)
+    for alone in alone_reasons:
+        problems.append(Problem(template.path, lines.get("media"), alone))
     for index, item in enumerate(template.media):
         line = lines.get(f"media.{index}", lines.get("media"))
         written = _written(item.path, template.path)
@@ -227,6 +246,13 @@ def media_problems(
         for reason in reasons:
             problems.append(Problem(template.path, line, reason))
     return problems
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(root) and path.is_file()
+    except (OSError, RuntimeError):
+        return False
 
 
 def _is_text(data: bytes) -> bool:

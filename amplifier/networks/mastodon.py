@@ -6,7 +6,8 @@ Choices forced by the library (see /work/shared/PLATFORMS.md):
 * ``mastodon_version`` is given together with ``version_check_mode="created"``. With mode
   "none" Mastodon.py 2.3.3 ignores the given version, keeps 1.0.0 and sends media to the
   old ``/api/v1/media``; with a version and "created" it never probes the server.
-* Media processing is awaited by our own bounded polling; ``synchronous=True`` never gives up.
+* Media processing is awaited by our own bounded, stoppable polling (``mastodon_media``);
+  ``synchronous=True`` never gives up. Videos and GIFs take the same path as images.
 * Rate-limit headers are read from the raw response through a ``requests`` response hook,
   because Mastodon.py re-bases ``ratelimit_reset`` on the real wall clock and drops it when
   it looks past, which an injected clock cannot follow. The same raw answer gives back the
@@ -19,7 +20,7 @@ Choices forced by the library (see /work/shared/PLATFORMS.md):
 from __future__ import annotations
 
 import logging
-import mimetypes
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -32,7 +33,7 @@ import requests
 from mastodon import Mastodon
 from mastodon.errors import MastodonError, MastodonNotFoundError, MastodonVersionError
 
-from amplifier.errors import NetworkError, PostRejected, TransientError
+from amplifier.errors import NetworkError, PostRejected
 from amplifier.logs import log_event
 from amplifier.networks.base import (
     AccountInfo,
@@ -58,6 +59,7 @@ from amplifier.networks.mastodon_limits import (
     limits_from_answer,
     merged,
 )
+from amplifier.networks.mastodon_media import await_processing, media_refusal
 from amplifier.networks.metrics import BATCH, MetricsAnswer, PostCounts, answer, mastodon_counts
 
 __all__ = ["BOT_NOTE", "MastodonNetwork", "parse_reset", "window_name"]
@@ -70,8 +72,6 @@ BOT_NOTE = (
     "This Mastodon account is not marked as a bot: tick 'This is an automated account' in "
     "Preferences > Profile so people know it posts automatically."
 )
-# Polling intervals while an upload is processed; the last one repeats until the bound.
-MEDIA_POLL_INTERVALS = (0.5, 1.0, 2.0, 4.0, 5.0)
 
 
 def _utc_now() -> datetime:
@@ -93,9 +93,12 @@ class MastodonNetwork:
         mastodon_version: str = "4.3.0",
         http: HttpSettings = HttpSettings(),  # noqa: B008 - frozen dataclass, safe to share
         clock: Callable[[], datetime] = _utc_now,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] = time.sleep,
+        stop: threading.Event | None = None,
         limits_cache: InstanceLimitsCache | None = None,
     ) -> None:
+        """``sleep`` pauses between looks at an upload's processing (the worker passes its
+        stop event's wait); ``stop`` set ends the wait, handing the post back."""
         if visibility not in VISIBILITIES:
             raise ValueError(f"visibility must be one of {VISIBILITIES}, not {visibility!r}")
         self.account = account
@@ -104,6 +107,7 @@ class MastodonNetwork:
         self.http = http
         self._clock = clock
         self._sleep = sleep
+        self._stop = stop
         self._token = access_token
         self._limits: InstanceLimits | None = None
         self._limits_checked: datetime | None = None  # when this process last looked
@@ -305,49 +309,26 @@ class MastodonNetwork:
 
     def _check_media(self, media: tuple[MediaItem, ...], limits: InstanceLimits) -> None:
         """Refuse what the instance says it will refuse, before uploading anything."""
-        most = limits.max_media_attachments
-        if most is not None and len(media) > most:
-            self._reject(f"{len(media)} images; this instance takes at most {most}")
-        for item in media:
-            if not item.path.is_file():
-                continue  # the upload names the missing file
-            size = item.path.stat().st_size
-            if limits.image_size_limit is not None and size > limits.image_size_limit:
-                self._reject(f"{item.path.name}: {size} bytes, over {limits.image_size_limit}")
-            kind = mimetypes.guess_type(item.path.name)[0] or ""
-            if limits.supported_mime_types and kind not in limits.supported_mime_types:
-                self._reject(f"{item.path.name}: this instance does not take {kind or 'it'}")
-            if limits.description_limit is not None and len(item.alt) > limits.description_limit:
-                self._reject(f"{item.path.name}: alt text over {limits.description_limit}")
+        reason = media_refusal(media, limits)
+        if reason is not None:
+            self._reject(reason)
 
     def _reject(self, reason: str) -> None:
         message = f"mastodon {self.account}: {reason}"
         raise PostRejected(message, reason=reason, account=self.account, network=self.network)
 
     def _upload(self, item: MediaItem) -> str:
-        """Upload one image with its alt text and wait, bounded, until the server processed it."""
+        """Upload one file with its alt text and wait, bounded, until the server processed it."""
         with self._sdk_errors("uploading media", kind="content"):
             media = self._client.media_post(item.path, description=item.alt)
-            media_id = str(media["id"])
-            waited = 0.0
-            polls = 0
-            # Bounded by the sum of the pauses, not by the clock: an injected clock that
-            # stands still must not turn this into an endless loop.
-            while media.get("url") is None:
-                budget = self.http.media_processing_timeout - waited
-                if budget <= 1e-9:
-                    raise TransientError(
-                        f"mastodon {self.account}: media {media_id} still processing "
-                        f"after {waited:g} s",
-                        account=self.account,
-                        network=self.network,
-                    )
-                pause = min(MEDIA_POLL_INTERVALS[min(polls, len(MEDIA_POLL_INTERVALS) - 1)], budget)
-                self._sleep(pause)
-                waited += pause
-                polls += 1
-                media = self._client.media(media_id)
-        return media_id
+            return await_processing(
+                media,
+                self._client.media,
+                sleep=self._sleep,
+                stop=self._stop,
+                budget=self.http.media_processing_timeout,
+                account=self.account,
+            )
 
     def _remember_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         self._last_response = response

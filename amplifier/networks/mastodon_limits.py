@@ -44,6 +44,7 @@ class InstanceLimits:
     source: Source = "default"
     fetched_at: datetime | None = field(default=None, compare=False)
     image_matrix_limit: int | None = None  # width x height, in pixels
+    video_size_limit: int | None = None  # bytes
 
     def to_json(self) -> str:
         """One JSON object for the store; ``from_json`` reads it back."""
@@ -65,6 +66,7 @@ class InstanceLimits:
                 max_media_attachments=_positive(data.get("max_media_attachments")),
                 image_size_limit=_positive(data.get("image_size_limit")),
                 image_matrix_limit=_positive(data.get("image_matrix_limit")),
+                video_size_limit=_positive(data.get("video_size_limit")),
                 description_limit=_positive(data.get("description_limit")),
                 supported_mime_types=tuple(map(str, data.get("supported_mime_types") or ())),
                 version=str(data["version"]) if data.get("version") else None,
@@ -142,6 +144,7 @@ def limits_from_answer(body: object, source: Literal["v2", "v1"]) -> InstanceLim
         image_size_limit=_positive(media.get("image_size_limit"))
         or _positive(body.get("upload_limit")),
         image_matrix_limit=_positive(media.get("image_matrix_limit")),
+        video_size_limit=_positive(media.get("video_size_limit")),
         description_limit=_positive(media.get("description_limit")),
         supported_mime_types=tuple(str(m) for m in mime_types)
         if isinstance(mime_types, list)
@@ -160,6 +163,7 @@ def merged(first: InstanceLimits, second: InstanceLimits) -> InstanceLimits:
         max_media_attachments=first.max_media_attachments or second.max_media_attachments,
         image_size_limit=first.image_size_limit or second.image_size_limit,
         image_matrix_limit=first.image_matrix_limit or second.image_matrix_limit,
+        video_size_limit=first.video_size_limit or second.video_size_limit,
         description_limit=first.description_limit or second.description_limit,
         supported_mime_types=first.supported_mime_types or second.supported_mime_types,
         version=first.version or second.version,

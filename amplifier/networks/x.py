@@ -1,4 +1,4 @@
-"""The X adapter: tweepy's v2 Client for posts, our own v2 media upload, one error map.
+"""The X adapter: tweepy's v2 Client for posts, our own v2 media uploads, one error map.
 
 tweepy 4.17 has no request timeout, a hard-coded host and no v2 media upload, and never
 reads the 24-hour limit headers. ``_XTransport`` (an HTTPAdapter on ``client.session``)
@@ -6,7 +6,8 @@ applies the timeouts and, for fake servers, sends tweepy's requests to ``api_bas
 Images go to ``POST /2/media/upload`` (multipart, ``media_category=tweet_image``) and their
 alt text to ``POST /2/media/metadata`` (``{"id", "metadata": {"alt_text": {"text"}}}``), per
 https://docs.x.com/x-api/media/upload-media and .../create-media-metadata, signed with
-tweepy's own OAuth1 handler. Every tweepy/requests exception is translated in
+tweepy's own OAuth1 handler. Videos and GIFs go through the chunked flow (``x_media``), one
+alone in its post. Every tweepy/requests exception is translated in
 ``XNetwork._mapped_errors`` and nowhere else; what a call does (``Kind``: "write" creates the
 post, "content" uploads an image, "read" only reads) decides what a failure means.
 """
@@ -14,9 +15,10 @@ post, "content" uploads an image, "read" only reads) decides what a failure mean
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, NoReturn
 
@@ -39,7 +41,6 @@ from amplifier.networks.answers import about_credentials, may_have_landed, scrub
 from amplifier.networks.base import (
     AccountInfo,
     HttpSettings,
-    MediaItem,
     NetworkName,
     OutgoingPost,
     Receipt,
@@ -52,27 +53,38 @@ from amplifier.networks.x_answers import (
     sent_at_all,
     server_words_of,
 )
+from amplifier.networks.x_media import (
+    IMAGE_TYPES,
+    MAX_ALT_TEXT,
+    MAX_IMAGE_BYTES,
+    MAX_IMAGES,
+    ChunkedUpload,
+    Image,
+    MediaPending,
+    MediaRefused,
+    Motion,
+    read_media,
+)
 
-__all__ = ["FALLBACK_WAIT", "XNetwork", "exhausted_window", "rate_limit_windows"]
+__all__ = [
+    "FALLBACK_WAIT",
+    "IMAGE_TYPES",
+    "MAX_ALT_TEXT",
+    "MAX_IMAGES",
+    "MAX_IMAGE_BYTES",
+    "XNetwork",
+    "exhausted_window",
+    "rate_limit_windows",
+]
 
 log = logging.getLogger(__name__)
 
 TWEEPY_HOST = "https://api.twitter.com"  # hard-coded inside tweepy's Client.request
 UPLOAD_HOST = "https://api.x.com"  # where X documents the v2 media endpoints
-MAX_IMAGES = 4
 # Who may reply (networks.base.Replies) as X's reply_settings: X has no "nobody", but
 # "mentionedUsers" on a post that mentions no one leaves only the author. Everyone: not sent.
 REPLY_SETTINGS = {"following": "following", "mentioned": "mentionedUsers",
                   "nobody": "mentionedUsers"}  # fmt: skip
-MAX_IMAGE_BYTES = 5 * 1024 * 1024
-MAX_ALT_TEXT = 1000
-# Types the v2 simple upload takes as tweet_image (GIFs need the chunked flow, not built).
-IMAGE_TYPES = {
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".webp": "image/webp",
-}
 Kind = Literal["write", "content", "read"]
 AUTOMATED_LABEL_NOTE = (
     "Turn on the 'Automated' label for this account (X settings > Your account > "
@@ -123,14 +135,6 @@ class _UnreadableBody(Exception):
     """A 2xx answer without the JSON we expected."""
 
 
-@dataclass(frozen=True)
-class _Image:
-    name: str
-    content: bytes
-    media_type: str
-    alt: str
-
-
 class XNetwork:
     """Publishes to one X account through tweepy (OAuth 1.0a, or an OAuth2 user token).
 
@@ -152,7 +156,11 @@ class XNetwork:
         api_base: str = TWEEPY_HOST,
         upload_base: str | None = None,
         clock: Callable[[], datetime] = _utc_now,
+        sleep: Callable[[float], object] = time.sleep,
+        stop: threading.Event | None = None,
     ) -> None:
+        """``sleep`` pauses between looks at a video's processing (the worker passes its stop
+        event's wait, so a shutdown cuts the pause short); ``stop`` set ends the wait."""
         self.account = account
         self._clock = clock
         custom_base = None if api_base.rstrip("/") == TWEEPY_HOST else api_base.rstrip("/")
@@ -184,18 +192,37 @@ class XNetwork:
         )
         self._session.mount("https://", transport)
         self._session.mount("http://", transport)
+        self._chunked = ChunkedUpload(
+            self._session,
+            self._upload_base,
+            self._signing,
+            check=_raise_for_status,
+            data=self._data,
+            sleep=sleep,
+            stop=stop,
+            budget=http.media_processing_timeout,
+        )
 
     def __repr__(self) -> str:
         return f"XNetwork(account={self.account!r})"  # never the credentials
 
     # -- the Network protocol -----------------------------------------------------------
     def publish(self, post: OutgoingPost) -> Receipt:
-        """Upload the images with their alt text, then create the post."""
-        images = self._read_images(post.media)
+        """Upload the media with their alt text, then create the post.
+
+        A failed upload raises before the post is created, never ambiguous: a retry uploads
+        again and creates the post once."""
+        items = read_media(post.media, self._reject)
         media_ids: list[str] = []
         with self._mapped_errors("media upload", kind="content"):
-            for image in images:
-                media_ids.append(self._upload_image(image))
+            for item in items:
+                if isinstance(item, Motion):
+                    media_id = self._chunked.upload(item)
+                    log_event(log, "media-processed", account=self.account, id=media_id)
+                else:
+                    media_id = self._upload_image(item)
+                self._describe(media_id, item.alt)
+                media_ids.append(media_id)
         with self._mapped_errors("create post", kind="write"):
             response = self._client.create_tweet(
                 text=post.text,
@@ -242,30 +269,7 @@ class XNetwork:
         return answer(ids, found, rate_limits=rate_limit_windows(response.headers))
 
     # -- media ----------------------------------------------------------------------------
-    def _read_images(self, media: tuple[MediaItem, ...]) -> list[_Image]:
-        """Check every image before any request, so a bad file never half-publishes."""
-        if len(media) > MAX_IMAGES:
-            self._reject(f"{len(media)} images; X allows at most {MAX_IMAGES}")
-        images = []
-        for item in media:
-            media_type = IMAGE_TYPES.get(item.path.suffix.lower())
-            if media_type is None:
-                self._reject(f"{item.path.name}: X's simple upload takes PNG, JPEG or WebP")
-            if not item.alt.strip() or len(item.alt) > MAX_ALT_TEXT:
-                self._reject(f"{item.path.name}: alt text must be 1-{MAX_ALT_TEXT} characters")
-            if not item.path.is_file():
-                self._reject(f"{item.path}: image file not found")
-            size = item.path.stat().st_size
-            if size > MAX_IMAGE_BYTES:
-                self._reject(f"{item.path.name}: {size} bytes; X images are limited to 5 MB")
-            try:
-                content = item.path.read_bytes()
-            except OSError as exc:
-                self._reject(f"{item.path.name}: cannot read ({exc.strerror})")
-            images.append(_Image(item.path.name, content, media_type, item.alt))
-        return images
-
-    def _upload_image(self, image: _Image) -> str:
+    def _upload_image(self, image: Image) -> str:
         auth, headers = self._signing()
         uploaded = self._session.post(
             f"{self._upload_base}/2/media/upload",
@@ -276,17 +280,20 @@ class XNetwork:
         )
         _raise_for_status(uploaded)
         data = self._data(uploaded)
-        media_id = str(data["id"])
         if (data.get("processing_info") or {}).get("state") == "failed":
             self._reject(f"{image.name}: X could not process the image")
+        return str(data["id"])
+
+    def _describe(self, media_id: str, alt: str) -> None:
+        """The alt text, through POST /2/media/metadata."""
+        auth, headers = self._signing()
         described = self._session.post(
             f"{self._upload_base}/2/media/metadata",
-            json={"id": media_id, "metadata": {"alt_text": {"text": image.alt}}},
+            json={"id": media_id, "metadata": {"alt_text": {"text": alt}}},
             auth=auth,
             headers=headers,
         )
         _raise_for_status(described)
-        return media_id
 
     def _signing(self) -> tuple[Any, dict[str, str]]:
         """The same credentials tweepy uses, for the requests tweepy cannot make."""
@@ -311,6 +318,10 @@ class XNetwork:
         except _UnreadableBody as exc:
             # A 2xx whose body we cannot read: for a post, it may well exist.
             raise self._transient(action, "answered an unreadable body", may_post) from exc
+        except MediaRefused as exc:  # processing failed: the same file would fail again
+            self._reject(exc.reason)
+        except MediaPending as exc:  # not ready in time: a later attempt may find it ready
+            raise self._transient(action, str(exc), False) from exc
 
     def _transient(self, action: str, why: str, ambiguous: bool) -> TransientError:
         message = self._scrub(f"X account {self.account!r}: {action} {why}")

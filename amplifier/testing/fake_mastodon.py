@@ -10,8 +10,10 @@ the Mastodon.py cassettes (Mastodon 4.6), and behaves like the real server where
   the statuses limit (``status_limit`` per 3 h), uploads against 30 per 30 min, everything
   else against ``api_limit`` per 5 min; going over answers 429.
 * POST /api/v2/media answers 202 with ``url: null`` (422 for a file over
-  ``image_size_limit``); GET /api/v1/media/<id> answers 206 until the
-  ``media_ready_after_polls``-th poll, then 200 with a url.
+  ``image_size_limit``, a video over ``video_size_limit``); GET /api/v1/media/<id> answers
+  206 until the ``media_ready_after_polls``-th poll, then 200 with a url, or 422 when
+  ``media_fails`` (processing failed, as Mastodon says it). A status refuses a video beside
+  other media, as Mastodon does.
 * GET /api/v2/instance and /api/v1/instance publish the limits in Mastodon 4's shapes
   (``image_matrix_limit`` included); the settings serve only some versions
   (``instance_versions``), answer another status (``instance_status``, e.g. a 500 from a
@@ -39,10 +41,13 @@ from amplifier.testing.fake_mastodon_data import (
     ACCOUNT_CONSTANTS,
     FIRST_ID,
     INSTANCE_CONSTANTS,
+    MEDIA_TYPES,
     NOT_PROCESSED,
     PERIODS,
+    PROCESSING_FAILED,
     STATUS_CONSTANTS,
     URL_PATTERN,
+    VIDEO_AND_IMAGES,
     FakeMastodonSettings,
     FakeMedia,
     FakeStatus,
@@ -179,7 +184,7 @@ class FakeMastodon:
         return {
             **dict.fromkeys(["remote_url", "preview_remote_url", "text_url", "blurhash"]),
             "id": media.id,
-            "type": "image",
+            "type": media.kind,
             "url": url if media.ready else None,
             "preview_url": url.replace("original", "small") if media.ready else None,
             "meta": {"original": {"width": 1, "height": 1, "size": "1x1", "aspect": 1.0}},
@@ -230,6 +235,8 @@ class FakeMastodon:
             attached = [self.media[i] for i in ids]
             if any(not m.ready for m in attached):
                 return Response(422, {"error": NOT_PROCESSED}, headers)
+            if len(attached) > 1 and any(m.kind == "video" for m in attached):
+                return Response(422, {"error": VIDEO_AND_IMAGES}, headers)
             if not text.strip() and not attached:
                 return Response(422, {"error": "Validation failed: Text can't be blank"}, headers)
             length = len(URL_PATTERN.sub("x" * self.settings.characters_reserved_per_url, text))
@@ -263,12 +270,14 @@ class FakeMastodon:
             parts = _multipart(request)
             if "file" not in parts:
                 return Response(422, {"error": "Validation failed: File can't be blank"}, headers)
-            most = self.settings.image_size_limit
-            if len(parts["file"][1]) > most:
+            size = len(parts["file"][1])
+            media = FakeMedia(self._new_id(), None, content_type=parts["file"][0], size=size)
+            video = media.kind == "video"
+            most = self.settings.video_size_limit if video else self.settings.image_size_limit
+            if size > most:
                 error = f"Validation failed: File file size must be less than {most} bytes"
                 return Response(422, {"error": error}, headers)
-            description = parts.get("description", ("", b""))[1].decode("utf-8") or None
-            media = FakeMedia(self._new_id(), description, content_type=parts["file"][0])
+            media.description = parts.get("description", ("", b""))[1].decode("utf-8") or None
             media.ready = self.settings.media_ready_after_polls <= 0
             self.media[media.id] = media
             return Response(200 if media.ready else 202, self.media_json(media), headers)
@@ -282,6 +291,8 @@ class FakeMastodon:
             if media is None:
                 return Response(404, {"error": "Record not found"}, headers)
             media.polls += 1
+            if self.settings.media_fails:
+                return Response(422, {"error": PROCESSING_FAILED}, headers)
             media.ready = media.ready or media.polls >= self.settings.media_ready_after_polls
             return Response(200 if media.ready else 206, self.media_json(media), headers)
 
@@ -310,8 +321,9 @@ class FakeMastodon:
                 "max_media_attachments": settings.max_media_attachments,
                 "characters_reserved_per_url": settings.characters_reserved_per_url,
             }
-        media: dict[str, Any] = {"supported_mime_types": ["image/jpeg", "image/png", "image/webp"]}
+        media: dict[str, Any] = {"supported_mime_types": list(MEDIA_TYPES)}
         media["image_size_limit"] = settings.image_size_limit
+        media["video_size_limit"] = settings.video_size_limit
         media["image_matrix_limit"] = settings.image_matrix_limit
         domain = self.base_url.split("://", 1)[1]
         if version == "v2":

@@ -10,6 +10,11 @@ from typing import Any
 
 URL_PATTERN = re.compile(r"https?://\S+")
 NOT_PROCESSED = "Cannot attach files that have not finished processing. Try again in a moment!"
+# What Mastodon answers GET /api/v1/media/:id with (422) once processing failed, and a status
+# that puts a video beside other media.
+PROCESSING_FAILED = "Error processing thumbnail for uploaded media"
+VIDEO_AND_IMAGES = "Cannot attach a video to a post that already contains images"
+MEDIA_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", "video/quicktime")
 FIRST_ID = 117020585907693810  # snowflake-sized ids, as real servers hand out
 # Length in seconds of each rate-limit counter's window, as on a real server.
 PERIODS = {"api": 300, "statuses": 3 * 3600, "media": 1800}
@@ -57,6 +62,14 @@ class FakeMedia:
     content_type: str
     polls: int = 0
     ready: bool = False
+    size: int = 0
+
+    @property
+    def kind(self) -> str:
+        """Mastodon's attachment type: a GIF is played as a looping video ("gifv")."""
+        if self.content_type.startswith("video/"):
+            return "video"
+        return "gifv" if self.content_type == "image/gif" else "image"
 
 
 @dataclass
@@ -101,6 +114,8 @@ class FakeMastodonSettings:
     instance_body: str | None = None  # answered as text/plain instead of the instance JSON
     instance_delay: float = 0.0  # seconds before the instance endpoints answer
     media_ready_after_polls: int = 2  # 0: uploads are ready at once (200 with a url)
+    media_fails: bool = False  # processing fails: polls answer 422 PROCESSING_FAILED
+    video_size_limit: int = 99 * 1024 * 1024
     status_limit: int = 300  # per 3 h, as Mastodon's default
     api_limit: int = 300  # per 5 min
     batch_statuses: bool = True  # GET /api/v1/statuses?id[]= exists (Mastodon 4.3+)

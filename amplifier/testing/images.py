@@ -1,4 +1,4 @@
-"""Tiny valid images for tests: PNG, JPEG, GIF and WebP of any size, written in a few bytes.
+"""Tiny valid images and videos for tests: PNG, JPEG, GIF, WebP and MP4/MOV, in a few bytes.
 
 PNGs are real (zlib-compressed rows of one colour); the JPEG, GIF and WebP are well-formed
 files whose headers carry the given dimensions, which is all the media checks read. ``size``
@@ -72,6 +72,47 @@ def webp(width: int = 8, height: int = 8, *, animated: bool = False) -> bytes:
         payload = b"\x2f" + struct.pack("<I", bits) + b"\x00" * 4
         chunk = b"VP8L" + struct.pack("<I", len(payload)) + payload
     return b"RIFF" + struct.pack("<I", 4 + len(chunk)) + b"WEBP" + chunk
+
+
+def _box(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", 8 + len(payload)) + kind + payload
+
+
+def mp4(seconds: float = 2.0, *, mov: bool = False, size: int | None = None) -> bytes:
+    """An ISO base media file lasting ``seconds``: ftyp, a moov with its movie header and one
+    video track's headers, and an mdat (``size``: padded to exactly that many bytes). Its
+    structure is a real file's, which is what mutagen and the networks' checks read; it holds
+    no frames to play. ``mov``: QuickTime's brand, as a MOV file carries it."""
+    scale = 1000
+    duration = round(seconds * scale)
+    matrix = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
+    mvhd = _box(
+        b"mvhd",
+        struct.pack(">B3xIIII", 0, 0, 0, scale, duration)
+        + struct.pack(">IH10x", 0x10000, 0x100)
+        + matrix
+        + b"\x00" * 24
+        + struct.pack(">I", 2),
+    )
+    tkhd = _box(
+        b"tkhd",
+        struct.pack(">B3BIIIII8xhhH2x", 0, 0, 0, 3, 0, 0, 1, 0, duration, 0, 0, 0)
+        + matrix
+        + struct.pack(">II", 16 << 16, 16 << 16),
+    )
+    mdhd = _box(b"mdhd", struct.pack(">B3xIIIIHH", 0, 0, 0, scale, duration, 0x55C4, 0))
+    hdlr = _box(b"hdlr", struct.pack(">B3xI", 0, 0) + b"vide" + b"\x00" * 12 + b"video\x00")
+    trak = _box(b"trak", tkhd + _box(b"mdia", mdhd + hdlr))
+    brand = b"qt  " if mov else b"isom"
+    head = _box(b"ftyp", brand + struct.pack(">I", 0x200) + brand + b"mp41")
+    body = head + _box(b"moov", mvhd + trak)
+    media = b""
+    if size is not None:
+        pad = size - len(body) - 8
+        if pad < 0:
+            raise ValueError(f"an MP4 takes more than {size} bytes")
+        media = b"\x00" * pad
+    return body + _box(b"mdat", media)
 
 
 def write(path: Path, data: bytes) -> Path:

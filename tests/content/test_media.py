@@ -21,6 +21,8 @@ from amplifier.content import load_library
 from amplifier.content.media import media_refusal, read_image, sniff
 from amplifier.networks.base import MediaItem
 from amplifier.networks.mastodon_limits import limits_from_answer
+from amplifier.networks.mastodon_media import DEFAULT_VIDEO_BYTES
+from amplifier.networks.x_media import GIF_TYPES, MAX_GIF_BYTES, MAX_VIDEO_BYTES, VIDEO_TYPES
 from amplifier.testing import images
 from amplifier.testing.images import write
 
@@ -110,7 +112,19 @@ BAD = {
     "too many pixels": (
         [_shaped("big.png", images.png(6000, 6000))], "[mastodon]", "at most 33,177,600 pixels"
     ),
-    "gif on x": ([_shaped("moving.gif", images.gif(frames=3))], "[x]", "not GIF"),
+    "gif of 351 frames on x": (
+        [_shaped("long.gif", images.gif(frames=351))], "[x]", "x takes GIFs of at most 350"
+    ),
+    "video on bluesky": (
+        [_shaped("clip.mp4", images.mp4(5))], "[x, bluesky]", "bluesky takes no video from"
+    ),
+    "video too long for x": ([_shaped("clip.mp4", images.mp4(141))], "[x]", "at most 140 s"),
+    "video too short for x": ([_shaped("clip.mov", images.mp4(0.3, mov=True))], "[x]",
+                              "x takes videos of at least 0.5 s"),
+    "mov named .mp4": ([_shaped("clip.mp4", images.mp4(3, mov=True))], "[mastodon]",
+                       "is a MOV video: name it with .mov"),
+    "video without a length": ([_shaped("clip.mp4", images.mp4(3)[:24])], "[mastodon]",
+                               "its length cannot be read"),
     "no pixels": ([_shaped("empty.png", images.png(0, 5))], "[bluesky]", "at least one pixel"),
     "truncated": ([_shaped("cut.png", images.png()[:14])], "[bluesky]", "is not a PNG, JPEG"),
 }  # fmt: skip
@@ -175,7 +189,10 @@ def test_adapters_limits_agree_with_the_checks() -> None:
 
     assert DEFAULT_MEDIA_LIMITS["x"].max_bytes == x.MAX_IMAGE_BYTES
     assert DEFAULT_MEDIA_LIMITS["x"].max_images == x.MAX_IMAGES
-    assert set(DEFAULT_MEDIA_LIMITS["x"].types) == set(x.IMAGE_TYPES.values())
+    assert set(DEFAULT_MEDIA_LIMITS["x"].types) == {*x.IMAGE_TYPES.values(), *GIF_TYPES.values()}
+    assert set(DEFAULT_MEDIA_LIMITS["x"].video_types) == set(VIDEO_TYPES.values())
+    assert DEFAULT_MEDIA_LIMITS["x"].max_video_bytes == MAX_VIDEO_BYTES
+    assert DEFAULT_MEDIA_LIMITS["x"].max_gif_bytes == MAX_GIF_BYTES
     assert parse.MAX_ALT_TEXT <= x.MAX_ALT_TEXT
     assert DEFAULT_MEDIA_LIMITS["bluesky"].max_bytes == bluesky.MAX_IMAGE_BYTES
     assert DEFAULT_MEDIA_LIMITS["bluesky"].max_images == bluesky.MAX_IMAGES
@@ -195,6 +212,9 @@ def test_adapters_limits_agree_with_the_checks() -> None:
         mastodon.max_bytes, mastodon.max_pixels, mastodon.max_images,
     )  # fmt: skip
     assert set(mastodon.types) <= set(stock.supported_mime_types)
+    assert stock.video_size_limit == mastodon.max_video_bytes == DEFAULT_VIDEO_BYTES
+    assert set(mastodon.video_types) <= set(stock.supported_mime_types)
+    assert not DEFAULT_MEDIA_LIMITS["bluesky"].video_types
 
 
 def test_a_servers_own_media_limits_refuse_what_the_defaults_take(tmp_path: Path) -> None:
@@ -212,10 +232,11 @@ def test_a_servers_own_media_limits_refuse_what_the_defaults_take(tmp_path: Path
 @given(
     head=st.sampled_from(
         [b"", b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR", b"\xff\xd8\xff", b"GIF89a",
-         *(b"RIFF\x00\x00\x00\x00WEBP" + chunk for chunk in (b"VP8X", b"VP8 ", b"VP8L"))]
+         *(b"RIFF\x00\x00\x00\x00WEBP" + chunk for chunk in (b"VP8X", b"VP8 ", b"VP8L")),
+         b"\x00\x00\x00\x18ftypisom", b"\x00\x00\x00\x14ftypqt  ", images.mp4(2)[:60]]
     ),
     rest=st.binary(max_size=300),
-    suffix=st.sampled_from([".png", ".jpg", ".gif", ".webp", ".txt"]),
+    suffix=st.sampled_from([".png", ".jpg", ".gif", ".webp", ".txt", ".mp4", ".mov"]),
 )  # fmt: skip
 def test_arbitrary_bytes_never_make_the_loader_raise(
     tmp_path_factory: pytest.TempPathFactory, head: bytes, rest: bytes, suffix: str
