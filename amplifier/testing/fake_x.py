@@ -1,4 +1,6 @@
-"""A fake X API v2 on localhost: posts, the signed-in user, image upload and alt text.
+"""A fake X API v2 on localhost: posts, the signed-in user, media upload and alt text.
+
+Videos and GIFs: the chunked upload and its processing states (``fake_x_media``, ``chunked``).
 
 Answers are shaped like X's own: 201 ``{"data": {"id", "text"}}`` with ``x-rate-limit-*``
 headers, the duplicate-content 403, and (when ``user_limit_24h`` is set) the undocumented
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
+from amplifier.testing.fake_x_media import FakeMedia, FakeXMedia
 from amplifier.testing.fake_x_reads import LOOKUPS_PER_15_MIN, PublicMetrics, lookup
 from amplifier.testing.fakeserver import FakeServer, Fault, Request, Response
 
@@ -37,18 +40,7 @@ UNAUTHORIZED_BODY: dict[str, Any] = {
     "detail": "Unauthorized",
 }
 POSTS_PER_15_MIN = 100  # X's per-user limit on POST /2/tweets
-
-
-@dataclass
-class FakeMedia:
-    """One uploaded image as the fake saw it."""
-
-    id: str
-    name: str
-    media_type: str
-    category: str
-    size: int
-    alt_text: str | None = None
+_GONE = FakeMedia("", "", "", "", 0, state="unknown")
 
 
 @dataclass
@@ -123,6 +115,7 @@ class FakeX:
         srv.route("GET", "/2/users/me", self._me)
         srv.route("POST", "/2/media/upload", self._upload)
         srv.route("POST", "/2/media/metadata", self._metadata)
+        self.chunked = FakeXMedia(self, _multipart_fields)  # videos and GIFs
 
     # -- plumbing shared with FakeServer -------------------------------------------------
     @property
@@ -163,6 +156,7 @@ class FakeX:
             self.user_limit_24h = user_limit_24h
             self._window_start = self._day_start = self.clock()
             self._posts_in_window = self._posts_in_day = 0
+        self.chunked.reset()
 
     # -- headers -------------------------------------------------------------------------
     def _limit_headers(self, *, remaining_today: int | None) -> dict[str, str]:
@@ -213,7 +207,7 @@ class FakeX:
                 )
             if any(post.text == text for post in self.posts):
                 return Response(403, DUPLICATE_BODY, self._limit_headers(remaining_today=None))
-            unknown = [m for m in media_ids if m not in self.media]
+            unknown = [m for m in media_ids if self.media.get(m, _GONE).state != "succeeded"]
             if unknown:
                 return _invalid(f"media_ids {unknown} are not uploaded media")
             tweet = FakeTweet(
