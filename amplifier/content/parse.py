@@ -304,7 +304,7 @@ _HINTS: dict[tuple[str, tuple[str, ...]], str] = {
 _REQUIRED_HINTS = {
     "id": ": a short name of lowercase letters, digits and hyphens, unique among posts",
     "language": ": the ISO 639-1 code of the text, e.g. en or es",
-    "media.0.file": ": the image file's path, relative to this post file",
+    "media.0.file": ": the image or video file's path, relative to this post file",
 }
 
 
@@ -345,8 +345,8 @@ def _structure_problems(front: _FrontMatter, path: Path, lines: Mapping[str, int
                 Problem(
                     path,
                     line,
-                    f"media {media.file!r} has no alt text: add 'alt:' describing the image "
-                    "for people who cannot see it",
+                    f"media {media.file!r} has no alt text: add 'alt:' describing the image or "
+                    "video for people who cannot see it",
                 )
             )
         elif len(alt) > MAX_ALT_TEXT:

@@ -256,3 +256,20 @@ def test_a_server_that_answers_too_late_means_the_default(
     assert [status for status, _, _ in rows(project)] == ["published"]
     assert fake.statuses[0].text == LONG
     assert took < 5, took
+
+
+def test_check_measures_a_video_against_the_servers_own_video_limit(
+    project: Path, fake: FakeMastodon
+) -> None:
+    """A 5,000-byte video passes Mastodon's default 99 MB; once verify stored this server's
+    video_size_limit of 4,000 bytes, check names it at its media entry's line."""
+    fake.reset(max_characters=150, video_size_limit=4000)
+    write(project / "posts" / "march.mp4", images.mp4(6, size=5000))
+    post_file(project, "march", SHORT, "media:\n  - file: march.mp4\n    alt: Marchers\n")
+    code, out = run(SLOT, "check")
+    assert code == 0, out
+    assert run(SLOT, "accounts", "verify")[0] == 0
+    code, out = run(SLOT, "check")
+    assert code == 1, out
+    assert "posts/march.md:7: march.mp4 is 5,000 bytes; mastodon takes videos of at most " in out
+    assert "4,000 bytes" in out
