@@ -19,9 +19,10 @@ from amplifier.kit.intents import TARGETS, ShareNetwork, chooser_url, compose_ur
 from amplifier.kit.words import language_name, words
 
 CSP = (
-    "default-src 'none'; img-src 'self'; style-src 'self'; script-src 'self'; "
+    "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'self'; script-src 'self'; "
     "form-action 'self'; base-uri 'none'"
 )
+VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov")
 TITLE_WORDS = 60  # characters of a post's text in its card's heading
 
 
@@ -235,6 +236,15 @@ def card_html(card: Card, index: int, language: str, media_url: Callable[[str], 
         )
     for item in template.media:
         url = escape(media_url(str(item.path)))
+        if item.path.suffix.lower() in VIDEO_SUFFIXES:  # the check knew it from its bytes
+            parts.append(
+                f'<figure class="image"><video controls preload="metadata" src="{url}" '
+                f'aria-label="{escape(item.alt)}"></video>'
+                f"<figcaption><strong>{escape(w['video'])}</strong> {escape(item.alt)} "
+                f'<a href="{url}" download>{escape(w["download_video"])}</a></figcaption>'
+                "</figure>\n"
+            )
+            continue
         parts.append(
             f'<figure class="image"><img src="{url}" alt="{escape(item.alt)}">'
             f"<figcaption><strong>{escape(w['image'])}</strong> {escape(item.alt)} "

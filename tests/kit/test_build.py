@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from amplifier.testing.images import png, write
+from amplifier.testing.images import mp4, png, write
 
 from .pages import campaign_pages
 from .run import amplifier
@@ -72,6 +72,28 @@ def test_build_writes_pages_assets_and_images(tmp_path: Path) -> None:
     assert '<a href="images/media/poster%20one.png" download>' in html
     assert "A hand-painted poster reading Families Belong Together <a" in html  # shown too
     assert "og:url" not in html  # no --base-url: no address to claim
+
+
+def test_a_video_is_shown_playable_with_its_description_and_offered_for_download(
+    tmp_path: Path,
+) -> None:
+    """A post's video is copied, shown in a <video> (the page's policy lets its own media
+    play) with its description, and offered for download; never an <img>."""
+    root = project(tmp_path)
+    write(root / "posts" / "media" / "march.mp4", mp4(5))
+    extra = "networks: [mastodon]\nmedia:\n  - file: media/march.mp4\n    alt: Marchers at dawn\n"
+    text = POST.format(id="clip", extra=extra, text="Walk with us.")
+    (root / "posts" / "clip.md").write_text(text, encoding="utf-8")
+    ran = amplifier(root, "kit", "build", "site")
+    assert ran.code == 0, ran.both
+    html = (root / "site" / "demo.en.html").read_text(encoding="utf-8")
+    assert '<video controls preload="metadata" src="images/media/march.mp4" ' in html
+    assert 'aria-label="Marchers at dawn"' in html
+    assert "Video description:</strong> Marchers at dawn <a" in html
+    assert '<a href="images/media/march.mp4" download>Download the video</a>' in html
+    assert '<img src="images/media/march.mp4"' not in html
+    assert "media-src 'self'" in html
+    assert (root / "site" / "images" / "media" / "march.mp4").read_bytes() == mp4(5)
 
 
 def test_a_post_too_long_for_a_composer_gets_no_button_and_check_warns(tmp_path: Path) -> None:
