@@ -9,7 +9,9 @@
     │                          another process decided for the account meanwhile; decide again
     └── NetworkError           publishing failed; .account and .network say where
         ├── TransientError     network error, timeout or 5xx: a retry may succeed;
-        │                      .ambiguous is True when the request may have landed
+        │   │                  .ambiguous is True when the request may have landed
+        │   └── MediaNotReady  a video still processing at the bound (or at a shutdown):
+        │                      nothing was posted; deferred, not retried at once
         ├── RateLimited        the platform said "not now"; .retry_at and .window say until when
         ├── DuplicatePost      the platform already holds this text (X's duplicate-content 403)
         ├── PostRejected       a 4xx about the content itself; .reason is the server's words
@@ -103,6 +105,15 @@ class TransientError(NetworkError):
     ) -> None:
         super().__init__(message, account=account, network=network)
         self.ambiguous = ambiguous
+
+
+class MediaNotReady(TransientError):
+    """An uploaded video or GIF was still being processed when the wait ended (its bound, or
+    the worker stopping). The post was not sent, so never ambiguous. Retrying at once would
+    upload and wait again inside the same pass: the delivery is deferred instead."""
+
+    def __init__(self, message: str, *, account: str = "", network: str = "") -> None:
+        super().__init__(message, account=account, network=network, ambiguous=False)
 
 
 class RateLimited(NetworkError):

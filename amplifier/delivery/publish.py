@@ -12,6 +12,8 @@ the row over) stops without sending. The outcome is always recorded:
                                       other slots of the account wait too
     TransientError after retries    deferred with backoff; after max_attempts_total: 'unknown'
                                       if any attempt may have landed, else 'failed'
+    MediaNotReady (a video still    deferred with backoff at once, not retried in the run: the
+      processing at the bound)        next attempt uploads it again
     PostRejected, AuthFailed,       failed with the reason ('unknown' if an earlier attempt may
       DuplicatePost otherwise         have landed)
     the worker is stopping          deferred with retry_at = now, for the next worker

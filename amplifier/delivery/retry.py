@@ -4,6 +4,8 @@ What is retried, and what is not:
 
     TransientError   retried with exponential backoff and jitter, within max_attempts and
                      total_timeout; when they run out the last TransientError is re-raised
+    MediaNotReady    (a TransientError: a video still processing at the bound) raised at once:
+                     uploading and waiting again would hold the pass; the worker defers it
     RateLimited      never slept on: raised at once, the worker defers the post to retry_at
     DuplicatePost    after an ambiguous TransientError in the same call it proves the earlier
                      attempt landed: PublishResult(confirmed_by_duplicate=True); otherwise
@@ -28,12 +30,13 @@ from tenacity import (
     RetryCallState,
     Retrying,
     retry_if_exception_type,
+    retry_if_not_exception_type,
     stop_after_attempt,
     wait_exponential_jitter,
 )
 from tenacity.stop import stop_base
 
-from amplifier.errors import DuplicatePost, TransientError
+from amplifier.errors import DuplicatePost, MediaNotReady, TransientError
 from amplifier.logs import log_event
 from amplifier.networks.base import Network, OutgoingPost, Receipt
 
@@ -160,7 +163,8 @@ def publish_with_retries(
         wait=wait_exponential_jitter(
             multiplier=policy.initial_wait, max=policy.max_wait, jitter=policy.jitter
         ),
-        retry=retry_if_exception_type(TransientError),
+        # A video still processing is deferred, not re-uploaded and awaited again at once.
+        retry=retry_if_exception_type(TransientError) & retry_if_not_exception_type(MediaNotReady),
         before_sleep=before_sleep,
         reraise=True,
     )

@@ -6,9 +6,10 @@ with a url, or 422 once processing failed. Mastodon.py's ``synchronous=True`` po
 5 s with no end, so ``await_processing`` polls instead: pauses growing to 5 s, at most
 ``media_processing_timeout`` seconds in all (counted in the pauses, so an injected clock that
 stands still cannot make it endless), through the adapter's ``sleep`` (the worker's stop event,
-so a shutdown ends the wait at once). Not ready in time, or stopping: ``TransientError``, never
-ambiguous, for the status was not sent. A failed processing is the server's 422: a refusal
-(``PostRejected`` through the adapter's error map), since the same file would fail again.
+so a shutdown ends the wait at once). Not ready in time, or stopping: ``MediaNotReady`` (a
+``TransientError``, never ambiguous: the status was not sent), which defers the delivery. A
+failed processing is the server's 422: a refusal (``PostRejected`` through the adapter's error
+map), since the same file would fail again.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from amplifier.errors import TransientError
+from amplifier.errors import MediaNotReady
 from amplifier.networks.base import MediaItem
 from amplifier.networks.mastodon_limits import InstanceLimits
 
@@ -87,5 +88,5 @@ def await_processing(
     return media_id
 
 
-def _pending(account: str, why: str) -> TransientError:
-    return TransientError(f"mastodon {account}: {why}", account=account, network="mastodon")
+def _pending(account: str, why: str) -> MediaNotReady:
+    return MediaNotReady(f"mastodon {account}: {why}", account=account, network="mastodon")

@@ -31,6 +31,7 @@ from amplifier.errors import (
     AccountUnreadable,
     AuthFailed,
     DuplicatePost,
+    MediaNotReady,
     NetworkError,
     PostRejected,
     RateLimited,
@@ -321,7 +322,8 @@ class XNetwork:
         except MediaRefused as exc:  # processing failed: the same file would fail again
             self._reject(exc.reason)
         except MediaPending as exc:  # not ready in time: a later attempt may find it ready
-            raise self._transient(action, str(exc), False) from exc
+            message = self._scrub(f"X account {self.account!r}: {action}: {exc}")
+            raise MediaNotReady(message, account=self.account, network="x") from exc
 
     def _transient(self, action: str, why: str, ambiguous: bool) -> TransientError:
         message = self._scrub(f"X account {self.account!r}: {action} {why}")

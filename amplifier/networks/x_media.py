@@ -15,7 +15,8 @@ adapter's ``media_processing_timeout``, counted in the pauses themselves (an inj
 that stands still cannot make it endless). The pause is the adapter's ``sleep``: the worker's
 stop event, so a shutdown ends the wait at once. Processing that fails is a refusal of this
 media (``MediaRefused``): sending it again would fail the same way. Processing that outlasts
-the bound, or a shutdown, is ``MediaPending``: a retry may succeed. Neither ever creates a post.
+the bound, or a shutdown, is ``MediaPending`` (the adapter's ``MediaNotReady``: the delivery is
+deferred and tried later). Neither ever creates a post.
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from amplifier.errors import PostRejected, TransientError
+from amplifier.delivery.retry import RetryPolicy, publish_with_retries
+from amplifier.errors import MediaNotReady, PostRejected, TransientError
 from amplifier.networks.base import HttpSettings, MediaItem, OutgoingPost
 from amplifier.networks.x import XNetwork
 from amplifier.networks.x_media import CHUNK_BYTES, MAX_CHECK_AFTER
@@ -201,3 +202,20 @@ def test_a_video_beside_an_image_is_refused_before_any_request(
     with pytest.raises(PostRejected, match="alone"):
         network(fake, sleeps).publish(post)
     assert fake.received == []
+
+
+def test_unfinished_processing_is_deferred_not_retried_in_the_same_run(
+    fake: FakeX, sleeps: list[float], tmp_path: Path
+) -> None:
+    """Through the delivery's retry policy: MediaNotReady comes back after one attempt (one
+    upload, one wait), not after four uploads and four waits in the same pass."""
+    fake.chunked.script = ProcessingScript(never=True, check_after_secs=1)
+    path = images.write(tmp_path / "slow.mp4", images.mp4(3))
+    retry_waits: list[float] = []
+    with pytest.raises(MediaNotReady):
+        publish_with_retries(
+            network(fake, sleeps), video_post(path), RetryPolicy(), sleep=retry_waits.append
+        )
+    assert len(fake.chunked.uploads) == 1
+    assert retry_waits == []
+    assert fake.posts == []
