@@ -22,8 +22,9 @@ deferred and tried later). Neither ever creates a post.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NoReturn
 
 import requests
@@ -70,10 +71,12 @@ class Image:
 
 @dataclass(frozen=True)
 class Motion:
-    """A video or GIF to upload in parts."""
+    """A video or GIF to upload in parts, read from its file part by part (up to 512 MB: never
+    held in memory whole)."""
 
     name: str
-    content: bytes
+    path: Path
+    size: int
     media_type: str
     category: str  # tweet_video or tweet_gif
     alt: str
@@ -113,13 +116,13 @@ def read_media(
         if size > most:
             reject(f"{name}: {size} bytes; X takes at most {most} bytes")
         try:
-            content = item.path.read_bytes()
+            if motion:
+                with item.path.open("rb"):  # readable now; read part by part when sent
+                    items.append(Motion(name, item.path, size, media_type, motion[1], item.alt))
+            else:
+                items.append(Image(name, item.path.read_bytes(), media_type, item.alt))
         except OSError as exc:
             reject(f"{name}: cannot read ({exc.strerror})")
-        if motion:
-            items.append(Motion(name, content, media_type, motion[1], item.alt))
-        else:
-            items.append(Image(name, content, media_type, item.alt))
     return items
 
 
@@ -160,7 +163,7 @@ class ChunkedUpload:
             f"{self._base}/2/media/upload/initialize",
             json={
                 "media_type": motion.media_type,
-                "total_bytes": len(motion.content),
+                "total_bytes": motion.size,
                 "media_category": motion.category,
             },
             auth=auth,
@@ -168,8 +171,7 @@ class ChunkedUpload:
         )
         self._check(started)
         media_id = str(self._data(started)["id"])
-        for index, at in enumerate(range(0, len(motion.content), self._chunk_bytes)):
-            part = motion.content[at : at + self._chunk_bytes]
+        for index, part in enumerate(self._parts(motion)):
             appended = self._session.post(
                 f"{self._base}/2/media/upload/{media_id}/append",
                 data={"segment_index": str(index)},
@@ -184,6 +186,15 @@ class ChunkedUpload:
         self._check(finished)
         self._await(media_id, self._data(finished).get("processing_info"))
         return media_id
+
+    def _parts(self, motion: Motion) -> Iterator[bytes]:
+        """The file's bytes, ``chunk_bytes`` at a time; a file gone unreadable is refused."""
+        try:
+            with motion.path.open("rb") as handle:
+                while part := handle.read(self._chunk_bytes):
+                    yield part
+        except OSError as exc:
+            raise MediaRefused(f"{motion.name}: cannot read ({exc.strerror})") from exc
 
     def _await(self, media_id: str, processing: object) -> None:
         """Look at the processing state until it succeeds, fails, or the bound is spent."""
