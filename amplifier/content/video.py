@@ -15,7 +15,8 @@ from pathlib import Path
 from amplifier.config import GIF, MOV, MP4, MediaLimits
 
 VIDEO_NAMES = {MP4: "MP4", MOV: "MOV"}
-VIDEO_SUFFIXES = {".mp4": MP4, ".m4v": MP4, ".mov": MOV}
+# Named as every network's upload reads the type from the name (Mastodon.py by mimetypes).
+VIDEO_SUFFIXES = {".mp4": MP4, ".mov": MOV}
 # Media a network may want alone in its post: "video" always, "gif" where ``gif_alone``.
 Kind = str  # "video", "gif", "image" or "unknown"
 

@@ -22,7 +22,7 @@ CSP = (
     "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'self'; script-src 'self'; "
     "form-action 'self'; base-uri 'none'"
 )
-VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov")
+VIDEO_SUFFIXES = (".mp4", ".mov")
 TITLE_WORDS = 60  # characters of a post's text in its card's heading
 
 
