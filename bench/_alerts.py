@@ -1,14 +1,16 @@
 """bench_delivery's part (c): delivery with alerts on and a channel that never answers, against
 alerts off.
 
-Two stores (SQLite files), one Mastodon account on the same local fake. "on": the deployment's
-rules enabled and a sender thread draining 50 pending alerts to a webhook that reads each
-request and never answers (1 s read timeout, no backoff: it claims, hangs, renews, releases
-and claims again all along, writing to the same database as the deliveries). "off": no
-rules, no sender. Each timed post is claim -> publish -> record, as in part (a).
+Three stores (SQLite files), one Mastodon account on the same local fake. "on": the
+deployment's rules enabled and a sender thread draining 50 pending alerts to a webhook that
+reads each request and never answers (1 s read timeout, no backoff: it claims, hangs, renews,
+releases and claims again all along, writing to the same database as the deliveries; with the
+deployed backoff it would try after 30 s, 1 min, 2 min ...). "rules alone": the rules on, no
+sender, to tell the rules' own cost from the sender's. "off": no rules, no sender. Each timed
+post is claim -> publish -> record, as in part (a).
 
-Robust to a noisy, shared machine: many short rounds, each timing a batch "off" and a batch
-"on" back to back (the order alternating), and the verdict read from the paired ratios
+Robust to a noisy, shared machine: many short rounds, each timing a batch of every arm back
+to back (the order cycling), and the verdict read from the paired ratios
 (on / off within a round, so load that drifts over seconds hits both sides of a pair
 alike): their median with a distribution-free 95 % confidence interval (order statistics),
 their quartiles, and each side's median and quartiles. PASS only if the whole interval is
@@ -31,8 +33,13 @@ from pathlib import Path
 from typing import Any
 
 ALERTS_ON = "alerts on, channel never answers"
+ALERTS_RULES = "alerts on, no sender (the rules alone)"
 ALERTS_OFF = "alerts off"
+ARMS = (ALERTS_OFF, ALERTS_ON, ALERTS_RULES)
 ALERTS_GOAL = 1.05
+# Each round times every arm once, in an order that cycles through all six, so no arm is
+# always first or last after another.
+ORDERS = [list(order) for order in itertools.permutations(ARMS)]
 
 
 @dataclass
@@ -45,9 +52,9 @@ class AlertsRun:
     cpu: dict[str, list[float]]
     hung: int  # requests the sender made to the channel that never answers
 
-    def ratios(self, kind: str = "wall") -> list[float]:
+    def ratios(self, kind: str = "wall", arm: str = ALERTS_ON) -> list[float]:
         times = self.wall if kind == "wall" else self.cpu
-        return [on / off for on, off in zip(times[ALERTS_ON], times[ALERTS_OFF], strict=True)]
+        return [on / off for on, off in zip(times[arm], times[ALERTS_OFF], strict=True)]
 
 
 def quartiles(values: Sequence[float]) -> tuple[float, float, float]:
@@ -95,8 +102,13 @@ def part_c(
     stop = threading.Event()
     contexts: dict[str, Any] = {}
     stores: list[Store] = []
-    for name, rules in ((ALERTS_OFF, AlertRules.off()), (ALERTS_ON, AlertRules(AlertSettings()))):
-        store = Store(f"sqlite:///{base / ('c-on.db' if rules.settings.events else 'c-off.db')}")
+    arms = (
+        (ALERTS_OFF, AlertRules.off()),
+        (ALERTS_ON, AlertRules(AlertSettings())),
+        (ALERTS_RULES, AlertRules(AlertSettings())),
+    )
+    for number, (name, rules) in enumerate(arms):
+        store = Store(f"sqlite:///{base / f'c-{number}.db'}")
         store.migrate()
         stores.append(store)
         contexts[name] = DeliveryContext(
@@ -150,13 +162,12 @@ def part_c(
 
     try:
         hang.arrived.wait(timeout=10)  # the sender is hanging before the first timed post
-        post(ALERTS_OFF)()  # warm-up: connections, caches, both files
-        post(ALERTS_ON)()
-        wall: dict[str, list[float]] = {ALERTS_OFF: [], ALERTS_ON: []}
-        cpu: dict[str, list[float]] = {ALERTS_OFF: [], ALERTS_ON: []}
+        for name in ARMS:  # warm-up: connections, caches, each file
+            post(name)()
+        wall: dict[str, list[float]] = {name: [] for name in ARMS}
+        cpu: dict[str, list[float]] = {name: [] for name in ARMS}
         for round_number in range(rounds):
-            order = [ALERTS_OFF, ALERTS_ON] if round_number % 2 == 0 else [ALERTS_ON, ALERTS_OFF]
-            for name in order:
+            for name in ORDERS[round_number % len(ORDERS)]:
                 spent, used = post(name)()
                 wall[name].append(spent)
                 cpu[name].append(used)
@@ -176,23 +187,24 @@ def report_c(run: AlertsRun, seconds: Callable[[float], str]) -> list[list[str]]
     from _common import table
 
     print(
-        f"(c) one account, {run.rounds} rounds of {run.batch} posts per side, paired and "
+        f"(c) one account, {run.rounds} rounds of {run.batch} posts per arm, paired and "
         f"interleaved; the alert sender hung on the channel {run.hung} time(s) meanwhile"
     )
     rows = []
-    for name in (ALERTS_OFF, ALERTS_ON):
+    for name in ARMS:
         low, middle, high = quartiles(run.wall[name])
         cpu = statistics.median(run.cpu[name])
         rows.append([name, seconds(middle), f"{seconds(low)} - {seconds(high)}", seconds(cpu)])
     table(["path", "wall per post (median)", "quartiles", "CPU per post (median)"], rows)
     lines = []
-    for kind in ("wall", "cpu"):
-        ratios = run.ratios(kind)
+    for arm, kind in itertools.product((ALERTS_ON, ALERTS_RULES), ("wall", "cpu")):
+        ratios = run.ratios(kind, arm)
         low, middle, high = quartiles(ratios)
         interval = median_interval(ratios)
+        what = "hanging sender" if arm == ALERTS_ON else "rules alone"
         lines.append(
             [
-                f"on / off, {kind} time, paired per round",
+                f"{what} / off, {kind} time, paired per round",
                 f"{middle:.3f}",
                 f"{interval[0]:.3f} - {interval[1]:.3f}",
                 f"{low:.3f} - {high:.3f}",
