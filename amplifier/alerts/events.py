@@ -14,6 +14,7 @@ Keys, so each event is enqueued once whoever records it, and again for a new occ
     x-spend               x-spend:<scope>:<UTC month>:<80|100>
     check-failed          check-failed:<digest of the problems>
     heartbeat-silent      silent:<worker>:<its last heartbeat>
+    worker-stopped        stopped:<worker>:<when it stopped>
     digest                digest:<local date>
 """
 
@@ -28,10 +29,12 @@ from amplifier.alerts.channels import url_secrets
 from amplifier.config import AlertEvent, AlertSettings, Settings
 from amplifier.guards import usd
 from amplifier.logs import RedactSecrets
-from amplifier.store import AlertDraft, Delivery
+from amplifier.store import AlertDraft, Delivery, WorkerStop
 
 # Not held by quiet hours: each needs someone soon, or was asked for at its time.
-URGENT: frozenset[str] = frozenset({"credentials-refused", "heartbeat-silent", "digest"})
+URGENT: frozenset[str] = frozenset(
+    {"credentials-refused", "heartbeat-silent", "worker-stopped", "digest"}
+)
 THRESHOLDS = (80, 100)
 
 
@@ -123,6 +126,11 @@ class AlertRules:
     def silent(self, worker: str, seen_at: datetime, now: datetime) -> list[AlertDraft]:
         key = f"silent:{worker}:{seen_at.isoformat()}"
         return self._draft("heartbeat-silent", key, messages.heartbeat_silent(worker, seen_at, now))
+
+    def stopped(self, stop: WorkerStop, since: datetime, now: datetime) -> list[AlertDraft]:
+        """No worker since ``since`` (the last one's clean stop, or the resume after it)."""
+        key = f"stopped:{stop.worker_id}:{stop.at.isoformat()}"
+        return self._draft("worker-stopped", key, messages.worker_stopped(stop, since, now))
 
     def digest(self, day: str, subject: str, body: str) -> list[AlertDraft]:
         return self._draft("digest", f"digest:{day}", (subject, body))

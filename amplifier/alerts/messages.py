@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from amplifier.store import Delivery
+from amplifier.store import Delivery, WorkerStop
 
 
 def when(moment: datetime) -> str:
@@ -98,6 +98,19 @@ def heartbeat_silent(worker: str, seen_at: datetime, now: datetime) -> tuple[str
         "stopped or hangs, and no post goes out unless another worker runs.\n"
         "What to do: look at the worker's logs and restart it (Heroku: `heroku ps`, "
         "`heroku restart worker`); posts it held are taken over by the next worker.",
+    )
+
+
+def worker_stopped(stop: WorkerStop, since: datetime, now: datetime) -> tuple[str, str]:
+    minutes = round((now - since) / timedelta(minutes=1))
+    return (
+        "no worker is running",
+        f"No worker has run for {minutes} minutes: the last one, {stop.worker_id}, stopped "
+        f"cleanly {stop.how} at {when(stop.at)}, and none has started since. The campaign is "
+        "not paused, and no post goes out until a worker runs.\n"
+        "What to do: if this is not meant, start a worker (Heroku: `heroku ps:scale worker=1`; "
+        "if it crashes at start, `heroku logs --ps worker` says why). If it is meant, "
+        "`amplifier pause` (or leaving worker-stopped out of [alerts] events) keeps this quiet.",
     )
 
 

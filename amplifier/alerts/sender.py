@@ -4,9 +4,11 @@ Each drain claims the due rows for a lease (``Store.claim_alerts``), then, per c
 the rows that channel lacks as ONE message (a storm of fifty failures is one message listing
 them), records which channel took which rows, and gives the rest back with a backoff. Quiet
 hours hold all but urgent alerts. Two senders (two workers) never claim one row; a sender
-killed mid-drain leaves its rows to the next after the lease. A channel that took a message
-but whose sender died before recording it gets it again: the one window where an alert can
-come twice, never lost.
+killed mid-drain leaves its rows to the next after the lease. Before each channel the claim
+is renewed and only rows still held are sent; a channel's acceptance is recorded at once,
+even if the claim ran out meanwhile. Never lost, but at least once: a channel that took a
+message whose acceptance was never recorded (a kill mid-request or before the record, an
+answer lost or later than the read timeout) gets it again; channels take no idempotency key.
 """
 
 from __future__ import annotations
@@ -102,27 +104,36 @@ class AlertSender:
         if not rows:
             return 0
         errors: dict[int, str] = {}
+        lost: set[int] = set()  # claims no longer ours: another sender has them
         try:
             for index, (url, channel) in enumerate(zip(self.urls, self.channels, strict=True)):
                 wanting = [row for row in rows if channel not in row.sent_to]
+                # Still ours? (a slow channel before this one may have outlasted the lease)
+                held = self.store.renew_alert_claims(
+                    self.sender_id, [row.id for row in wanting], lease=self.lease
+                )
+                lost |= {row.id for row in wanting if row.id not in held}
+                wanting = [row for row in wanting if row.id in held]
                 if wanting:
-                    error = self._send(url, label(url, index + 1), wanting)
+                    name = label(url, index + 1)
+                    error = self._send(url, name, wanting)
                     if error is None:
+                        # At once, in a transaction of its own: a kill after the channel took
+                        # the message and before this commit is the window for a repeat.
                         ids = [row.id for row in wanting]
                         self.store.alerts_delivered(self.sender_id, ids, channel, self.channels)
+                        log_event(self.logger, "alert-sent", channel=name, alerts=len(ids))
                     else:
-                        errors |= {row.id: f"{label(url, index + 1)}: {error}" for row in wanting}
+                        errors |= {row.id: f"{name}: {error}" for row in wanting}
         finally:
             self._release(rows, errors)
-        return len(rows) - len(errors)
+        return len(rows) - len(errors.keys() | lost)
 
     def _send(self, url: str, name: str, rows: Sequence[OutboxRow]) -> str | None:
         title, body = compose(rows)
         title, body = self.redactor.redact(title), self.redactor.redact(body)
         error = send(url, title, body, timeouts=self.timeouts, redact=self.redactor.redact)
-        if error is None:
-            log_event(self.logger, "alert-sent", channel=name, alerts=len(rows))
-        else:
+        if error is not None:
             log_event(
                 self.logger, "alert-failed", logging.WARNING, channel=name, alerts=len(rows),
                 reason=error, then="retried with backoff",

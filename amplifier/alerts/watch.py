@@ -2,9 +2,11 @@
 
 ``AlertWatch.check(now)`` enqueues one ``heartbeat-silent`` alert per silence (keyed by the
 silent worker's last heartbeat, so a worker that comes back and goes silent again gives a new
-one) and the day's digest once its local time has come (keyed by the local date, so two
-workers enqueue it once). A worker runs it on every housekeeping tick, ``amplifier status
---alert`` once.
+one), one ``worker-stopped`` alert when no worker has run for longer than the same threshold
+since the last one stopped cleanly while the campaign is not paused (keyed by that stop), and
+the day's digest once its local time has come (keyed by the local date, so two workers
+enqueue it once). A worker runs it on every housekeeping tick, ``amplifier status --alert``
+once; the console runs ``workers`` (the two about workers) on its own thread.
 """
 
 from __future__ import annotations
@@ -48,6 +50,30 @@ class AlertWatch:
                 drafts += self.rules.silent(worker, seen_at, now)
         return drafts
 
+    def stopped(self, now: datetime) -> list[AlertDraft]:
+        """An alert when no worker has run for longer than the threshold since the last one
+        stopped cleanly (counted from a resume, if later), unless the campaign is paused.
+
+        A worker that started after that stop is live, or went silent (its own alert): none.
+        """
+        if not self.rules.wants("worker-stopped"):
+            return []
+        stop = self.store.last_worker_stop()
+        if stop is None or any(seen >= stop.at for seen in self.store.workers_seen().values()):
+            return []
+        paused, _, flipped = self.store.paused()
+        if paused:
+            return []
+        since = stop.at if flipped is None else max(stop.at, flipped)
+        limit = timedelta(minutes=self.rules.settings.heartbeat_silent_longer_than_minutes)
+        if now - since <= limit:
+            return []
+        return self.rules.stopped(stop, since, now)
+
+    def workers(self, now: datetime) -> list[AlertDraft]:
+        """Both alerts about workers: each silent one, and none running at all."""
+        return [*self.silent(now), *self.stopped(now)]
+
     def digest(self, now: datetime) -> list[AlertDraft]:
         """The day's digest, if its time has come and it is not enqueued yet."""
         at = self.rules.settings.digest_time
@@ -67,6 +93,6 @@ class AlertWatch:
 
     def check(self, now: datetime) -> list[AlertDraft]:
         """Enqueue what is due now; returns the drafts offered (the store keeps each once)."""
-        drafts = [*self.silent(now), *self.digest(now)]
+        drafts = [*self.workers(now), *self.digest(now)]
         self.store.enqueue_alerts(drafts)
         return drafts

@@ -99,15 +99,25 @@ def cmd_alerts_test(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
 
 
 def status_alert(settings: Settings, store: Store, clock: Clock, out: TextIO) -> None:
-    """``status --alert``: enqueue a silent worker's alert (once per silence), then send
-    what waits in the outbox, from this process."""
+    """``status --alert``: enqueue a silent worker's alert (once per silence) and the
+    no-worker alert (once per clean stop), then send what waits in the outbox, from this
+    process."""
     urls = alert_urls(settings.alerts)
     if not urls:
         print(NO_CHANNEL.format(name=settings.alerts.urls_from_env), file=out)
         return
     rules = alert_rules(settings)
-    found = AlertWatch(store, rules).silent(clock())
-    store.enqueue_alerts(found)
+    watch = AlertWatch(store, rules)
+    found = watch.silent(clock())
+    dark = watch.stopped(clock())
+    store.enqueue_alerts([*found, *dark])
+    stop = store.last_worker_stop() if dark else None
+    if stop is not None:
+        print(
+            f"alerts: no worker running: the last one ({stop.worker_id}) stopped cleanly "
+            f"{stop.how} at {stop.at:%Y-%m-%d %H:%M} UTC (alerted once per stop)",
+            file=out,
+        )
     sender = alert_sender(settings, store, f"status:{clock().timestamp()}", worker=False)
     sent = sender.drain() if sender is not None else 0
     pending = store.pending_alert_count()

@@ -25,6 +25,7 @@ AlertEvent = Literal[
     "x-spend",
     "check-failed",
     "heartbeat-silent",
+    "worker-stopped",
     "digest",
 ]
 ALERT_EVENTS: tuple[AlertEvent, ...] = (
@@ -35,6 +36,7 @@ ALERT_EVENTS: tuple[AlertEvent, ...] = (
     "x-spend",
     "check-failed",
     "heartbeat-silent",
+    "worker-stopped",
     "digest",
 )
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,127}$")

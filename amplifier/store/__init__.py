@@ -27,6 +27,7 @@ from amplifier.store.types import (
     DeliveryDraft,
     DeliveryStatus,
     RotationWrite,
+    WorkerStop,
 )
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "StatusSnapshot",
     "Store",
     "StoredCard",
+    "WorkerStop",
     "credentials_confirmed",
     "stored_instance_limits",
 ]

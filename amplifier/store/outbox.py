@@ -149,25 +149,51 @@ class AlertOutbox(StoreBase):
             ).all()
         return sorted((_row(row) for row in rows), key=lambda row: row.id)
 
+    def renew_alert_claims(
+        self, sender: str, ids: Collection[int], *, lease: timedelta
+    ) -> set[int]:
+        """The rows of ``ids`` still claimed by ``sender`` and unsent, their lease renewed to
+        now + ``lease``: the sender sends only these, so a claim that ran out or was taken
+        over while it sent to another channel is never sent again by it."""
+        if not ids:
+            return set()
+        c = alert_outbox.c
+        with self._write("renew_alert_claims") as conn:
+            held = conn.execute(
+                update(alert_outbox)
+                .where(c.id.in_(list(ids)) & (c.claimed_by == sender) & c.sent_at.is_(None))
+                .values(lease_until=self._now() + lease)
+                .returning(c.id)
+            ).scalars()
+            return {int(row_id) for row_id in held}
+
     def alerts_delivered(
         self, sender: str, ids: Collection[int], channel: str, channels: Collection[str]
     ) -> None:
-        """``channel`` took these rows; a row every one of ``channels`` has is sent."""
+        """``channel`` took these rows; a row every one of ``channels`` has is sent.
+
+        Recorded whoever holds the claim now: that the channel has them stays true even if
+        the claim ran out meanwhile, and a later claim must not send them to it again."""
         if not ids:
             return
         now = self._now()
         c = alert_outbox.c
         with self._write("alerts_delivered") as conn:
+            # FOR UPDATE: a second sender recording the same row waits (PostgreSQL), so
+            # neither's channel is lost from sent_to; SQLite's writers queue up anyway.
             held = conn.execute(
-                select(c.id, c.sent_to).where(c.id.in_(list(ids)) & (c.claimed_by == sender))
+                select(c.id, c.sent_to).where(c.id.in_(list(ids))).with_for_update()
             ).all()
             for row_id, sent_to in held:
                 taken = {part for part in sent_to.split(",") if part} | {channel}
                 done = set(channels) <= taken
                 conn.execute(
                     update(alert_outbox)
-                    .where((c.id == row_id) & (c.claimed_by == sender))
-                    .values(sent_to=",".join(sorted(taken)), sent_at=now if done else None)
+                    .where(c.id == row_id)
+                    .values(
+                        sent_to=",".join(sorted(taken)),
+                        sent_at=func.coalesce(c.sent_at, now) if done else c.sent_at,
+                    )
                 )
 
     def alerts_release(

@@ -14,8 +14,12 @@ from amplifier.networks.base import RateLimitWindow
 from amplifier.store.base import StoreBase, aware, dialect_insert, upsert
 from amplifier.store.outbox import AlertDraft, enqueue_alerts
 from amplifier.store.schema import flags, rate_limits, rotation_state, sessions, workers
+from amplifier.store.types import WorkerStop
 
 PAUSE_FLAG = "paused"
+# The last long-running worker's clean stop (by: its id; value: how), kept after its heartbeat
+# is dropped: a campaign left with no worker at all is told apart from one never started.
+WORKER_STOP_FLAG = "worker_stopped"
 _FIRST_START_FLAG = "first_started"
 _BLOCKED_UNTIL = select(func.max(rate_limits.c.reset_at)).where(
     (rate_limits.c.account == bindparam("by_account"))
@@ -263,7 +267,18 @@ class SharedState(StoreBase):
         with self._write("heartbeat") as conn:
             upsert(conn, workers, {"worker_id": worker_id, "seen_at": self._now()}, ["worker_id"])
 
-    def forget_worker(self, worker_id: str) -> None:
-        """Drop the worker's heartbeat on a clean exit."""
+    def forget_worker(self, worker_id: str, *, stopped: str | None = None) -> None:
+        """Drop the worker's heartbeat on a clean exit; ``stopped`` (how a long-running
+        worker stopped) is kept, in the same transaction, as the last worker's stop."""
         with self._write("forget_worker") as conn:
             conn.execute(delete(workers).where(workers.c.worker_id == worker_id))
+            if stopped is not None:
+                values = {"name": WORKER_STOP_FLAG, "value": stopped, "by": worker_id}
+                upsert(conn, flags, {**values, "updated_at": self._now()}, ["name"])
+
+    def last_worker_stop(self) -> WorkerStop | None:
+        """The last clean stop of a long-running worker, if one was ever recorded."""
+        query = select(flags).where(flags.c.name == WORKER_STOP_FLAG)
+        with self._read("last_worker_stop") as conn:
+            row = conn.execute(query).one_or_none()
+        return None if row is None else WorkerStop(row.by or "", row.updated_at, row.value)

@@ -21,6 +21,15 @@ REHEARSAL_PREFIX = "rehearsal:"
 
 
 @dataclass(frozen=True)
+class WorkerStop:
+    """How the last long-running worker to stop cleanly stopped: who, when, how."""
+
+    worker_id: str
+    at: datetime
+    how: str
+
+
+@dataclass(frozen=True)
 class RotationWrite:
     """A rotation state to save with a claim, if the stored one is still ``expected``.
 

@@ -1,12 +1,12 @@
 """The console watches too: a worker gone silent is noticed while the console runs.
 
 ``ConsoleWatch`` runs, on a thread of its own (never a request's), every ``every`` seconds:
-the silent-worker check a worker's watch runs (``AlertWatch.silent``, enqueued in the store
-keyed by the silent worker's last heartbeat, so a worker and a console watching together
-enqueue it once), then one drain of the outbox with the deployment's sender (claims with a
-lease, so two senders never send one row). The app's lifespan starts it and, at shutdown,
-stops it and waits (bounded) for a drain in flight to record what it sent. The digest stays
-the workers' (its "tomorrow" is the worker's forecast).
+the workers' checks a worker's watch runs (``AlertWatch.workers``: a silent worker, keyed by
+its last heartbeat, and no worker at all since a clean stop, keyed by the stop; so a worker
+and a console watching together enqueue each once), then one drain of the outbox with the
+deployment's sender (claims with a lease, so two senders never send one row). The app's
+lifespan starts it and, at shutdown, stops it and waits (bounded) for a drain in flight to
+record what it sent. The digest stays the workers' (its "tomorrow" is the worker's forecast).
 """
 
 from __future__ import annotations
@@ -61,7 +61,8 @@ class ConsoleWatch:
             self.ticked.notify_all()
 
     def store_silent(self, now: datetime) -> None:
-        self.watch.store.enqueue_alerts(self.watch.silent(now))
+        """A silent worker, or none running at all: enqueued once each."""
+        self.watch.store.enqueue_alerts(self.watch.workers(now))
 
     def start(self) -> threading.Thread:
         """The thread, ticking at once and then every ``every`` seconds until ``close``."""

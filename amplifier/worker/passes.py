@@ -213,13 +213,14 @@ class Worker:
         """Enqueue what the alerts' watch finds due: another worker gone silent, the digest."""
         self.alerting.check(now or self.clock())
 
-    def close(self, *, settled: bool = True) -> None:
+    def close(self, *, settled: bool = True, stopped: str | None = None) -> None:
         """Clean exit: tell other workers we are gone, once every row we hold is recorded or
         handed back (``hand_back``). ``settled=False`` (rows still ours that could not be
-        handed back): the heartbeat is left to go stale, then others settle them as orphans."""
+        handed back): the heartbeat is left to go stale, then others settle them as orphans.
+        ``stopped``: how a long-running worker stopped, kept for the no-worker alert."""
         if settled:
-            self.store.forget_worker(self.worker_id)
-        log_event(self.logger, "stopped", worker=self.worker_id, settled=settled)
+            self.store.forget_worker(self.worker_id, stopped=stopped)
+        log_event(self.logger, "stopped", worker=self.worker_id, settled=settled, how=stopped)
 
     def pause_reason(self) -> str | None:
         return pause_reason(self.store)

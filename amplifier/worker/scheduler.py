@@ -118,8 +118,10 @@ def run_forever(worker: Worker, *, install_signals: bool = True) -> bool:
     back): its thread may only end with its read timeout, so the caller should exit at once
     (``os._exit``) rather than wait for it at interpreter exit.
     """
-    previous = install_signal_handlers(worker.stop) if install_signals else {}
+    heard: list[str] = []
+    previous = install_signal_handlers(worker.stop, heard) if install_signals else {}
     scheduler = None
+    failure: str | None = None
     try:
         worker.heartbeat()
         names = ",".join(account.name for account in worker.accounts)
@@ -129,6 +131,9 @@ def run_forever(worker: Worker, *, install_signals: bool = True) -> bool:
         worker.alerting.start(worker.stop)  # the sender's own thread (none without a channel)
         worker.stop.wait()
         log_event(worker.logger, "stopping", worker=worker.worker_id)
+    except BaseException as error:
+        failure = f"on an error ({type(error).__name__})"
+        raise
     finally:
         worker.stop.set()
         # shutdown(wait=True) would hold the job store's lock while waiting for jobs, and a job
@@ -140,7 +145,8 @@ def run_forever(worker: Worker, *, install_signals: bool = True) -> bool:
         settled = finished or hand_back_in_flight(worker)
         worker.alerting.join(timeout=IN_FLIGHT_GRACE_SECONDS)
         restore_signal_handlers(previous)
-        worker.close(settled=settled)
+        how = failure or (f"on {heard[0]}" if heard else "on request")
+        worker.close(settled=settled, stopped=how)
     return finished
 
 
@@ -171,11 +177,16 @@ def _guarded_collection(worker: Worker) -> None:
         log_exception(worker.logger, "results-failed", worker=worker.worker_id)
 
 
-def install_signal_handlers(stop: threading.Event) -> dict[int, Any]:
+def install_signal_handlers(
+    stop: threading.Event, heard: list[str] | None = None
+) -> dict[int, Any]:
+    """SIGTERM and SIGINT set ``stop``; each signal's name is appended to ``heard``."""
     if threading.current_thread() is not threading.main_thread():
         return {}
 
     def handle(signum: int, frame: FrameType | None) -> None:
+        if heard is not None:
+            heard.append(signal.Signals(signum).name)
         stop.set()
 
     previous: dict[int, Any] = {}

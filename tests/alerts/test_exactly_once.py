@@ -8,7 +8,7 @@ import threading
 from collections import Counter
 from datetime import timedelta
 
-from amplifier.alerts import AlertSender, Timeouts
+from amplifier.alerts import AlertSender, Timeouts, fingerprint
 from amplifier.config import AlertSettings
 from amplifier.store import AlertDraft, Store
 from amplifier.testing.receivers import WebhookReceiver
@@ -80,3 +80,57 @@ def test_a_dead_senders_claim_is_sent_after_its_lease(
     assert other.drain() == 0
     assert len(hook.messages()) == 1
     store.close()
+
+
+def test_a_claim_lost_mid_drain_is_not_sent_again_to_the_next_channel(
+    database_url: str, clock: FakeClock
+) -> None:
+    """Sender A's first channel hangs past A's lease; B claims the alert meanwhile and sends
+    it to both channels. A, back from its timeout, finds the claim no longer its own and does
+    not send to the second channel: the second channel gets it once. (The first got it twice:
+    A's request was in flight when B sent; no channel without idempotency keys can tell.)"""
+    store = Store(database_url, clock=clock)
+    store.migrate()
+    store.enqueue_alerts([AlertDraft("needs-review", "k", "alert-k", "b")])
+    with WebhookReceiver("hang") as slow, WebhookReceiver() as second:
+        urls = [slow.url, second.url]
+
+        def make(name: str, read: float) -> AlertSender:
+            return AlertSender(
+                Store(database_url, clock=clock), urls, AlertSettings(), sender_id=name,
+                clock=clock, timeouts=Timeouts(1, read),
+            )  # fmt: skip
+
+        first, other = make("a", 3), make("b", 0.5)
+        draining = threading.Thread(target=first.drain)
+        draining.start()
+        assert slow.arrived.wait(10), "A never reached its first channel"
+        clock.advance(timedelta(minutes=10, seconds=1))  # A's lease ran out meanwhile
+        other.drain()  # B: the first channel hangs (its timeout), the second takes it
+        draining.join(30)
+        assert not draining.is_alive()
+        assert len(second.messages()) == 1, second.messages()
+        assert slow.requests == 2  # the inherent repeat: two requests to the hanging channel
+        [row] = store.alerts()
+        assert fingerprint(second.url) in row.sent_to
+
+
+def test_a_channel_that_took_an_alert_is_recorded_after_the_claim_ran_out(
+    database_url: str, clock: FakeClock
+) -> None:
+    """The record of a channel taking an alert is kept even if the sender's claim ran out
+    and another took it meanwhile: the other sends it to that channel no more."""
+    store = Store(database_url, clock=clock)
+    store.migrate()
+    store.enqueue_alerts([AlertDraft("needs-review", "k", "alert-k", "b")])
+    [row] = store.claim_alerts("a", lease=timedelta(minutes=10))
+    clock.advance(timedelta(minutes=11))
+    assert [each.id for each in store.claim_alerts("b", lease=timedelta(minutes=10))] == [row.id]
+    store.alerts_delivered("a", [row.id], "chan1", ["chan1", "chan2"])
+    assert store.renew_alert_claims("a", [row.id], lease=timedelta(minutes=10)) == set()
+    assert store.renew_alert_claims("b", [row.id], lease=timedelta(minutes=10)) == {row.id}
+    [stored] = store.alerts()
+    assert stored.sent_to == frozenset({"chan1"}) and stored.sent_at is None
+    store.alerts_delivered("b", [row.id], "chan2", ["chan1", "chan2"])
+    [stored] = store.alerts()
+    assert stored.sent_to == frozenset({"chan1", "chan2"}) and stored.sent_at is not None

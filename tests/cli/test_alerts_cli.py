@@ -3,13 +3,17 @@ the worker loads with alerts off and on."""
 
 from __future__ import annotations
 
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from amplifier.testing.receivers import SmtpReceiver, WebhookReceiver
 
-from .conftest import amplifier
+from .conftest import amplifier, clean_env
 from .test_imports import loaded_by
 
 TOKEN = "hook-token-5e4d3c2b1a"
@@ -64,3 +68,76 @@ def test_an_idle_worker_never_loads_apprise(sample: Path) -> None:
         code, modules, output = loaded_by(sample, "run", "--once", **env)
         assert code == 0, output
         assert "apprise" not in modules
+
+
+def test_status_alert_reports_a_worker_stopped_by_sigterm_once(sample: Path) -> None:
+    """A real ``amplifier run`` stopped by SIGTERM (Heroku scaling it to 0) and no worker
+    since: once the stop is older than the threshold, the first ``status --alert`` sends one
+    alert saying when and how it stopped, the next ones none; paused, none at all."""
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "amplifier", "run"],
+        cwd=sample,
+        env=clean_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not heartbeats(sample) and time.monotonic() < deadline:
+            assert worker.poll() is None, worker.communicate()[1]
+            time.sleep(0.1)
+        [worker_id] = heartbeats(sample)
+        worker.send_signal(signal.SIGTERM)
+        _, err = worker.communicate(timeout=60)
+    finally:
+        worker.kill()
+    assert worker.returncode == 0, err
+    assert heartbeats(sample) == []
+    # The threshold (10 minutes) passes: the stop, as recorded, moved 20 minutes back.
+    with sqlite3.connect(sample / "amplifier.db") as conn:
+        [(stopped_at, how, by)] = conn.execute(
+            "SELECT updated_at, value, by FROM flags WHERE name = 'worker_stopped'"
+        ).fetchall()
+        assert (how, by) == ("on SIGTERM", worker_id)
+        earlier = datetime.fromisoformat(stopped_at) - timedelta(minutes=20)
+        conn.execute(
+            "UPDATE flags SET updated_at = ? WHERE name = 'worker_stopped'",
+            (earlier.strftime("%Y-%m-%d %H:%M:%S.%f"),),
+        )
+    with WebhookReceiver() as hook:
+        runs = [
+            amplifier(sample, "status", "--alert", ALERT_URLS=f"{hook.url}?token={TOKEN}")
+            for _ in range(3)
+        ]
+        assert all(ran.code == 0 for ran in runs), runs
+        assert f"no worker running: the last one ({worker_id}) stopped cleanly on SIGTERM" in (
+            runs[0].out
+        )
+        assert "1 alert(s) sent now" in runs[0].out
+        assert ", 0 alert(s) sent now, 0 waiting" in runs[2].out
+        [message] = hook.messages()
+        assert f"the last one, {worker_id}, stopped cleanly on SIGTERM at " in message
+        assert TOKEN not in message
+    # Another clean stop, older than the threshold too, but the campaign is paused: quiet.
+    assert amplifier(sample, "pause").code == 0
+    with sqlite3.connect(sample / "amplifier.db") as conn:
+        conn.execute(
+            "UPDATE flags SET updated_at = ?, by = 'later' WHERE name = 'worker_stopped'",
+            ((earlier + timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M:%S.%f"),),
+        )
+    with WebhookReceiver() as hook:
+        ran = amplifier(sample, "status", "--alert", ALERT_URLS=hook.url)
+        assert ran.code == 0 and "no worker running" not in ran.out, ran.both
+        assert hook.messages() == []
+
+
+def heartbeats(sample: Path) -> list[str]:
+    """The worker ids with a heartbeat in the sample's database (none before it exists)."""
+    if not (sample / "amplifier.db").exists():
+        return []
+    try:
+        with sqlite3.connect(sample / "amplifier.db") as conn:
+            return [row[0] for row in conn.execute("SELECT worker_id FROM workers")]
+    except sqlite3.OperationalError:  # not migrated yet
+        return []

@@ -177,3 +177,41 @@ def test_no_alert_when_alerts_are_off(
         assert hook.requests == 0
     finally:
         console.close()
+
+
+@pytest.mark.parametrize("paused", [False, True])
+def test_the_console_alerts_once_when_no_worker_runs(
+    tmp_path: Path,
+    database_url: str,
+    access: WebAccess,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+    hook: WebhookReceiver,
+    paused: bool,
+) -> None:
+    """The last worker stopped cleanly (SIGTERM) an hour ago and none runs: one alert from
+    the console's thread, naming it and how it stopped; none while the campaign is paused."""
+    console = open_watching(tmp_path, database_url, access, clock, monkeypatch, hook.url)
+    clock.now = START - timedelta(hours=1)
+    console.store.heartbeat("dyno.1:9:abc")
+    console.store.forget_worker("dyno.1:9:abc", stopped="on SIGTERM")
+    if paused:
+        console.store.set_paused(True, by="organizer")
+    clock.now = START
+    watch = console.watch
+    assert watch is not None
+    try:
+        with TestClient(create_app(console)) as client:
+            if not paused:
+                assert hook.arrived.wait(30), "no alert reached the receiver"
+            assert client.get("/healthz").status_code == 200
+            assert watch.wait_for_ticks(watch.ticks + MORE_TICKS)
+        if paused:
+            assert hook.messages() == [] and console.store.alerts() == []
+            return
+        [message] = hook.messages()
+        assert "no worker is running" in message
+        assert "dyno.1:9:abc, stopped cleanly on SIGTERM" in message
+        assert [row.event for row in console.store.alerts()] == ["worker-stopped"]
+    finally:
+        console.close()
