@@ -8,7 +8,8 @@ included (this module imports nothing of amplifier, so every layer may use it). 
 did not come from ``log_event`` (a library's warning) is still one logfmt line:
 ``event=log logger=NAME msg="…"``.
 
-``install`` puts one handler on the ``amplifier`` logger (and APScheduler's warnings) whose
+``install`` puts one handler on the ``amplifier`` logger (and APScheduler's warnings, and
+uvicorn's lines in the console's process) whose
 filter replaces every given secret value with ``[redacted]`` in every record, message and
 arguments alike, and whose formatter redacts the finished line again (errors included).
 Adapters already keep secrets out of their fields; this is the second line of defence, for
@@ -185,12 +186,26 @@ class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
         super().handleError(record)
 
 
+# Libraries whose records go through the same handler (and at what level at least).
+# APScheduler's INFO lines ("Running job ...") are noise; its warnings matter. uvicorn (the
+# console's server, ``amplifier web``) logs its errors and one access line per request.
+LIBRARY_LOGGERS = {"apscheduler": logging.WARNING, "uvicorn": logging.INFO}
+
+
 def install(
-    secrets: Iterable[str], *, stream: TextIO | None = None, level: int = logging.INFO
+    secrets: Iterable[str],
+    *,
+    stream: TextIO | None = None,
+    level: int = logging.INFO,
+    filters: Iterable[logging.Filter] = (),
 ) -> logging.Handler:
-    """Send amplifier's log to ``stream`` (stdout), redacted; replaces an earlier install."""
+    """Send amplifier's log to ``stream`` (stdout), redacted; replaces an earlier install.
+
+    ``filters`` run before the redaction (the console's access lines made events)."""
     uninstall()
     handler = _Handler(stream or sys.stdout)
+    for extra in filters:
+        handler.addFilter(extra)
     redactor = RedactSecrets(secrets)
     handler.addFilter(redactor)
     handler.setFormatter(LogfmtFormatter(redactor))
@@ -198,26 +213,33 @@ def install(
     package = logging.getLogger("amplifier")
     package.addHandler(handler)
     package.setLevel(level)
-    # APScheduler's INFO lines ("Running job ...") are noise; its warnings matter.
-    scheduler = logging.getLogger("apscheduler")
-    scheduler.addHandler(handler)
-    scheduler.setLevel(logging.WARNING)
+    for name, least in LIBRARY_LOGGERS.items():
+        library = logging.getLogger(name)
+        library.addHandler(handler)
+        library.setLevel(max(level, least))
+        library.propagate = False  # one line per record, whatever the root logger holds
     return handler
 
 
 def uninstall() -> None:
     """Remove the handler ``install`` added, if any."""
-    for name in ("amplifier", "apscheduler"):
+    for name in ("amplifier", *LIBRARY_LOGGERS):
         logger = logging.getLogger(name)
         for handler in list(logger.handlers):
             if getattr(handler, _MARK, False):
                 logger.removeHandler(handler)
+                logger.propagate = True
 
 
 @contextmanager
-def installed(secrets: Iterable[str], *, stream: TextIO | None = None) -> Iterator[None]:
+def installed(
+    secrets: Iterable[str],
+    *,
+    stream: TextIO | None = None,
+    filters: Iterable[logging.Filter] = (),
+) -> Iterator[None]:
     """``install`` for the length of a command."""
-    install(secrets, stream=stream)
+    install(secrets, stream=stream, filters=filters)
     try:
         yield
     finally:

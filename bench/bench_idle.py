@@ -27,6 +27,7 @@ from _common import (
     FakeNetworks,
     WorkerProcess,
     clean_environment,
+    compile_bytecode,
     cpu_seconds,
     header,
     median,
@@ -229,6 +230,7 @@ def main() -> int:
     args = parse_args(__doc__ or "", repeats=3, quick_repeats=1)
     cpu_window = 3.0 if args.quick else 60.0
     header("idle footprint: amplifier run vs bare SDK imports", args.quick, args.repeats)
+    compile_bytecode()  # amplifier loads compiled, as the libraries it is compared with do
     with FakeNetworks() as fakes, temp_dir("idle") as base:
         contenders = [
             Contender("worker x+mastodon+bluesky", worker(fakes, NETWORKS_ALL, True)),

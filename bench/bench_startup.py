@@ -30,6 +30,7 @@ from _common import (
     FakeNetworks,
     amplifier_command,
     clean_environment,
+    compile_bytecode,
     header,
     interleaved,
     median,
@@ -113,6 +114,7 @@ def whole_process(command: list[str], cwd: Path, env: dict[str, str]) -> float:
 def main() -> int:
     args = parse_args(__doc__ or "", repeats=7, quick_repeats=1)
     header("start-up: whole commands vs bare baselines", args.quick, args.repeats)
+    compile_bytecode()  # amplifier loads compiled, as the libraries it is compared with do
     with FakeNetworks() as fakes, temp_dir("startup") as base:
         accounts = [{"name": f"start-{n}", "network": n, **fakes.where(n)} for n in NETWORKS]
         idle_config = write_config(

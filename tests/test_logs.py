@@ -121,3 +121,34 @@ def test_a_closed_reader_does_not_stop_the_worker(capsys: pytest.CaptureFixture[
     finally:
         uninstall()
     assert capsys.readouterr().err == ""
+
+
+def test_the_consoles_request_lines_are_events_without_credentials() -> None:
+    """uvicorn's access record (as uvicorn 0.55 logs it) becomes event=request with its
+    fields; a token in the query, right or wrong, in any position or case, is redacted; its
+    error lines are events too, at their level."""
+    from amplifier.web import AccessEvents
+
+    stream = io.StringIO()
+    install([SECRET], stream=stream, filters=[AccessEvents()])
+    access = logging.getLogger("uvicorn.access")
+    form = '%s - "%s %s HTTP/%s" %d'
+    try:
+        access.info(form, "10.0.0.1:5000", "GET", "/calendar.ics?token=guess-1234", "1.1", 403)
+        access.info(form, "10.0.0.1:5000", "GET", "/x?days=3&TOKEN=abcd1234&token", "1.1", 400)
+        access.info(form, "10.0.0.1:5000", "GET", f"/status?note={SECRET}", "1.1", 200)
+        access.info("%s odd shape with token=%s", "x", "zzzz9999")
+        logging.getLogger("uvicorn.error").error("Exception in ASGI application")
+    finally:
+        uninstall()
+    output = stream.getvalue()
+    first, second, third, odd, error = (parse_logfmt(line) for line in output.splitlines())
+    assert first["event"] == "request" and first["level"] == "info"
+    assert (first["method"], first["path"], first["status"]) == ("GET", "/calendar.ics", "403")
+    assert first["query"] == f"token={REDACTED}" and first["client"] == "10.0.0.1:5000"
+    assert second["query"] == f"days=3&TOKEN={REDACTED}&token={REDACTED}"
+    assert third["query"] == f"note={REDACTED}"  # a configured secret, as everywhere
+    assert odd["event"] == "request" and "zzzz9999" not in output
+    assert (error["level"], error["event"], error["logger"]) == ("error", "log", "uvicorn.error")
+    for leaked in ("guess-1234", "abcd1234", "secret-value"):
+        assert leaked not in output

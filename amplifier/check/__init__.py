@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from amplifier.check.cards import card_report
-from amplifier.check.loading import load
+from amplifier.check.loading import load, load_posts
 from amplifier.check.problems import display_path, format_problem
 
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ __all__ = [
     "format_problem",
     "guard_warnings",
     "load",
+    "load_posts",
     "run_check",
     "summary_lines",
 ]

@@ -19,7 +19,7 @@ from typing import TextIO
 
 from amplifier import logs
 from amplifier.accounts import network_factory
-from amplifier.check import load
+from amplifier.check import load_posts
 from amplifier.cli.alerting import alert_rules, alert_sender, secret_values
 from amplifier.cli.common import accounts_named, dry_run_accounts
 from amplifier.cli.database import database_label, opened
@@ -42,7 +42,7 @@ def _worker(
     store: Store,
     accounts: list[Account],
 ) -> Worker:
-    _, library = load(args.config, args.posts)
+    library = load_posts(settings, args.posts)  # the settings opened() read
     dry_run = bool(args.dry_run) or settings.dry_run
     log_start(settings, library, accounts, forced=bool(args.dry_run))
     stop = threading.Event()  # one event: it stops the worker and the adapters' waits alike

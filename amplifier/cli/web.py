@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import logging
 import os
 import socket
 import sys
@@ -16,7 +17,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, TextIO
 
-from amplifier.cli.alerting import alert_rules, alert_sender
+from amplifier import logs
+from amplifier.cli.alerting import alert_rules, alert_sender, secret_values
 from amplifier.cli.common import CommandError
 from amplifier.cli.database import UNREACHABLE_HINT, usable_database
 from amplifier.config import (
@@ -28,12 +30,14 @@ from amplifier.config import (
     web_access,
 )
 from amplifier.errors import StoreError
+from amplifier.logs import log_event
 from amplifier.store import Store
 
 if TYPE_CHECKING:
     from amplifier.web import ConsoleWatch
 
 Clock = Callable[[], datetime]
+LOGGER = logging.getLogger("amplifier.web")
 DEFAULT_PORT = 8000
 NO_ORGANIZER = "no organizer password"
 
@@ -95,25 +99,36 @@ def cmd_web(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
 
     import uvicorn
 
-    from amplifier.web import create_app, open_console
+    from amplifier.web import AccessEvents, create_app, open_console
 
     try:
         console = open_console(args.config, args.posts, access, clock=clock)
     except StoreError as error:
         raise CommandError(f"the database cannot be used: {error}. {UNREACHABLE_HINT}", 1) from None
+    secrets = secret_values(console.settings) + access.secret_values()
     try:
-        console.watch = console_watch(console.settings, console.store, clock)
-        shown = f"[{host}]" if ":" in host else host
-        print(f"amplifier web: open http://{shown}:{port}/ (Ctrl-C stops it)", file=out, flush=True)
-        uvicorn.run(
-            create_app(console),
-            host=host,
-            port=port,
-            proxy_headers=access.secure_cookies,  # behind Heroku's router: the client's address
-            forwarded_allow_ips="*" if access.secure_cookies else None,
-            log_level="warning",
-            server_header=False,
-        )
+        # uvicorn's own lines (errors, one per request) go through the log's handler too: one
+        # logfmt line per event, redacted, the feed's token never in a request line.
+        with logs.installed(secrets, stream=out, filters=[AccessEvents()]):
+            console.watch = console_watch(console.settings, console.store, clock)
+            shown = f"[{host}]" if ":" in host else host
+            log_event(
+                LOGGER,
+                "serving",
+                url=f"http://{shown}:{port}/",
+                hint="open it in a browser; Ctrl-C stops it",
+            )
+            uvicorn.run(
+                create_app(console),
+                host=host,
+                port=port,
+                proxy_headers=access.secure_cookies,  # behind Heroku's router: the client's
+                forwarded_allow_ips="*" if access.secure_cookies else None,  # address
+                log_config=None,  # no handlers of uvicorn's own: ours, installed above
+                log_level="info",
+                access_log=True,
+                server_header=False,
+            )
     finally:
         console.close()
     return 0

@@ -17,6 +17,8 @@ settings from here, so this stage imports nothing above the networks' names.
 
 from __future__ import annotations
 
+# First, before any model is built (its module says why); import statements sort first.
+import amplifier.config.pydantic_plugins  # noqa: F401
 from amplifier.config.alerts import ALERT_EVENTS, AlertEvent, AlertSettings, alert_urls
 from amplifier.config.attribution import FIELDS as ATTRIBUTION_FIELDS
 from amplifier.config.attribution import attribution_pairs, fill_pairs

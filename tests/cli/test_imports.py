@@ -163,3 +163,24 @@ def test_the_worker_loads_pillow_only_to_make_a_thumbnail() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert result.stdout.split() == ["False", "True"], result.stdout + result.stderr
+
+
+def test_settings_skip_pydantics_plugin_search(tmp_path: Path) -> None:
+    """pydantic reads every installed package's entry points when it builds its first model,
+    looking for plugins amplifier does not use: switched off with pydantic's own variable,
+    unless the operator set it (``""``: search)."""
+    probe = (
+        "import amplifier.config, pydantic.plugin._loader as loader; print(loader._plugins is None)"
+    )
+
+    def searched(**env: str) -> bool:
+        # This process imported amplifier.config too: its own setting is not passed on.
+        inherited = {k: v for k, v in clean_env().items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+        result = subprocess.run(
+            [sys.executable, "-c", probe], cwd=tmp_path, env=inherited | env,
+            capture_output=True, text=True, timeout=60, check=True,
+        )  # fmt: skip
+        return result.stdout.strip() == "False"
+
+    assert not searched()
+    assert searched(PYDANTIC_DISABLE_PLUGINS="")

@@ -16,6 +16,7 @@ import pytest
 
 from amplifier.cli import main
 from amplifier.config import web_access
+from amplifier.logs import REDACTED, parse_logfmt
 
 FOREIGN = ("AMPLIFIER_", "DATABASE_URL", "DYNO", "PORT")
 
@@ -39,8 +40,11 @@ def sample(tmp_path: Path, repo_root: Path) -> Path:
     return tmp_path
 
 
-def _serve(sample: Path, argv: list[str], **env: str) -> tuple[str, str]:
-    """Start it, wait (deadline 30 s) for its address line and a healthy /healthz, stop it."""
+def _serve(
+    sample: Path, argv: list[str], *, fetch: tuple[str, ...] = (), **env: str
+) -> tuple[str, str]:
+    """Start it, wait (deadline 30 s) for its address line and a healthy /healthz, GET each of
+    ``fetch``, stop it; all it printed, and the health page."""
     process = subprocess.Popen(
         [sys.executable, "-m", "amplifier", "web", *argv],
         cwd=sample, env=_env(**env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -49,20 +53,34 @@ def _serve(sample: Path, argv: list[str], **env: str) -> tuple[str, str]:
         assert process.stdout is not None
         printed = ""
         deadline = time.monotonic() + 30
-        while "open http://" not in printed and time.monotonic() < deadline:
+        while "event=serving" not in printed and time.monotonic() < deadline:
             printed += process.stdout.readline()
-        address = printed.split("open ", 1)[1].split()[0]
+        address = printed.split("event=serving url=", 1)[1].split()[0]
         reachable = address.replace("0.0.0.0", "127.0.0.1")
         while time.monotonic() < deadline:
             try:
                 health = httpx.get(reachable + "healthz", timeout=2)
-                return printed, health.text
             except httpx.TransportError:
                 time.sleep(0.2)  # the process harness's poll with a deadline
+                continue
+            for path in fetch:
+                httpx.get(reachable + path.lstrip("/"), timeout=10)
+            process.terminate()
+            rest, _ = process.communicate(timeout=30)
+            return printed + rest, health.text
         raise AssertionError(f"no answer from {address}: {printed}")
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def _log_lines(printed: str) -> list[dict[str, str]]:
+    """Every line the console printed, as logfmt; only the one-time password's two lines
+    (for the person at the terminal, never a log's) are not log lines."""
+    lines = [line for line in printed.splitlines() if line.strip()]
+    human = [line for line in lines if "one-time password" in line or line.startswith("(it ")]
+    return [parse_logfmt(line) for line in lines if line not in human]
 
 
 def test_web_serves_the_sample_on_the_port_given(sample: Path) -> None:
@@ -72,7 +90,7 @@ def test_web_serves_the_sample_on_the_port_given(sample: Path) -> None:
     printed, health = _serve(
         sample, ["--port", str(port)], AMPLIFIER_WEB_ORGANIZER_PASSWORD="local-password-1"
     )
-    assert f"open http://127.0.0.1:{port}/" in printed
+    assert f"event=serving url=http://127.0.0.1:{port}/" in printed
     assert '"database":"ok"' in health
     assert (sample / "amplifier.db").exists()
     assert "local-password-1" not in printed
@@ -83,8 +101,33 @@ def test_web_takes_port_from_the_environment_and_makes_a_one_time_password(sampl
     password set, a one-time one is printed for this run."""
     port = _free_port()
     printed, _ = _serve(sample, [], PORT=str(port))
-    assert f"open http://0.0.0.0:{port}/" in printed
+    assert f"event=serving url=http://0.0.0.0:{port}/" in printed
     assert "one-time password" in printed
+    _log_lines(printed)  # every other line parses
+
+
+def test_web_logs_each_request_as_one_logfmt_line_without_the_feed_token(sample: Path) -> None:
+    """uvicorn's own lines are the log's: one logfmt event each, with time and level; the
+    calendar feed's token (right or wrong) is never written, nor the password."""
+    port = _free_port()
+    token, wrong = "feed-token-0123456789", "someone-elses-token-42"
+    printed, _ = _serve(
+        sample,
+        ["--port", str(port)],
+        fetch=(f"/calendar.ics?token={token}", f"/calendar.ics?token={wrong}"),
+        AMPLIFIER_WEB_ORGANIZER_PASSWORD="local-password-1",
+        AMPLIFIER_WEB_CALENDAR_TOKEN=token,
+    )
+    events = _log_lines(printed)
+    assert all(line["time"].endswith("Z") and line["level"] for line in events)
+    requests = [line for line in events if line["event"] == "request"]
+    feed = [line for line in requests if line["path"] == "/calendar.ics"]
+    assert [line["status"] for line in feed] == ["200", "403"], printed
+    assert feed[0]["query"] == f"token={REDACTED}"
+    assert feed[1]["query"] == f"token={REDACTED}"
+    assert any(line["path"] == "/healthz" for line in requests)
+    for secret in (token, wrong, "local-password-1"):
+        assert secret not in printed
 
 
 def test_web_refuses_to_start_without_what_it_needs(
