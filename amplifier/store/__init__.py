@@ -26,6 +26,7 @@ from amplifier.store.types import (
     Delivery,
     DeliveryDraft,
     DeliveryStatus,
+    PartDraft,
     RotationWrite,
 )
 
@@ -43,6 +44,7 @@ __all__ = [
     "HistoryQuery",
     "LastPost",
     "OutboxRow",
+    "PartDraft",
     "RotationWrite",
     "SealedSessions",
     "Snapshot",
