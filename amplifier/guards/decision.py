@@ -97,6 +97,8 @@ def decide(
     texts = [part.text for part in planned.parts]
     cost = thread_cost(account.network, texts, len(template.media), rules.x_prices)
     problem = budget_problem(cost, context.budgets)
+    if problem is not None and cost.parts > 1:  # a thread starts only if it can finish
+        problem += f" (a thread of {cost.parts} posts, each billed: it starts only paid in full)"
     if problem is not None:
         refused.append(Refusal("x-budget", "account", problem))
         return Decision(None, None, cost, tuple(refused), f"guard x-budget: {problem}")
