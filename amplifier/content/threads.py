@@ -50,9 +50,9 @@ def split_parts(text: str) -> list[Part]:
 
 
 def _part(lines: list[str], start: int) -> Part:
-    while lines and not lines[0].strip():
-        lines, start = lines[1:], start + 1
-    return Part("\n".join(lines).strip(), start)
+    """The part's text; it starts at its first line with text (an empty one, at its first)."""
+    blank = next((i for i, line in enumerate(lines) if line.strip()), 0)
+    return Part("\n".join(lines).strip(), start + blank)
 
 
 def is_thread(text: str) -> bool:

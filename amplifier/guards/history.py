@@ -229,6 +229,16 @@ def post_refusal(
         for sent in context.own:
             if sent.original == post and moment - sent.when(moment) < window:
                 return _repeated(sent, moment, rules)
+    if rules.daily_cap and len(texts) > 1:  # every part of a thread counts as a post
+        zone = planned.slot.nominal.tzinfo
+        day = moment.astimezone(zone).date()
+        today = sum(1 for sent in context.own if sent.when(moment).astimezone(zone).date() == day)
+        if today + len(texts) > rules.daily_cap:
+            detail = (
+                f"a thread of {len(texts)} posts after {today} on {day} (local) would pass "
+                f"the daily cap of {rules.daily_cap}"
+            )
+            return Refusal("daily-cap", "post", detail, post)
     if account.network == "x" and rules.x_duplicate_days:
         window = timedelta(days=rules.x_duplicate_days)
         exact = {_exact(text) for text in texts}

@@ -28,6 +28,7 @@ from amplifier.store.types import (
     DeliveryStatus,
     PartDraft,
     RotationWrite,
+    part_slot_key,
 )
 
 __all__ = [
@@ -52,5 +53,6 @@ __all__ = [
     "Store",
     "StoredCard",
     "credentials_confirmed",
+    "part_slot_key",
     "stored_instance_limits",
 ]

@@ -6,10 +6,10 @@ thread X's budget cannot pay for in full does not start."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -111,9 +111,11 @@ class Servers:
 
 @pytest.fixture
 def servers(monkeypatch: pytest.MonkeyPatch) -> Iterator[Servers]:
-    with FakeX() as x, FakeMastodon() as mastodon, FakeBluesky(
-        handle="amplifier.test", password="pw"
-    ) as bluesky:
+    with (
+        FakeX() as x,
+        FakeMastodon() as mastodon,
+        FakeBluesky(handle="amplifier.test", password="pw") as bluesky,
+    ):
         for name in ("T_X_KEY", "T_X_SECRET", "T_X_TOKEN", "T_X_TOKEN_SECRET"):
             monkeypatch.setenv(name, "x-secret")
         monkeypatch.setenv("T_MASTODON_TOKEN", mastodon.settings.token)
