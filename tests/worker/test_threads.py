@@ -16,6 +16,7 @@ import pytest
 
 from amplifier.accounts import network_factory
 from amplifier.check import load
+from amplifier.errors import AmplifierError
 from amplifier.store import Delivery, Store
 from amplifier.testing.fake_bluesky import FakeBluesky
 from amplifier.testing.fake_mastodon import FakeMastodon
@@ -293,4 +294,55 @@ def test_a_thread_the_x_budget_cannot_pay_in_full_does_not_start(
     assert row.status == "skipped"
     assert "x-budget" in (row.last_error or "") and "thread of 3 posts" in (row.last_error or "")
     assert len(servers.mastodon.statuses) == 3  # the other networks are not held up
+    worker.close()
+
+
+def test_post_now_sends_a_thread_and_waits_for_an_unfinished_one(
+    tmp_path: Path, servers: Servers
+) -> None:
+    """post-now publishes all three parts as replies; while a thread of the account is
+    unfinished (a part deferred), post-now refuses and says why, sending nothing."""
+    clock = Clock()
+    clock.now = clock.now.replace(hour=7)  # no slot due: only what post-now sends
+    worker = _worker(tmp_path, servers, clock)
+    row = worker.post_now("sky", "thread")
+    assert row.status == "published" and row.thread_size == 3
+    records = servers.bluesky.records
+    assert [r.text.split("\n\n#")[0] for r in records] == PARTS
+    assert records[2].value["reply"]["parent"]["uri"] == records[1].uri
+    # Mastodon: the second part meets a 429 whose window resets at 08:00
+    limited = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "2026-11-23T08:00:00.000Z"}
+    servers.mastodon.server.add_fault(Fault("POST", "/api/v1/statuses", after_work=True))
+    servers.mastodon.server.add_fault(
+        Fault("POST", "/api/v1/statuses", status=429, headers=limited, body={"error": "slow"})
+    )
+    worker.post_now("toot", "thread")
+    with pytest.raises(AmplifierError, match=r"thread 'thread' is unfinished \(part 2 of 3"):
+        worker.post_now("toot", "thread")
+    assert len(servers.mastodon.statuses) == 1
+    worker.close()
+
+
+def test_a_dry_run_shows_every_part_and_sends_nothing(tmp_path: Path, servers: Servers) -> None:
+    """A rehearsing account records each part 'rehearsed' and prints each, in order."""
+    clock = Clock()
+    folder = tmp_path / "posts"
+    folder.mkdir()
+    (folder / "thread.md").write_text(THREAD)
+    config = tmp_path / "config.toml"
+    config.write_text(CONFIG.format(db=tmp_path / "state.db", x=servers.x.base_url,
+                                    mastodon=servers.mastodon.base_url,
+                                    bluesky=servers.bluesky.base_url, budget=5))  # fmt: skip
+    settings, library = load(config, folder)
+    store = Store(settings.sqlalchemy_url, clock=clock)
+    store.migrate()
+    printed: list[str] = []
+    factory = network_factory(settings, store, dry_run=True, write=printed.append)
+    worker = Worker(settings, library, store, factory, clock=clock, sleep=lambda s: None)
+    worker.run_pending()
+    rows = _rows(worker, "toot")
+    assert [(r.status, r.thread_part) for r in rows] == [("rehearsed", n) for n in (1, 2, 3)]
+    shown = [line for line in printed if "toot" in line]
+    assert len(shown) == 3 and "Three things" in shown[0] and "Second:" in shown[2]
+    assert servers.mastodon.statuses == [] and servers.x.posts == []
     worker.close()
