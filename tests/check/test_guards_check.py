@@ -113,7 +113,8 @@ def test_check_names_a_cluster_of_near_duplicates_once(project: Path) -> None:
 
 
 def test_shipped_sample_has_no_guard_warning(project: Path) -> None:
-    """The sample campaign's 58 posts (one a thread) are all distinct and its schedules fit every rule."""
+    """The sample campaign's 58 posts (one a thread) are all distinct and its schedules fit
+    every rule."""
     settings, library = load(None, None)
     assert guard_warnings(settings, library, TODAY) == []
 
