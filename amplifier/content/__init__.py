@@ -30,7 +30,14 @@ from amplifier.content.rendering import (
     with_link,
 )
 from amplifier.content.templates import FileResult, Library, Template
-from amplifier.content.threads import PART_MARKER, PartTooLong, is_thread, render_parts, split_parts
+from amplifier.content.threads import (
+    PART_MARKER,
+    PartTooLong,
+    is_thread,
+    parts_with_link,
+    render_parts,
+    split_parts,
+)
 from amplifier.content.twittertext import extract_urls
 from amplifier.content.versions import render_alternatives
 
@@ -50,6 +57,7 @@ __all__ = [
     "limits_for_post",
     "load_library",
     "media_refusal",
+    "parts_with_link",
     "post_files",
     "post_link",
     "render",

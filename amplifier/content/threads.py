@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from amplifier.config import NetworkLimits
-from amplifier.content.rendering import RenderedPost, placeholder_lines, render
+from amplifier.content.rendering import RenderedPost, placeholder_lines, render, with_link
 from amplifier.errors import RenderError
 from amplifier.networks.base import NetworkName
 
@@ -95,6 +95,16 @@ def _holder(parts: Sequence[Part], name: str) -> int:
         if name in placeholder_lines(part.text):
             return index
     return 0
+
+
+def parts_with_link(text: str, link: str | None) -> list[str]:
+    """What ``render_parts`` gives with no hashtags added, part by part, without measuring
+    (``with_link`` for each part, the link on the part that takes it)."""
+    if not is_thread(text):
+        return [with_link(text, link)]
+    parts = split_parts(text)
+    holder = _holder(parts, "link")
+    return [with_link(part.text, link if i == holder else None) for i, part in enumerate(parts)]
 
 
 class PartTooLong(RenderError):
