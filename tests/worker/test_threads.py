@@ -6,6 +6,7 @@ thread X's budget cannot pay for in full does not start."""
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ import pytest
 
 from amplifier.accounts import network_factory
 from amplifier.check import load
+from amplifier.cli import main
 from amplifier.errors import AmplifierError
 from amplifier.store import Delivery, Store
 from amplifier.testing.fake_bluesky import FakeBluesky
@@ -346,3 +348,20 @@ def test_a_dry_run_shows_every_part_and_sends_nothing(tmp_path: Path, servers: S
     assert len(shown) == 3 and "Three things" in shown[0] and "Second:" in shown[2]
     assert servers.mastodon.statuses == [] and servers.x.posts == []
     worker.close()
+
+
+def test_preview_shows_every_part_with_its_length(
+    tmp_path: Path, servers: Servers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`amplifier preview`: the slot that sends the thread says so, and prints each later part
+    under the first with its own length against the limit."""
+    worker = _worker(tmp_path, servers, Clock())
+    worker.close()
+    monkeypatch.chdir(tmp_path)
+    out = io.StringIO()
+    now = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    assert main(["preview", "--account", "toot", "-n", "1"], out=out, clock=lambda: now) == 0
+    text = out.getvalue()
+    assert "sends thread (en)" in text and "a thread of 3 posts" in text, text
+    assert "-- part 2/3, a reply: 57/500" in text and "-- part 3/3, a reply: " in text, text
+    assert PARTS[1] in text and PARTS[2] in text
