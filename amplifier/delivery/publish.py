@@ -249,8 +249,10 @@ class DeliveryContext:
             log_event(self.logger, "thread-part", **where(part), id=part.id, part=_part(part),
                       reply_to=part.reply_to, status=part.status)  # fmt: skip
             if part.status != "sending":  # nothing to reply to: the thread ends here
+                reason = part.last_error or "the thread ended"
                 log_event(self.logger, "thread-ended", logging.ERROR, **where(part),
-                          id=part.id, reason=part.last_error)  # fmt: skip
+                          id=part.id, reason=reason)  # fmt: skip
+                self.store.enqueue_alerts(self.alerts.failed(part, reason))
                 done.append(part)
                 break
             row = self.deliver_one(network, part)

@@ -365,3 +365,25 @@ def test_preview_shows_every_part_with_its_length(
     assert "sends thread (en)" in text and "a thread of 3 posts" in text, text
     assert "-- part 2/3, a reply: 57/500" in text and "-- part 3/3, a reply: " in text, text
     assert PARTS[1] in text and PARTS[2] in text
+
+
+def test_an_x_part_confirmed_only_by_a_duplicate_answer_ends_the_thread(
+    tmp_path: Path, servers: Servers
+) -> None:
+    """X stores the second part but its answer is lost; the retry meets X's duplicate refusal,
+    which proves the part landed but gives no id: the third part, with nothing to reply to,
+    is recorded failed with why, never sent, and the account is free again."""
+    clock = Clock()
+    worker = _worker(tmp_path, servers, clock)
+    servers.x.server.add_fault(Fault("POST", "/2/tweets", after_work=True))
+    servers.x.server.add_fault(Fault("POST", "/2/tweets", after_work=True, drop=True))
+    worker.run_pending()
+    assert [post.text.split("\n\n#")[0] for post in servers.x.posts] == PARTS[:2]
+    rows = _rows(worker, "bird")
+    assert [(r.thread_part, r.status) for r in rows] == [
+        (1, "published"), (2, "published"), (3, "failed"),
+    ]  # fmt: skip
+    assert rows[1].remote_id is None and "duplicate" in (rows[1].last_error or "")
+    assert "its id is not known" in (rows[2].last_error or "")
+    assert worker.store.open_thread("bird") is None
+    worker.close()
