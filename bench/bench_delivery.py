@@ -93,10 +93,13 @@ def sdk_client(base_url: str) -> Any:
 
 def sample_texts() -> list[str]:
     from amplifier.config import DEFAULT_LIMITS
-    from amplifier.content import load_library
+    from amplifier.content import load_library, split_parts
 
     library = load_library(POSTS_DIR, campaigns=[CAMPAIGN], limits=DEFAULT_LIMITS)
-    return [template.body for template in library.originals.values()]
+    # A thread's parts are posts of their own (each within the limit; the whole is not).
+    return [
+        part.text for template in library.originals.values() for part in split_parts(template.body)
+    ]
 
 
 # -- (a) one account, no latency ------------------------------------------------------------

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from amplifier.check.problems import counted, display_path
 from amplifier.config import Account, KeyLocator, Settings, parse_days
-from amplifier.content import Library, Template, with_link
+from amplifier.content import Library, Template, parts_with_link
 from amplifier.errors import Problem, RenderError
 from amplifier.guards import (
     budgets,
@@ -60,7 +60,8 @@ def _texts(template: Template) -> dict[NetworkName, str]:
     texts: dict[NetworkName, str] = {}
     for network in sorted(template.networks):
         try:
-            texts[network] = with_link(template.text_for(network), template.link)
+            # A thread: its parts, each with the link only where it goes, one after another.
+            texts[network] = "\n\n".join(parts_with_link(template.text_for(network), template.link))
         except RenderError:
             continue  # reported as an error already
     return texts

@@ -190,6 +190,8 @@ def _preview_block(forecast: SlotForecast, settings: Settings, cards: dict[str, 
         f"  {when}  {verb} {planned.template.id} ({planned.template.language}) "
         f"{rendered.length}/{rendered.limit} · {display_path(planned.template.path)}"
     )
+    if planned.thread:
+        header += f" · a thread of {len(planned.parts)} posts"
     if rendered.network == "x" and decision.cost is not None:
         header += f" · {usd(decision.cost.micros, 3)}"
     lines = [header]
@@ -201,6 +203,12 @@ def _preview_block(forecast: SlotForecast, settings: Settings, cards: dict[str, 
     if rendered.link is not None and rendered.link not in rendered.text:
         # Bluesky shows a tagged link short; say where it goes.
         lines.append(f"      link: {rendered.link}")
+    for number, part in enumerate(planned.thread, 2):  # a thread: each part a reply
+        lines.append(f"      -- part {number}/{len(planned.parts)}, a reply: "
+                     f"{part.length}/{part.limit}")  # fmt: skip
+        lines += [f"      {line}".rstrip() for line in part.text.splitlines()]
+        if part.link is not None and part.link not in part.text:
+            lines.append(f"      link: {part.link}")
     template = planned.template
     if rendered.network == "bluesky" and template.link and not template.media:
         note = cards.get(template.link, "card: not read yet (--fetch-cards reads it now)")

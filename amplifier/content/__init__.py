@@ -8,7 +8,8 @@ twitter-text, Mastodon's URL and mention rules, Bluesky's graphemes and bytes).
 Modules: folder.py (walking the folder), frontmatter.py and yaml_errors.py (the settings,
 read without raising, mistakes explained), parse.py (one file), library.py (the library),
 templates.py (Template, Library), attribution.py (each link tagged as its campaign says,
-the same for the worker, preview and the kit), rendering.py (placeholders, hashtags),
+the same for the worker, preview and the kit), rendering.py (placeholders, hashtags), threads.py (a
+post in parts, each rendered and measured),
 versions.py (one
 post in versions differing in their last tags, for the share kit), media.py (images:
 type, size, dimensions), length.py
@@ -29,26 +30,40 @@ from amplifier.content.rendering import (
     with_link,
 )
 from amplifier.content.templates import FileResult, Library, Template
+from amplifier.content.threads import (
+    PART_MARKER,
+    PartTooLong,
+    is_thread,
+    parts_with_link,
+    render_parts,
+    split_parts,
+)
 from amplifier.content.twittertext import extract_urls
 from amplifier.content.versions import render_alternatives
 
 __all__ = [
+    "PART_MARKER",
     "FileResult",
     "Library",
     "Medium",
+    "PartTooLong",
     "PostLink",
     "RenderedPost",
     "Template",
     "TooLong",
     "extract_urls",
     "hashtags_in",
+    "is_thread",
     "limits_for_post",
     "load_library",
     "media_refusal",
+    "parts_with_link",
     "post_files",
     "post_link",
     "render",
     "render_alternatives",
+    "render_parts",
+    "split_parts",
     "tag_link",
     "taggable",
     "with_link",

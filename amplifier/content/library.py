@@ -16,8 +16,9 @@ from amplifier.config import DEFAULT_MEDIA_LIMITS, MediaLimits, NetworkLimits
 from amplifier.content.folder import FolderWalk, walk_posts
 from amplifier.content.media import media_problems
 from amplifier.content.parse import parse_file
-from amplifier.content.rendering import limits_for_post, placeholder_lines, render
+from amplifier.content.rendering import limits_for_post, placeholder_lines
 from amplifier.content.templates import FileResult, Library, Template
+from amplifier.content.threads import PartTooLong, render_parts
 from amplifier.errors import Problem, RenderError
 from amplifier.networks.base import NETWORK_NAMES, NetworkName
 
@@ -218,13 +219,16 @@ def _library_checks(
         if network not in template.networks:
             continue
         try:
-            render(
+            render_parts(
                 template.text_for(network),
                 network=network,
                 limits=limits_for_post(limits[network], network, template.content_warning),
                 link=template.link,
                 hashtags=(),
             )
+        except PartTooLong as exc:  # a thread's part: its own line
+            start = template.text_line(network) + (1 if network in template.variants else 0)
+            by_line.setdefault(start + exc.line, []).append(str(exc))
         except RenderError as exc:
             by_line.setdefault(template.text_line(network), []).append(str(exc))
     for line, messages in by_line.items():

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from amplifier.content.frontmatter import read_front_matter
 from amplifier.content.rendering import placeholder_problems
 from amplifier.content.templates import Template
+from amplifier.content.threads import part_problems
 from amplifier.errors import Problem
 from amplifier.networks.base import NETWORK_NAMES, MediaItem, NetworkName, Replies
 
@@ -142,11 +143,11 @@ def parse_file(path: Path) -> tuple[Template | None, list[Problem], dict[str, An
 
     for problem in _structure_problems(front, path, field_lines):
         problems.append(problem)
-    for offset, message in placeholder_problems(body):
+    for offset, message in [*placeholder_problems(body), *part_problems(body)]:
         problems.append(Problem(path, body_line + offset, message))
     for network, variant in front.variants.items():
         start = field_lines.get(f"variants.{network}", body_line)
-        for offset, message in placeholder_problems(variant):
+        for offset, message in [*placeholder_problems(variant), *part_problems(variant)]:
             # A block scalar's text begins on the line after its key.
             problems.append(Problem(path, start + 1 + offset, message))
     if problems:

@@ -56,6 +56,8 @@ def outgoing_post(delivery: Delivery) -> OutgoingPost:
         sensitive=delivery.sensitive,
         replies=replies_of(delivery.replies),
         quotes=delivery.quotes,
+        reply_to=delivery.reply_to,
+        reply_root=delivery.reply_root,
     )
 
 

@@ -226,6 +226,44 @@ class DeliveryContext:
     def deliver(
         self, network: Network, delivery: Delivery, *, earlier_ambiguous: datetime | None = None
     ) -> Delivery:
+        """Deliver the row; a thread's part that lands is followed by the next, and so on
+        while each lands (``continue_thread``). Returns the given row as it now stands."""
+        row = self.deliver_one(network, delivery, earlier_ambiguous=earlier_ambiguous)
+        self.continue_thread(network, row)
+        return row
+
+    def continue_thread(self, network: Network, row: Delivery) -> list[Delivery]:
+        """After a thread's part is published, claim and deliver the next part, replying to
+        it, and so on while each lands; the rows of the parts this went on with.
+
+        Stops at a part that did not land (deferred, unknown, failed: recovery takes it from
+        there, and the parts after it wait), when another worker has the next part, and when
+        the worker is stopping (the next start goes on from the last part published).
+        """
+        done: list[Delivery] = []
+        while row.status == "published" and row.more_parts:
+            if self.stop is not None and self.stop.is_set():
+                break
+            part = self.store.claim_next_part(row, worker_id=self.worker_id)
+            if part is None:
+                log_event(self.logger, "claimed-elsewhere", **where(row), part=_part(row, 1))
+                break
+            log_event(self.logger, "thread-part", **where(part), id=part.id, part=_part(part),
+                      reply_to=part.reply_to, status=part.status)  # fmt: skip
+            if part.status != "sending":  # nothing to reply to: the thread ends here
+                reason = part.last_error or "the thread ended"
+                log_event(self.logger, "thread-ended", logging.ERROR, **where(part),
+                          id=part.id, reason=reason)  # fmt: skip
+                self.store.enqueue_alerts(self.alerts.failed(part, reason))
+                done.append(part)
+                break
+            row = self.deliver_one(network, part)
+            done.append(row)
+        return done
+
+    def deliver_one(
+        self, network: Network, delivery: Delivery, *, earlier_ambiguous: datetime | None = None
+    ) -> Delivery:
         return deliver(
             self.store,
             network,
@@ -239,6 +277,10 @@ class DeliveryContext:
             logger=self.logger,
             alerts=self.alerts,
         )
+
+
+def _part(row: Delivery, ahead: int = 0) -> str:
+    return f"{(row.thread_part or 1) + ahead}/{row.thread_size or 1}"
 
 
 def _waiter(sleep: Sleep) -> Callable[[float], None]:

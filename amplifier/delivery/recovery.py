@@ -151,7 +151,7 @@ class Settler:
         for waiting in self.store.due_deferred(now) if found is None else found:
             if self._stopping():
                 break
-            if self.waits(waiting.account):
+            if self.waits(waiting.account) or self._held(waiting):
                 continue
             row = self.store.take_over(
                 waiting.id,
@@ -180,6 +180,29 @@ class Settler:
                 continue
             settled.append(self._resume(row, since, now))
         return settled
+
+    def _held(self, row: Delivery) -> bool:
+        """Whether another thread of the row's account is unfinished: nothing else goes out
+        on the account between two parts of a thread."""
+        return self.store.open_thread(row.account, besides=row.thread_key) is not None
+
+    def continue_threads(self, found: list[Delivery] | None = None) -> list[Delivery]:
+        """Go on with each thread whose last part published has no next part yet (its worker
+        stopped in between; ``found``: those of ``store.threads_to_continue``)."""
+        done: list[Delivery] = []
+        for last in self.store.threads_to_continue() if found is None else found:
+            if self._stopping():
+                break
+            if self.waits(last.account):
+                continue
+            try:
+                network = self.networks(last.account)
+            except KeyError:
+                continue  # its account is gone: the thread ends where it stands
+            log_event(self.logger, "settle", account=last.account, slot=last.slot_key,
+                      id=last.id, decision="next-part")  # fmt: skip
+            done += self.context.continue_thread(network, last)
+        return done
 
     def _resume(self, row: Delivery, since: datetime | None, now: datetime) -> Delivery:
         """Deliver a row this worker has just taken over, or settle it without sending."""

@@ -126,18 +126,20 @@ class Overlay:
         at = max(decision.moment, decision.deferred[0]) if decision.deferred else decision.moment
         template = decision.planned.template
         status = "deferred" if decision.deferred else "published"
-        sent = Sent(
-            account.name,
-            template.id,
-            decision.planned.rendered.text,
-            at,
-            template.translation_of or "",
-            "rehearsed" if decision.rehearsal else status,
-        )
         cost = decision.cost.micros if decision.cost is not None else 0
-        self.sends.append(
-            _Predicted(sent, account.network, decision.rehearsal, cost, decision.slot.due_at)
-        )
+        for part in decision.planned.parts:  # a thread: every part a post (its cost on the first)
+            sent = Sent(
+                account.name,
+                template.id,
+                part.text,
+                at,
+                template.translation_of or "",
+                "rehearsed" if decision.rehearsal else status,
+            )
+            self.sends.append(
+                _Predicted(sent, account.network, decision.rehearsal, cost, decision.slot.due_at)
+            )
+            cost = 0
 
 
 class OverlayView:

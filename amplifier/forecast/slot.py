@@ -39,7 +39,7 @@ from amplifier.guards import (
     own_since,
 )
 from amplifier.schedule import AccountState, NothingToPost, PlannedPost, Slot, plan_slot
-from amplifier.store import DeliveryDraft
+from amplifier.store import DeliveryDraft, PartDraft
 
 Action = Literal["send", "skip", "missed"]
 
@@ -106,6 +106,7 @@ class SlotDecision:
             replies=planned.replies,
             quotes=planned.quotes,
             media=tuple((str(item.path), item.alt) for item in template.media),
+            thread=tuple(PartDraft(part.text, part.link) for part in planned.thread),
         )
 
 

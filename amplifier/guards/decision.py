@@ -15,7 +15,7 @@ from amplifier.guards.history import (
     post_refusal,
 )
 from amplifier.guards.refusals import Refusal, summarise
-from amplifier.guards.spend import Cost, budget_problem, post_cost
+from amplifier.guards.spend import Cost, budget_problem, thread_cost
 from amplifier.schedule import NothingToPost, PlannedPost, Slot
 
 S = TypeVar("S")
@@ -94,8 +94,11 @@ def decide(
             reason += "; too long for this network: " + "; ".join(planned.too_long)
         return Decision(None, None, None, tuple(refused), reason)
     template = planned.template
-    cost = post_cost(account.network, planned.rendered.text, len(template.media), rules.x_prices)
+    texts = [part.text for part in planned.parts]
+    cost = thread_cost(account.network, texts, len(template.media), rules.x_prices)
     problem = budget_problem(cost, context.budgets)
+    if problem is not None and cost.parts > 1:  # a thread starts only if it can finish
+        problem += f" (a thread of {cost.parts} posts, each billed: it starts only paid in full)"
     if problem is not None:
         refused.append(Refusal("x-budget", "account", problem))
         return Decision(None, None, cost, tuple(refused), f"guard x-budget: {problem}")

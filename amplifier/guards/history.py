@@ -212,27 +212,38 @@ def post_refusal(
     """The first rule refusing this rendered post going out at ``moment``, cheapest first."""
     rules = settings.guards
     template = planned.template
-    text = planned.rendered.text
+    texts = [part.text for part in planned.parts]  # a thread: every part, each on its own
     post = template.original_id
     limits = settings.networks.limits(account.network)
-    for refusal in text_refusals(
-        text,
-        account.network,
-        allow_mentions=template.allow_mentions,
-        max_hashtags=limits.max_hashtags,
-        rules=rules,
-    ):
-        return replace(refusal, post=post)
+    for text in texts:
+        for refusal in text_refusals(
+            text,
+            account.network,
+            allow_mentions=template.allow_mentions,
+            max_hashtags=limits.max_hashtags,
+            rules=rules,
+        ):
+            return replace(refusal, post=post)
     if rules.no_repeat_days:
         window = timedelta(days=rules.no_repeat_days)
         for sent in context.own:
             if sent.original == post and moment - sent.when(moment) < window:
                 return _repeated(sent, moment, rules)
+    if rules.daily_cap and len(texts) > 1:  # every part of a thread counts as a post
+        zone = planned.slot.nominal.tzinfo
+        day = moment.astimezone(zone).date()
+        today = sum(1 for sent in context.own if sent.when(moment).astimezone(zone).date() == day)
+        if today + len(texts) > rules.daily_cap:
+            detail = (
+                f"a thread of {len(texts)} posts after {today} on {day} (local) would pass "
+                f"the daily cap of {rules.daily_cap}"
+            )
+            return Refusal("daily-cap", "post", detail, post)
     if account.network == "x" and rules.x_duplicate_days:
         window = timedelta(days=rules.x_duplicate_days)
-        exact = _exact(text)
+        exact = {_exact(text) for text in texts}
         for sent in context.own:
-            if moment - sent.when(moment) < window and _exact(sent.text) == exact:
+            if moment - sent.when(moment) < window and _exact(sent.text) in exact:
                 detail = (
                     f"{template.id!r} would repeat word for word the text of {sent.post_id!r}, "
                     f"which {sent.went(moment, ' on this account')}; X refuses duplicate "
@@ -245,9 +256,10 @@ def post_refusal(
         for sent in context.others:
             if sent.account == account.name or moment - sent.when(moment) >= window:
                 continue
-            score = similarity(text, sent.text)
-            if closest is None or score > closest[0]:
-                closest = (score, sent)
+            for text in texts:
+                score = similarity(text, sent.text)
+                if closest is None or score > closest[0]:
+                    closest = (score, sent)
         if closest is not None and closest[0] >= rules.similarity_threshold:
             return _similar(template.id, post, closest[0], closest[1], moment, rules)
     return None

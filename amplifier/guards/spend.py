@@ -14,12 +14,12 @@ a calendar month in UTC. Only X costs anything: Mastodon and Bluesky are free.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from amplifier.config import Account, Settings, XPrices
-from amplifier.content import Library, Template, extract_urls, render
+from amplifier.content import Library, Template, extract_urls, render_parts, split_parts
 from amplifier.errors import RenderError
 from amplifier.networks.base import NetworkName
 from amplifier.schedule import candidates, seed_key, slot_spec, slots_between
@@ -52,10 +52,13 @@ class Cost:
     micros: int
     with_url: bool
     images: int
+    parts: int = 1  # a thread: every part is a post, billed as one
 
     def describe(self) -> str:
         base = "post with a link" if self.with_url else "post"
         extra = f" + {self.images} image(s)" if self.images else ""
+        if self.parts > 1:
+            base = f"thread of {self.parts} posts" + (", a link" if self.with_url else "")
         return f"{usd(self.micros, 3)} ({base}{extra})"
 
 
@@ -139,22 +142,40 @@ def projected(spent_micros: int, remaining_slots: int, expected_micros: int) -> 
     return spent_micros + remaining_slots * expected_micros
 
 
+def thread_cost(network: str, texts: Sequence[str], images: int, prices: XPrices) -> Cost:
+    """What publishing these parts in order costs: each part is a post of its own (X bills
+    each), the images going with the first."""
+    costs = [
+        post_cost(network, text, images if i == 0 else 0, prices) for i, text in enumerate(texts)
+    ]
+    return Cost(
+        sum(cost.micros for cost in costs),
+        with_url=any(cost.with_url for cost in costs),
+        images=images,
+        parts=len(costs),
+    )
+
+
 # -- what a rotation is expected to cost ---------------------------------------------------------
 
 
 def template_cost(template: Template, network: NetworkName, settings: Settings) -> Cost:
     """What this post costs on ``network`` as rendered (its link placed, no hashtags added)."""
     try:
-        text = render(
-            template.text_for(network),
-            network=network,
-            limits=settings.networks.limits(network),
-            link=template.link,
-            hashtags=(),
-        ).text
+        texts = [
+            part.text
+            for part in render_parts(
+                template.text_for(network),
+                network=network,
+                limits=settings.networks.limits(network),
+                link=template.link,
+                hashtags=(),
+            )
+        ]
     except RenderError:  # not sendable there anyway; price it by its parts
-        text = f"{template.text_for(network)} {template.link or ''}"
-    return post_cost(network, text, len(template.media), settings.guards.x_prices)
+        texts = [part.text for part in split_parts(template.text_for(network))]
+        texts[0] = f"{texts[0]} {template.link or ''}"
+    return thread_cost(network, texts, len(template.media), settings.guards.x_prices)
 
 
 @dataclass(frozen=True)

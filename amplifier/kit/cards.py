@@ -21,6 +21,7 @@ from amplifier.content import (
     RenderedPost,
     Template,
     TooLong,
+    is_thread,
     post_link,
     render,
     render_alternatives,
@@ -94,12 +95,14 @@ class KitPage:
 
 
 def campaign_posts(settings: Settings, library: Library, campaign: str) -> list[Template]:
-    """The campaign's original posts, by id, as the campaign's ``posts`` patterns select them."""
+    """The campaign's original posts, by id, as the campaign's ``posts`` patterns select them;
+    threads are left out (a composer takes one post, not a chain of replies)."""
     patterns = settings.campaigns[campaign].posts
     return [
         template
         for post_id, template in sorted(library.originals.items())
         if template.campaign == campaign
+        and not is_thread(template.body)
         and any(fnmatch.fnmatchcase(post_id, pattern) for pattern in patterns)
     ]
 

@@ -71,6 +71,10 @@ class OutgoingPost:
     sensitive: bool = False  # the media are marked sensitive (Mastodon) / graphic (Bluesky)
     replies: Replies = "everyone"  # X reply_settings, Bluesky threadgate
     quotes: bool = True  # False: Bluesky postgate, Mastodon quote policy "nobody"
+    # A thread's later part: the network's id of the post it replies to (the part before it)
+    # and of the thread's first post (Bluesky's reply root); None for a post of its own.
+    reply_to: str | None = None
+    reply_root: str | None = None
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@
   its link's card (``app.bsky.embed.external``) when the delivery hands one over (read ahead,
   ``cards/``): Bluesky, unlike X and Mastodon, builds none itself. A thumbnail the PDS
   refuses leaves the card without its image.
+* A thread's later part carries its reply ref (root and parent, URI and CID read back with
+  ``getRecord``: ``bluesky_records``); the threadgate is the first part's alone.
 """
 
 from __future__ import annotations
@@ -60,13 +62,13 @@ from amplifier.networks.base import (
 from amplifier.networks.bluesky_errors import TOKEN_ERRORS, BlueskyErrors, Kind
 from amplifier.networks.bluesky_gates import write_post
 from amplifier.networks.bluesky_keys import record_key
+from amplifier.networks.bluesky_records import POST_COLLECTION, find_by_text, reply_ref
 from amplifier.networks.bluesky_xrpc import (
     MAX_IMAGE_BYTES,
     external_embed,
     facets_for,
     get_record,
     graphic_media_label,
-    parse_time,
     rate_limit_windows,
     read_image,
     read_post_counts,
@@ -83,7 +85,6 @@ __all__ = ["MAX_IMAGE_BYTES", "BlueskyNetwork", "facets_for", "rate_limit_window
 
 logger = logging.getLogger(__name__)
 
-POST_COLLECTION = "app.bsky.feed.post"
 MAX_IMAGES = 4
 PROFILE_COLLECTION = "app.bsky.actor.profile"
 _REMEMBERED_KEYS = 256  # first-attempt times kept for posts that carry no due time
@@ -154,6 +155,10 @@ class BlueskyNetwork:
             "langs": [post.language] if post.language else None,
             "labels": graphic_media_label() if post.sensitive else None,
         }
+        replies = post.replies
+        if post.reply_to is not None:  # a thread's later part; the gate is its first part's
+            fields["reply"] = self._reply_ref(post.reply_root or post.reply_to, post.reply_to)
+            replies = "everyone"
         self._record(fields)  # the lexicon's checks, before any upload
         embed = None
         if images:
@@ -165,7 +170,7 @@ class BlueskyNetwork:
         def create(client: Any) -> Receipt:
             record = self._record(fields, embed)
             assert self._did is not None  # set by the login that gave this client
-            uri, answer = write_post(client, self._did, rkey, record, post.replies, post.quotes)
+            uri, answer = write_post(client, self._did, rkey, record, replies, post.quotes)
             return Receipt(uri, self._post_url(uri), rate_limit_windows(answer.headers))
 
         try:
@@ -221,29 +226,11 @@ class BlueskyNetwork:
         stops at the first record created before ``since`` or after ``find_max_pages`` pages.
         """
         since = since if since.tzinfo is not None else since.replace(tzinfo=UTC)
+        size, pages, url_of = self.find_page_size, self.find_max_pages, self._post_url
 
         def search(client: Any) -> Receipt | None:
-            cursor: str | None = None
-            for _ in range(self.find_max_pages):
-                size = self.find_page_size
-                params = models.ComAtprotoRepoListRecords.Params(
-                    repo=self._did, collection=POST_COLLECTION, limit=size, cursor=cursor
-                )
-                response = client.invoke_query("com.atproto.repo.listRecords", params=params)
-                content = response.content if isinstance(response.content, dict) else {}
-                records = content.get("records") or []
-                for record in records:
-                    value = record.get("value") or {}
-                    created_at = parse_time(value.get("createdAt"))
-                    if created_at is not None and created_at < since:
-                        return None
-                    uri = str(record.get("uri") or "")
-                    if uri and value.get("text") == text:
-                        return Receipt(uri, self._post_url(uri))
-                cursor = content.get("cursor")
-                if not cursor or not records:
-                    return None
-            return None
+            return find_by_text(client, self._did, text, since, page_size=size,
+                                max_pages=pages, url_of=url_of)  # fmt: skip
 
         return self._run("listRecords", search, kind="read")
 
@@ -257,6 +244,12 @@ class BlueskyNetwork:
         """Close the HTTP connection pool."""
         if self._client is not None:
             self._client.request.close()
+
+    def _reply_ref(self, root: str, parent: str) -> Any:
+        try:
+            return self._run("getRecord", lambda c: reply_ref(c, root, parent), kind="read")
+        except AccountUnreadable as gone:  # deleted since: nothing to reply to
+            raise self._errors.rejected(f"the post this replies to is gone: {gone}") from gone
 
     def _card_embed(self, card: LinkCard) -> Any:
         thumb = None

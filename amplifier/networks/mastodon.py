@@ -148,6 +148,7 @@ class MastodonNetwork:
                 # Mastodon 4.5+ honours it; older servers ignore the unknown field.
                 quote_approval_policy=None if post.quotes else "nobody",
                 media_ids=media_ids or None,
+                in_reply_to_id=post.reply_to,  # a thread's later part
             )
         remote_id = str(status["id"])
         url = status.get("url")

@@ -229,6 +229,7 @@ class XNetwork:
                 text=post.text,
                 media_ids=media_ids or None,
                 reply_settings=REPLY_SETTINGS.get(post.replies),
+                in_reply_to_tweet_id=post.reply_to,
                 user_auth=self._user_auth,
             )
             tweet_id = str(self._data(response)["id"])

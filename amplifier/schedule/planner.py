@@ -19,7 +19,7 @@ from amplifier.content import (
     limits_for_post,
     media_refusal,
     post_link,
-    render,
+    render_parts,
 )
 from amplifier.errors import RenderError
 from amplifier.networks.base import Replies
@@ -68,6 +68,13 @@ class PlannedPost:
     passed_over: tuple[tuple[str, str], ...] = ()
     replies: Replies = "everyone"  # the post's, else its campaign's
     quotes: bool = True
+    # A thread's parts after the first, in order (``rendered`` is the first); () for a post.
+    thread: tuple[RenderedPost, ...] = ()
+
+    @property
+    def parts(self) -> tuple[RenderedPost, ...]:
+        """Every part as rendered, in order: the post alone unless it is a thread."""
+        return (self.rendered, *self.thread)
 
 
 @dataclass(frozen=True)
@@ -171,7 +178,7 @@ def plan_slot(
         tags, hashtag_states = _choose_hashtags(settings, account, template, state)
         try:
             link = post_link(settings, template, account.network)
-            rendered = render(
+            first, *thread = render_parts(
                 template.text_for(account.network),
                 network=account.network,
                 limits=limits_for_post(limits.text, account.network, template.content_warning),
@@ -198,8 +205,8 @@ def plan_slot(
             if template.quotes is not None
             else bool(campaign is None or campaign.quotes)
         )
-        planned = PlannedPost(account.name, slot, template, rendered, tuple(passed_over),
-                              replies, quotes)  # fmt: skip
+        planned = PlannedPost(account.name, slot, template, first, tuple(passed_over),
+                              replies, quotes, tuple(thread))  # fmt: skip
         return planned, new_state
 
 

@@ -26,8 +26,10 @@ from amplifier.store.types import (
     Delivery,
     DeliveryDraft,
     DeliveryStatus,
+    PartDraft,
     RotationWrite,
     WorkerStop,
+    part_slot_key,
 )
 
 __all__ = [
@@ -44,6 +46,7 @@ __all__ = [
     "HistoryQuery",
     "LastPost",
     "OutboxRow",
+    "PartDraft",
     "RotationWrite",
     "SealedSessions",
     "Snapshot",
@@ -52,5 +55,6 @@ __all__ = [
     "StoredCard",
     "WorkerStop",
     "credentials_confirmed",
+    "part_slot_key",
     "stored_instance_limits",
 ]

@@ -23,6 +23,7 @@ from amplifier.store.outbox import AlertDraft, enqueue_alerts
 from amplifier.store.reads import DeliveryReads
 from amplifier.store.schema import deliveries, delivery_costs
 from amplifier.store.state import save_rotation_checked, save_rotation_row, save_windows
+from amplifier.store.threads import rehearsed_parts, thread_values
 from amplifier.store.types import (
     Delivery,
     DeliveryDraft,
@@ -80,6 +81,7 @@ class Deliveries(DeliveryReads):
             "attempts": 0,
             "created_at": now,
             "updated_at": now,
+            **thread_values(draft),
         }
 
     def _insert_delivery(
@@ -96,6 +98,9 @@ class Deliveries(DeliveryReads):
             try:
                 with self._engine.begin() as conn:
                     row = conn.execute(_INSERT_DELIVERY, row_values).one()
+                    if row_values["status"] == "rehearsed":  # a dry run shows every part at once
+                        for values in rehearsed_parts(row_values, draft.thread):
+                            conn.execute(_INSERT_DELIVERY, values)
                     # Same transaction: a claim that loses the race leaves rotation as it was.
                     if isinstance(rotation, RotationWrite):
                         save_rotation_checked(

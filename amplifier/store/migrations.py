@@ -37,6 +37,7 @@ from amplifier.store.migration_0011 import alert_outbox
 from amplifier.store.migration_0012 import snapshots
 from amplifier.store.migration_0013 import native_posts
 from amplifier.store.migration_0014 import sign_ins_and_checks
+from amplifier.store.migration_0015 import threads
 from amplifier.store.schema import UTCDateTime
 
 
@@ -220,6 +221,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0012_snapshots", snapshots),
     Migration("0013_native_posts", native_posts),
     Migration("0014_sign_ins_and_checks", sign_ins_and_checks),
+    Migration("0015_threads", threads),
 )
 
 

@@ -87,6 +87,14 @@ deliveries = Table(
     # Who may reply, whether it may be quoted (0013): X reply_settings, Bluesky's gates.
     Column("replies", Text, nullable=False, server_default="everyone"),
     Column("quotes", Boolean, nullable=False, server_default=true()),
+    # A thread's part (0015): the first part's slot key, its number from 1, how many parts;
+    # the first part holds the later ones as rendered (JSON); what each later part replies to.
+    Column("thread_key", Text),
+    Column("thread_part", Integer),
+    Column("thread_size", Integer),
+    Column("thread_rest", Text),
+    Column("reply_to", Text),
+    Column("reply_root", Text),
 )
 
 rotation_state = Table(

@@ -27,10 +27,12 @@ from amplifier.store.outbox import AlertOutbox
 from amplifier.store.snapshots import SnapshotState
 from amplifier.store.state import SharedState
 from amplifier.store.status_reads import StatusReads
+from amplifier.store.threads import ThreadParts
 
 
 class Store(
     Deliveries,
+    ThreadParts,
     ConsoleReads,
     StatusReads,
     SharedState,

@@ -43,6 +43,14 @@ class RotationWrite:
 
 
 @dataclass(frozen=True)
+class PartDraft:
+    """A later part of a thread as decided: its text as rendered, and its link if it has one."""
+
+    text: str
+    link: str | None = None
+
+
+@dataclass(frozen=True)
 class DeliveryDraft:
     """What the worker knows about a post before claiming its slot."""
 
@@ -60,6 +68,7 @@ class DeliveryDraft:
     sensitive: bool = False  # media marked sensitive (Mastodon) / labelled graphic (Bluesky)
     replies: str = "everyone"  # who may reply (networks.base.Replies)
     quotes: bool = True  # whether the post may be quoted
+    thread: tuple[PartDraft, ...] = ()  # a thread's later parts; this draft is its first
 
 
 @dataclass(frozen=True)
@@ -97,6 +106,27 @@ class Delivery:
     sensitive: bool = False  # 0013: see DeliveryDraft
     replies: str = "everyone"  # 0013
     quotes: bool = True  # 0013
+    # 0015: a thread's part (all None for a post alone); see migration_0015.
+    thread_key: str | None = None
+    thread_part: int | None = None
+    thread_size: int | None = None
+    thread_rest: tuple[PartDraft, ...] = ()  # the first part's: the later parts as decided
+    reply_to: str | None = None  # the network's id of the part this one replies to
+    reply_root: str | None = None  # the network's id of the thread's first part
+
+    @property
+    def more_parts(self) -> bool:
+        """A thread's part with a part after it."""
+        return self.thread_part is not None and self.thread_part < (self.thread_size or 0)
+
+
+def part_slot_key(thread_key: str, part: int) -> str:
+    """A thread's part's slot key: the first part's is the slot's own."""
+    return thread_key if part == 1 else f"{thread_key}#part{part}"
+
+
+def rest_json(parts: tuple[PartDraft, ...]) -> str | None:
+    return json.dumps([[part.text, part.link] for part in parts]) if parts else None
 
 
 def idempotency_key(account: str, slot_key: str) -> str:
@@ -109,4 +139,6 @@ def row_to_delivery(row: Row[Any]) -> Delivery:
     data["media"] = tuple((str(path), str(alt)) for path, alt in json.loads(data["media"]))
     data["sensitive"] = bool(data.get("sensitive", False))
     data["quotes"] = bool(data.get("quotes", True))
+    rest = data.get("thread_rest")
+    data["thread_rest"] = tuple(PartDraft(t, link) for t, link in json.loads(rest)) if rest else ()
     return Delivery(**data)

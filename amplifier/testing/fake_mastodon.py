@@ -210,6 +210,7 @@ class FakeMastodon:
             "favourites_count": status.favourites,
             "reblogs_count": status.reblogs,
             "replies_count": status.replies,
+            "in_reply_to_id": status.in_reply_to_id,
         } | ({"quotes_count": status.quotes} if self.settings.quotes_count else {})
 
     # -- handlers -----------------------------------------------------------------------
@@ -237,6 +238,9 @@ class FakeMastodon:
                 return Response(422, {"error": NOT_PROCESSED}, headers)
             if len(attached) > 1 and any(m.kind == "video" for m in attached):
                 return Response(422, {"error": VIDEO_AND_IMAGES}, headers)
+            reply_to = _first(fields, "in_reply_to_id")
+            if reply_to is not None and all(s.id != reply_to for s in self.statuses):
+                return Response(404, {"error": "Record not found"}, headers)
             if not text.strip() and not attached:
                 return Response(422, {"error": "Validation failed: Text can't be blank"}, headers)
             length = len(URL_PATTERN.sub("x" * self.settings.characters_reserved_per_url, text))
@@ -256,6 +260,7 @@ class FakeMastodon:
                 created_at=self.settings.clock(),
                 sensitive=(_first(fields, "sensitive") or "").lower() in ("1", "true"),
                 quote_approval_policy=_first(fields, "quote_approval_policy"),
+                in_reply_to_id=reply_to,
             )
             self.statuses.append(status)
             if key is not None:

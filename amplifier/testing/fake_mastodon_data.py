@@ -93,6 +93,7 @@ class FakeStatus:
     deleted: bool = False
     sensitive: bool = False  # as sent; a content warning also makes media sensitive
     quote_approval_policy: str | None = None  # as sent (Mastodon 4.5+): public, followers, nobody
+    in_reply_to_id: str | None = None  # as sent: a thread's part answers the one before it
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,7 @@ class FakeTweet:
     media_ids: list[str] = field(default_factory=list)
     alt_texts: list[str | None] = field(default_factory=list)
     reply_settings: str | None = None  # as sent; None: everyone
+    in_reply_to: str | None = None  # reply.in_reply_to_tweet_id as sent (a thread's part)
 
 
 def _invalid(message: str) -> Response:
@@ -210,12 +211,16 @@ class FakeX:
             unknown = [m for m in media_ids if self.media.get(m, _GONE).state != "succeeded"]
             if unknown:
                 return _invalid(f"media_ids {unknown} are not uploaded media")
+            in_reply_to = (body.get("reply") or {}).get("in_reply_to_tweet_id")
+            if in_reply_to is not None and all(p.id != str(in_reply_to) for p in self.posts):
+                return _invalid("reply.in_reply_to_tweet_id: the post does not exist")
             tweet = FakeTweet(
                 id=str(next(self._ids)),
                 text=text,
                 media_ids=media_ids,
                 alt_texts=[self.media[m].alt_text for m in media_ids],
                 reply_settings=reply_settings,
+                in_reply_to=None if in_reply_to is None else str(in_reply_to),
             )
             self.posts.append(tweet)
             self._posts_in_window += 1

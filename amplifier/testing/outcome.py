@@ -36,16 +36,32 @@ class Outcome:
         return [key for key in self.due if key not in self.rows]
 
     @property
+    def unfinished_threads(self) -> list[Delivery]:
+        """A thread's last part published with no row for the part after it."""
+        have = {(row.account, row.thread_key, row.thread_part) for row in self.rows.values()}
+        return [
+            row
+            for row in self._with("published")
+            if row.more_parts
+            and (row.account, row.thread_key, (row.thread_part or 0) + 1) not in have
+        ]
+
+    @property
     def unsettled(self) -> list[Delivery]:
         return [row for row in self.rows.values() if row.status not in SETTLED]
 
     @property
     def published_once(self) -> list[Delivery]:
-        return [row for row in self._with("published") if self.copies(row) == 1]
+        """The slots published once (a thread's: its first part; its later parts are checked
+        by ``problems``: each once on its server, none stopped before the last)."""
+        return [row for row in self._slots("published") if self.copies(row) == 1]
 
     @property
     def explained(self) -> list[Delivery]:
-        return [row for row in self._with(*EXPLAINED) if row.last_error]
+        return [row for row in self._slots(*EXPLAINED) if row.last_error]
+
+    def _slots(self, *statuses: str) -> list[Delivery]:
+        return [row for row in self._with(*statuses) if (row.thread_part or 1) == 1]
 
     @property
     def duplicates(self) -> list[tuple[str, str, int]]:
@@ -65,6 +81,8 @@ class Outcome:
         """Every way this breaks "each due slot exactly once, or explained"; [] when it holds."""
         found = [f"lost: {key} has no row" for key in self.lost]
         found += [f"{r.account} {r.slot_key} still {r.status}" for r in self.unsettled]
+        found += [f"{r.account} {r.slot_key}: its thread stopped after part {r.thread_part}"
+                  for r in self.unfinished_threads]  # fmt: skip
         found += [f"{net} holds {n} copies of {t[:50]!r}" for net, t, n in self.duplicates]
         found += self.mismatches()
         if all_published:
@@ -75,7 +93,9 @@ class Outcome:
     def mismatches(self) -> list[str]:
         """Rows and servers that disagree, and failures without a reason (``problems`` less
         the lost, unsettled and duplicated)."""
-        found = [f"unexpected row {key}" for key in self.rows if key not in self.due]
+        # A thread's later parts have rows of their own, under their first part's slot.
+        found = [f"unexpected row {key}" for key, row in self.rows.items()
+                 if key not in self.due and (key[0], row.thread_key) not in self.due]  # fmt: skip
         for row in self._with("published"):
             if self.copies(row) == 0:
                 found.append(f"{row.account} {row.slot_key} published but not on the server")

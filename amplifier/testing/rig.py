@@ -223,7 +223,8 @@ class Rig:
         return Outcome(due, self.rows(), self.fakes.texts(), self.fakes.post_requests())
 
     def wait_settled(self, timeout: float, watch: WorkerProcess | None = None) -> Outcome:
-        """Until every due slot has a row and none is 'sending' or 'deferred'; ``WorkerExited``
+        """Until every due slot has a row, none is 'sending' or 'deferred' and no thread waits for
+        its next part; ``WorkerExited``
         at once if ``watch`` (the worker expected to settle them) exits."""
         latest: list[Outcome] = []
 
@@ -231,7 +232,8 @@ class Rig:
             if watch is not None and not watch.alive:
                 raise WorkerExited(f"{watch.name} exited ({watch.popen.poll()}):\n{watch.tail()}")
             latest[:] = [self.outcome()]
-            return latest[0] if not latest[0].lost and not latest[0].unsettled else None
+            now = latest[0]
+            return now if not (now.lost or now.unsettled or now.unfinished_threads) else None
 
         def describe() -> str:
             if not latest:

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from amplifier.check import display_path
-from amplifier.content import Template, TooLong, post_link, render
+from amplifier.content import Template, TooLong, post_link, render_parts
 from amplifier.errors import AmplifierError, Problem
 from amplifier.schedule import candidates
 from amplifier.web import params
@@ -57,12 +57,14 @@ def _render(console: Console, template: Template) -> Version:
         limits = settings.networks.limits(network)
         link = post_link(settings, template, network)  # tagged, as the accounts post it
         try:
-            rendered = render(
+            parts = render_parts(
                 template.text_for(network), network=network, limits=limits,
                 link=link.url if link else None, hashtags=tags,
                 shown_link=link.shown if link else None,
             )  # fmt: skip
-            found.append(Rendering(network, rendered.text, rendered.length, rendered.limit, None))
+            for number, rendered in enumerate(parts, 1):  # a thread: each part on its own
+                label = f"{network}, part {number} of {len(parts)}" if len(parts) > 1 else network
+                found.append(Rendering(label, rendered.text, rendered.length, rendered.limit, None))
         except (TooLong, AmplifierError, ValueError) as error:
             found.append(Rendering(network, None, None, limits.max_length, str(error)))
     where = f"{display_path(template.path)}:{template.body_line}"

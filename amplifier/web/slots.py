@@ -19,6 +19,16 @@ DAYS = 14
 
 
 @dataclass(frozen=True)
+class PartView:
+    """A thread's later part as the calendar shows it (its length where it was measured)."""
+
+    number: int
+    text: str
+    length: int | None = None
+    limit: int | None = None
+
+
+@dataclass(frozen=True)
 class SlotView:
     account: Account
     zone: ZoneInfo
@@ -38,6 +48,11 @@ class SlotView:
     waits: str | None = None
     status: str | None = None  # a recorded row's state
     url: str | None = None
+    more: tuple[PartView, ...] = ()  # a thread: the parts after the first, each a reply
+
+    @property
+    def parts(self) -> int:
+        return 1 + len(self.more)
 
     @property
     def heading(self) -> str:
@@ -62,6 +77,7 @@ def _view(console: Console, forecast: SlotForecast, account: Account) -> SlotVie
             base, kind="recorded", post=row.template_id, campaign=row.campaign,
             language=row.language, text=row.text, status=row.status, url=row.url,
             reason=row.last_error, link=_hidden_link(row.text, row.link),
+            more=tuple(PartView(n, p.text) for n, p in enumerate(row.thread_rest, 2)),
         )  # fmt: skip
     decision = forecast.decision
     assert decision is not None
@@ -86,6 +102,10 @@ def _view(console: Console, forecast: SlotForecast, account: Account) -> SlotVie
         cost=cost,
         replaced=tuple(f"instead of {r.post!r}, refused by {r}" for r in decision.replaced),
         waits=decision.deferred[1] if decision.deferred else None,
+        more=tuple(
+            PartView(n, part.text, part.length, part.limit)
+            for n, part in enumerate(planned.thread, 2)
+        ),
     )
 
 

@@ -41,6 +41,13 @@ class ManualPost:
         if paused is not None:
             raise AmplifierError(f"{paused}; run amplifier resume first")
         account = worker.account(name)
+        held = None if worker.rehearsing(name) else worker.store.open_thread(name)
+        if held is not None:  # nothing else on the account between two parts of a thread
+            raise AmplifierError(
+                f"not posted on {name}: its thread {held.template_id!r} is unfinished (part "
+                f"{held.thread_part} of {held.thread_size} is {held.status}); nothing else "
+                "goes out on the account until it is done: try again after it"
+            )
         now = worker.clock()
         zone = slot_spec(worker.settings, account).zone
         # One key per call, kept across its re-decisions: a retry of this call is this slot.

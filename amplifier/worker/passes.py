@@ -249,25 +249,16 @@ class Worker:
         rows = self.store.hand_back(self.worker_id, reason)
         for row in rows:
             since = row.ambiguous_since
-            log_event(
-                self.logger,
-                "handed-back",
-                logging.WARNING,
-                account=row.account,
-                slot=row.slot_key,
-                id=row.id,
-                attempts=row.attempts,
-                ambiguous_since=None if since is None else since.isoformat(timespec="seconds"),
-                reason=reason,
-            )
+            log_event(self.logger, "handed-back", logging.WARNING, account=row.account,
+                      slot=row.slot_key, id=row.id, attempts=row.attempts, reason=reason,
+                      ambiguous_since=since.isoformat(timespec="seconds") if since else None,
+                      )  # fmt: skip
         return rows
 
     def run_pending_if_idle(self) -> list[Delivery]:
         """A pass now, for every group no other pass holds: a busy group is skipped, never
-        waited on (that pass, or the next tick, covers it).
-
-        Scheduler jobs use this so none of them holds a thread waiting for a lock; a pool
-        full of waiting jobs would starve the heartbeat and make a live worker look dead.
+        waited on (that pass, or the next tick, covers it). Scheduler jobs use this so none
+        holds a thread waiting for a lock: a pool of waiting jobs would starve the heartbeat.
         """
         return self.run_pending()
 
@@ -282,7 +273,7 @@ class Worker:
             # Read once for the pass; each row is taken (compare-and-set) only under its turn.
             stuck = self.settler.orphans(now) if paused is None else []
             waiting = self.store.due_deferred(now) if paused is None else []
-            work = Housework(now, paused, stuck, waiting)
+            work = Housework(now, paused, stuck, waiting, self._threads(paused))
             turns = self.turns()
             enabled = frozenset(account.name for account in self.accounts)
             done = self._take_turn(self._turns.leftovers, work.outside(enabled))
@@ -310,6 +301,7 @@ class Worker:
             try:
                 done += self.settler.settle_orphans(work.now, work.stuck)
                 done += self.settler.retry_deferred(work.now, work.waiting)
+                done += self.settler.continue_threads(work.threads)
             except Exception:
                 # As for an account below: the rest of the pass goes on, the next one retries.
                 log_exception(self.logger, "pass-failed", turn=turn.name or "leftovers")
@@ -343,10 +335,15 @@ class Worker:
             if key in known or self.store.get(account.name, key) is not None:
                 known.add(key)
                 continue
+            if not rehearsal and self.store.open_thread(account.name):
+                break  # nothing else between two parts of a thread: the slot waits for it
             row = self.flow.settle(account, slot, now, paused, rehearsal=rehearsal)
             if row is not None:
                 done.append(row)
         return done
+
+    def _threads(self, paused: str | None) -> list[Delivery]:
+        return self.store.threads_to_continue() if paused is None else []
 
     def _record_starts(self, now: datetime) -> None:
         """Record when each account's run of its kind (live, rehearsal) began, once.

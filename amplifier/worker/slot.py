@@ -38,7 +38,7 @@ from amplifier.guards import by_rule
 from amplifier.logs import log_event
 from amplifier.networks.base import MediaItem, Network, OutgoingPost, replies_of
 from amplifier.schedule import Slot
-from amplifier.store import AlertDraft, Delivery, DeliveryDraft, RotationWrite
+from amplifier.store import AlertDraft, Delivery, DeliveryDraft, RotationWrite, part_slot_key
 
 DECISION_TRIES = 3  # decisions of one slot in a pass when the rotation keeps moving
 
@@ -198,8 +198,14 @@ class SlotFlow:
             self.logger, "rehearsed", account=name, slot=decision.slot.key, post=row.template_id,
             id=row.id, note=note,
         )  # fmt: skip
+        parts = [row] + [  # a thread: its later parts were rehearsed with it
+            later
+            for part in range(2, (row.thread_size or 1) + 1)
+            if (later := self.store.get(name, part_slot_key(row.slot_key, part))) is not None
+        ]
         try:
-            self.network_for(name).publish(shown_post(row))
+            for part_row in parts:
+                self.network_for(name).publish(shown_post(part_row))
         except AmplifierError as error:  # showing it never undoes the recorded rehearsal
             log_event(
                 self.logger, "dry-run-failed", logging.WARNING, account=name, reason=str(error)

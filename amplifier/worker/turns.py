@@ -132,6 +132,7 @@ class Housework:
     paused: str | None
     stuck: list[Delivery]
     waiting: list[Delivery]
+    threads: list[Delivery] = field(default_factory=list)  # threads waiting for a next part
 
     def within(self, names: Collection[str]) -> Housework:
         """The rows of these accounts only."""
@@ -140,6 +141,7 @@ class Housework:
             self.paused,
             [row for row in self.stuck if row.account in names],
             [row for row in self.waiting if row.account in names],
+            [row for row in self.threads if row.account in names],
         )
 
     def outside(self, names: Collection[str]) -> Housework:
@@ -149,4 +151,5 @@ class Housework:
             self.paused,
             [row for row in self.stuck if row.account not in names],
             [row for row in self.waiting if row.account not in names],
+            [row for row in self.threads if row.account not in names],
         )

@@ -64,7 +64,7 @@ def test_start_says_database_and_accounts_once(project: Path) -> None:
     [starting] = events(out, "starting")
     assert starting["database"] == "sqlite:///amplifier.db"
     assert starting["config"].endswith("config.example.toml")
-    assert (starting["posts"], starting["invalid_posts"]) == ("57", "0")
+    assert (starting["posts"], starting["invalid_posts"]) == ("58", "0")
     assert starting["live"] == "none" and starting["dry_run"] == ",".join(ACCOUNTS)
     [missing] = events(out, "credentials-missing")
     assert missing["accounts"] == ",".join(ACCOUNTS)
@@ -148,7 +148,7 @@ def test_invalid_posts_are_said_at_start_and_in_status(project: Path) -> None:
     assert "broken.md" in left_out["first"]
     assert events(out, "starting")[0]["invalid_posts"] == "1"
     code, status = run(BASE, "status")
-    assert "posts:    57 valid, 1 invalid and left out (amplifier check shows why)" in status
+    assert "posts:    58 valid, 1 invalid and left out (amplifier check shows why)" in status
 
 
 def test_status_says_database_and_which_accounts_are_live(
@@ -159,7 +159,7 @@ def test_status_says_database_and_which_accounts_are_live(
     code, out = run(BASE, "status")
     assert code == 0
     assert "database: sqlite:///amplifier.db" in out
-    assert "posts:    57 valid, 0 invalid" in out
+    assert "posts:    58 valid, 0 invalid" in out
     mastodon = out.split("fbt-mastodon (mastodon)\n", 1)[1]
     assert mastodon.startswith("  mode:         live\n")
     x = out.split("fbt-x (x)\n", 1)[1]
@@ -235,4 +235,4 @@ def test_broken_links_are_named_by_check_and_counted_by_the_worker(project: Path
     assert code == 0, out
     assert events(out, "posts-left-out")[0]["invalid_posts"] == "2"
     code, status = run(BASE, "status")
-    assert "posts:    57 valid, 2 invalid and left out (amplifier check shows why)" in status
+    assert "posts:    58 valid, 2 invalid and left out (amplifier check shows why)" in status

@@ -312,8 +312,9 @@ def test_worker_run_once_publishes_each_due_slot_once(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """`amplifier run --once` from a project folder: the due post goes out once, rendered with
-    its hashtags, and a second pass at the same moment sends nothing more."""
+    """`amplifier run --once` from a project folder: the due post goes out once (a thread: each
+    part once, in order), rendered with its hashtags, and a second pass at the same moment
+    sends nothing more."""
     shutil.copytree(repo_root / "posts", tmp_path / "posts")
     account = f"fbt-masto-{uuid.uuid4().hex[:6]}"
     (tmp_path / "config.toml").write_text(
@@ -334,9 +335,29 @@ def test_worker_run_once_publishes_each_due_slot_once(
 
     statuses = server.get(f"/api/v1/accounts/{me['id']}/statuses", limit="40")
     new = statuses[: server.get("/api/v1/accounts/verify_credentials")["statuses_count"] - before]
-    assert len(new) == 1, out.getvalue() + again.getvalue()
-    tags = {tag["name"].lower() for tag in new[0]["tags"]}
-    assert "familiesbelongtogether" in tags, new[0]["content"]
-    assert tags & {"keepfamiliestogether", "asylumisaright"}, new[0]["content"]
+    # One post, or the sample's thread of four: each part a reply to the one before it.
+    chain = new[::-1]  # oldest first
+    assert len(chain) in (1, 4), out.getvalue() + again.getvalue()
+    assert chain[0]["in_reply_to_id"] is None
+    assert [s["in_reply_to_id"] for s in chain[1:]] == [s["id"] for s in chain[:-1]]
+    tags = {tag["name"].lower() for tag in chain[0]["tags"]}
+    assert "familiesbelongtogether" in tags, chain[0]["content"]
+    assert tags & {"keepfamiliestogether", "asylumisaright"}, chain[0]["content"]
     assert BOT_TOKEN not in out.getvalue() + again.getvalue()
     assert f"account={account}" in out.getvalue() and new[0]["url"] in out.getvalue()
+
+
+def test_a_thread_arrives_as_replies_each_to_the_one_before(server: MastodonServer) -> None:
+    """Three statuses, the second and third sent with in_reply_to_id: the server stores each
+    as a reply to the one before it, in order."""
+    marker = uuid.uuid4().hex[:10]
+    net = adapter(server)
+    first = net.publish(post(f"A thread in three parts {marker}"))
+    second = net.publish(post(f"Part two {marker}", reply_to=first.remote_id,
+                              reply_root=first.remote_id))  # fmt: skip
+    third = net.publish(post(f"Part three {marker}", reply_to=second.remote_id,
+                             reply_root=first.remote_id))  # fmt: skip
+    statuses = {s["id"]: s for s in server.statuses_containing(marker)}
+    assert statuses[first.remote_id]["in_reply_to_id"] is None
+    assert statuses[second.remote_id]["in_reply_to_id"] == first.remote_id
+    assert statuses[third.remote_id]["in_reply_to_id"] == second.remote_id
