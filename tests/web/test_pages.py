@@ -11,6 +11,7 @@ from icalendar import Calendar
 from starlette.testclient import TestClient
 
 from amplifier.config import WebAccess
+from amplifier.networks.base import RateLimitWindow
 from amplifier.store import Store
 from amplifier.web import Console, create_app, open_console
 
@@ -124,6 +125,28 @@ def test_status_shows_accounts_workers_and_counts(viewer: TestClient, console: C
     assert re.search(r"<dt>Needs review</dt><dd>1", html)
     assert "spent this month" in html  # x1's spend line
     assert "Posting is on" in html
+
+
+def test_status_shows_rate_limit_times_in_the_accounts_and_the_organizers_time(
+    viewer: TestClient, console: Console
+) -> None:
+    """A window's reset, and a shut window's 'blocked until', as the other times on the page:
+    the account's own (New York for x1) and the organizer's (Europe/Madrid), never bare UTC."""
+    reset = START + timedelta(minutes=45)  # 13:45 UTC: 08:45 in New York, 14:45 in Madrid
+    console.store.save_rate_limits(
+        "x1", [RateLimitWindow("15m", 50, 0, reset), RateLimitWindow("24h", 100, 7, None)]
+    )
+    html = viewer.get("/status").text
+    block = re.search(r'<h3 id="a\d">x1 .*?</dl>', html, re.S)
+    assert block is not None
+    limits = re.search(r"<dt>Rate limits</dt><dd>(.*?)</dd>", block[0], re.S)
+    assert limits is not None
+    assert limits[1] == (
+        "BLOCKED until Mon 23 Nov 2026 08:45 EST (your time Mon 23 Nov 2026 14:45 CET). "
+        "15m: 0/50 left until Mon 23 Nov 2026 08:45 EST (your time Mon 23 Nov 2026 14:45 CET); "
+        "24h: 7/100 left"
+    ), limits[1]
+    assert "UTC" not in limits[1]
 
 
 def test_status_shows_when_each_accounts_credentials_were_last_confirmed(
