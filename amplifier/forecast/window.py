@@ -41,20 +41,31 @@ class PredictionWindow:
         self.store, self.library, self.now = store, library, now
         self.floor = floor
         self._rows: list[_Counted] | None = None
+        self._scoped: dict[tuple[str | None, str | None], list[_Counted]] = {}
         self._read_from: datetime | None = None
         self._spend: dict[tuple[datetime, datetime, str | None, tuple[str, ...]], int] = {}
         self._windows: dict[str, list[RateLimitWindow]] = {}
         self.reads = 0  # how many times the guards' window was read (tests hold it to one)
 
-    def counted(self, since: datetime) -> list[_Counted]:
+    def counted(self, since: datetime, account: str | None, network: str | None) -> list[_Counted]:
+        """The rows read, of ``account`` and ``network`` (None: any), oldest due first."""
         if self._rows is None or self._read_from is None or since < self._read_from:
             start = since if self.floor is None else min(since, self.floor)
             rows = self.store.counted_since(start, statuses=REHEARSAL_SENT)
             sent = sent_rows(rows, self.library, self.now)
             self._rows = [_Counted(row, item) for row, item in zip(rows, sent, strict=True)]
+            self._scoped = {}
             self._read_from = start
             self.reads += 1
-        return self._rows
+        key = (account, network)
+        if key not in self._scoped:
+            self._scoped[key] = [
+                item
+                for item in self._rows
+                if (account is None or item.row.account == account)
+                and (network is None or item.row.network == network)
+            ]
+        return self._scoped[key]
 
     def spent(
         self, start: datetime, end: datetime, account: str | None, statuses: tuple[str, ...]
@@ -104,10 +115,8 @@ class WindowedView(StoreView):
         statuses = self.statuses
         return [
             item.sent
-            for item in self.window.counted(since)
-            if (account is None or item.row.account == account)
-            and (network is None or item.row.network == network)
-            and _counts(item.row, since, statuses)
+            for item in self.window.counted(since, account, network)
+            if _counts(item.row, since, statuses)
         ]
 
     def spent(self, start: datetime, end: datetime, account: str | None) -> int:
