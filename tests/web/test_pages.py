@@ -16,7 +16,7 @@ from amplifier.store import Store
 from amplifier.web import Console, create_app, open_console
 
 from .conftest import CALENDAR_TOKEN, START, VIEWER_PASSWORD, Clock, sign_in, write_deployment
-from .rows import many_skipped, published, skipped, unknown
+from .rows import draft, many_skipped, published, skipped, unknown
 
 
 def test_healthz_needs_no_session_and_reports_the_newest_heartbeat(
@@ -111,6 +111,33 @@ def test_history_filters_by_state_account_campaign_post_and_date(
     assert f"<td>{held.id}</td>" in by_date and f"<td>{done.id}</td>" not in by_date
     assert "guard daily-cap" in by_date  # the reason
     assert f"<td>{done.id}</td>" in viewer.get("/history", params={"campaign": "c"}).text
+
+
+def test_history_escapes_every_stored_value(viewer: TestClient, console: Console) -> None:
+    """The rows are built in Python, not by Jinja2's autoescape: a reason, a post id and a
+    link holding markup and quotes still come out as text, in the element and the attribute;
+    a deferral's retry and its ambiguity in the account's time (New York for x1)."""
+    hostile = "<script>alert(\"x\")</script> & 'q'"
+    skipped(console.store, "x1", START - timedelta(hours=3), reason=hostile)
+    row = console.store.claim_slot(draft("m1", START - timedelta(hours=2), 'a"<b>'), worker_id="w")
+    assert row is not None
+    link = 'https://example.org/p?a=1&b="2"><script>'
+    assert console.store.mark_published(row.id, worker_id="w", remote_id="r", url=link)
+    waiting = console.store.claim_slot(draft("x1", START - timedelta(hours=1)), worker_id="w")
+    assert waiting is not None and console.store.begin_attempt(waiting.id, worker_id="w")
+    assert console.store.mark_deferred(
+        waiting.id, worker_id="w", retry_at=START + timedelta(minutes=30), reason="503",
+        ambiguous_since=START - timedelta(minutes=59),
+    )  # fmt: skip
+    html = viewer.get("/history").text
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &#39;q&#39;" in html
+    assert 'href="https://example.org/p?a=1&amp;b=&#34;2&#34;&gt;&lt;script&gt;"' in html
+    assert '<td data-label="Post">a&#34;&lt;b&gt;</td>' in html
+    assert (
+        "Retry at Mon 23 Nov 2026 08:30 EST. 503 [ambiguous since Mon 23 Nov 2026 07:01 EST]"
+        in html
+    )
 
 
 def test_status_shows_accounts_workers_and_counts(viewer: TestClient, console: Console) -> None:
