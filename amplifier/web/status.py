@@ -50,6 +50,19 @@ def _spend(current: Console, account: Account, now: datetime, found: StatusSnaps
     return month_summary(projection, found.spent(account.name, PENDING), limits)
 
 
+def _next_slot(current: Console, account: Account, now: datetime) -> datetime | None:
+    """The account's first slot due after ``now``. Worked out once and kept until it comes:
+    no other slot can come first meanwhile (it would have come first when worked out)."""
+    known = current.next_slots.get(account.name)
+    if known is not None and known[0] <= now < known[1].due_at:
+        return known[1].due_at
+    upcoming = upcoming_slots(current.settings, account, now, count=1, days=None)
+    if not upcoming:
+        return None
+    current.next_slots[account.name] = (now, upcoming[0])
+    return upcoming[0].due_at
+
+
 def _read(current: Console) -> dict[str, Any]:
     settings, now = current.settings, current.clock()
     enabled = [a for a in settings.accounts if a.enabled]
@@ -59,7 +72,6 @@ def _read(current: Console) -> dict[str, Any]:
     found = current.store.status_snapshot([a.name for a in enabled], month)
     accounts = []
     for account in enabled:
-        upcoming = upcoming_slots(settings, account, now, count=1, days=None)
         limits = [
             w for w in found.windows.get(account.name, []) if w.reset_at is None or w.reset_at > now
         ]
@@ -72,7 +84,7 @@ def _read(current: Console) -> dict[str, Any]:
                 zone=ZoneInfo(settings.schedules[account.schedule].timezone),
                 mode=rehearsal or "live",
                 last=last,
-                next_slot=upcoming[0].due_at if upcoming else None,
+                next_slot=_next_slot(current, account, now),
                 limits=limits,
                 blocked=found.blocked_until(account.name, now),
                 deferred=found.counts.get((account.name, "deferred"), 0),

@@ -6,14 +6,17 @@ import re
 from datetime import timedelta
 from html import unescape
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 from starlette.testclient import TestClient
 
 from amplifier.config import WebAccess
 from amplifier.networks.base import RateLimitWindow
+from amplifier.schedule import upcoming_slots
 from amplifier.store import Store
 from amplifier.web import Console, create_app, open_console
+from amplifier.web.render import when
 
 from .conftest import CALENDAR_TOKEN, START, VIEWER_PASSWORD, Clock, sign_in, write_deployment
 from .rows import draft, many_skipped, published, skipped, unknown
@@ -174,6 +177,25 @@ def test_status_shows_rate_limit_times_in_the_accounts_and_the_organizers_time(
         "24h: 7/100 left"
     ), limits[1]
     assert "UTC" not in limits[1]
+
+
+def test_status_next_slot_moves_on_when_the_slot_comes(
+    viewer: TestClient, console: Console, clock: Clock
+) -> None:
+    """The next slot is kept between requests only until it comes; then (and for a clock set
+    back) it is worked out again: every moment shows what the schedule says."""
+    account = next(a for a in console.settings.accounts if a.name == "x1")
+    zone = ZoneInfo("America/New_York")
+    shown = []
+    for moment in (START, START + timedelta(minutes=5), START + timedelta(hours=2, minutes=30),
+                   START + timedelta(days=1), START):  # fmt: skip
+        clock.now = moment
+        due = upcoming_slots(console.settings, account, moment, count=1, days=None)[0].due_at
+        html = viewer.get("/status").text
+        found = re.search(r'<h3 id="a\d">x1 .*?<dt>Next slot</dt><dd>([^(]+) \(your', html, re.S)
+        assert found is not None and found[1] == when(due, zone), (moment, found)
+        shown.append(found[1])
+    assert len(set(shown)) == 3 and shown[0] == shown[1] == shown[-1], shown
 
 
 def test_status_shows_when_each_accounts_credentials_were_last_confirmed(
