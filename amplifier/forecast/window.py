@@ -37,7 +37,9 @@ class PredictionWindow:
     status either kind of run counts), read at the first question and again only if a later
     one looks further back; each row's ``Sent`` as of ``now``."""
 
-    def __init__(self, store: Store, library: Library, now: datetime, floor: datetime | None):
+    def __init__(
+        self, store: Store, library: Library, now: datetime, floor: datetime | None
+    ) -> None:
         self.store, self.library, self.now = store, library, now
         self.floor = floor
         self._rows: list[_Counted] | None = None
@@ -45,7 +47,7 @@ class PredictionWindow:
         self._read_from: datetime | None = None
         self._spend: dict[tuple[datetime, datetime, str | None, tuple[str, ...]], int] = {}
         self._windows: dict[str, list[RateLimitWindow]] = {}
-        self.reads = 0  # how many times the guards' window was read (tests hold it to one)
+        self.reads = 0  # how many times the guards' window was read
 
     def counted(self, since: datetime, account: str | None, network: str | None) -> list[_Counted]:
         """The rows read, of ``account`` and ``network`` (None: any), oldest due first."""
