@@ -3,10 +3,10 @@
 A prediction decides slot after slot (``predict``), each over the same stored state with the
 earlier predictions laid over it; read per slot, the guards' window alone was one read of
 ``counted_since`` for each slot's own account and one for its network (the calendar's two
-weeks: ~126 reads of overlapping windows). ``PredictionWindow`` reads the guards' rows once
-from the earliest moment any slot looks back to, of every account and both kinds of run, and
-``WindowedView`` answers each slot's question from them in memory with ``counted_since``'s
-own rules; the month's spend and the rate-limit windows are read once per question asked.
+weeks: ~126 reads of overlapping windows). ``PredictionWindow`` reads each account's and each
+network's rows once, from the earliest moment any slot looks back to, for both kinds of run,
+and ``WindowedView`` answers each slot's question from them in memory with
+``counted_since``'s own rules; the month's spend and the rate-limit windows are read once per question asked.
 The stored state is the same for every slot of one prediction (nothing is written meanwhile),
 so the answers are the ones a ``StoreView`` would read, one per slot.
 """
@@ -33,41 +33,36 @@ class _Counted:
 
 
 class PredictionWindow:
-    """The guards' rows of every account from ``floor`` on (``counted_since`` over every
-    status either kind of run counts), read at the first question and again only if a later
-    one looks further back; each row's ``Sent`` as of ``now``."""
+    """The guards' rows from ``floor`` on (``counted_since`` over every status either kind of
+    run counts), read once per scope a slot asks about: its account's own rows, its network's
+    (each answered by the (account, sent_at) or (network, sent_at) index, never by walking
+    the whole history). A scope is read at its first question and again only if a later one
+    looks further back; each row's ``Sent`` is as of ``now``."""
 
     def __init__(
         self, store: Store, library: Library, now: datetime, floor: datetime | None
     ) -> None:
-        self.store, self.library, self.now = store, library, now
-        self.floor = floor
-        self._rows: list[_Counted] | None = None
-        self._scoped: dict[tuple[str | None, str | None], list[_Counted]] = {}
-        self._read_from: datetime | None = None
+        self.store, self.library, self.now, self.floor = store, library, now, floor
+        self._read: dict[tuple[str | None, str | None], tuple[datetime, list[_Counted]]] = {}
         self._spend: dict[tuple[datetime, datetime, str | None, tuple[str, ...]], int] = {}
         self._windows: dict[str, list[RateLimitWindow]] = {}
-        self.reads = 0  # how many times the guards' window was read
+        self.reads = 0  # how many times a guards' window was read
 
     def counted(self, since: datetime, account: str | None, network: str | None) -> list[_Counted]:
-        """The rows read, of ``account`` and ``network`` (None: any), oldest due first."""
-        if self._rows is None or self._read_from is None or since < self._read_from:
+        """The rows of ``account`` and ``network`` (None: any) that may count from ``since``
+        (a superset: ``counted_since``'s rules still apply), oldest due first."""
+        scope = (account, network)
+        known = self._read.get(scope)
+        if known is None or since < known[0]:
             start = since if self.floor is None else min(since, self.floor)
-            rows = self.store.counted_since(start, statuses=REHEARSAL_SENT)
+            rows = self.store.counted_since(
+                start, statuses=REHEARSAL_SENT, account=account, network=network
+            )
             sent = sent_rows(rows, self.library, self.now)
-            self._rows = [_Counted(row, item) for row, item in zip(rows, sent, strict=True)]
-            self._scoped = {}
-            self._read_from = start
+            known = (start, [_Counted(row, item) for row, item in zip(rows, sent, strict=True)])
+            self._read[scope] = known
             self.reads += 1
-        key = (account, network)
-        if key not in self._scoped:
-            self._scoped[key] = [
-                item
-                for item in self._rows
-                if (account is None or item.row.account == account)
-                and (network is None or item.row.network == network)
-            ]
-        return self._scoped[key]
+        return known[1]
 
     def spent(
         self, start: datetime, end: datetime, account: str | None, statuses: tuple[str, ...]
