@@ -6,9 +6,9 @@ earlier predictions laid over it; read per slot, the guards' window alone was on
 weeks: ~126 reads of overlapping windows). ``PredictionWindow`` reads each account's and each
 network's rows once, from the earliest moment any slot looks back to, for both kinds of run,
 and ``WindowedView`` answers each slot's question from them in memory with
-``counted_since``'s own rules; the month's spend and the rate-limit windows are read once per question asked.
-The stored state is the same for every slot of one prediction (nothing is written meanwhile),
-so the answers are the ones a ``StoreView`` would read, one per slot.
+``counted_since``'s own rules; the month's spend and the rate-limit windows are read once per
+question asked. The stored state is the same for every slot of one prediction (nothing is
+written meanwhile), so the answers are the ones a ``StoreView`` would read, one per slot.
 """
 
 from __future__ import annotations
