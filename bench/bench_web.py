@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -204,6 +205,15 @@ def main() -> int:
     return report(sites, notes, small, large)
 
 
+def quartiles(pages: list[float], sql: list[float]) -> str:
+    """The lower and upper quartile of page/SQL over the rounds, each round's own pair."""
+    ratios = sorted(page / bare for page, bare in zip(pages, sql, strict=True))
+    if len(ratios) < 4:
+        return f"{ratios[0]:.1f}-{ratios[-1]:.1f}"
+    cuts = statistics.quantiles(ratios, n=4)
+    return f"{cuts[0]:.1f}-{cuts[2]:.1f}"
+
+
 def report(sites: list[Site], notes: list[str], small: int, large: int) -> int:
     print("\n".join(notes))
     growth: dict[str, float] = {}
@@ -218,16 +228,19 @@ def report(sites: list[Site], notes: list[str], small: int, large: int) -> int:
             a, b = median(low.pages[name]), median(high.pages[name])
             growth[f"{backend}: {name}"] = b / a
             bare = median(high.sql[name]) if name in high.sql else None
+            spread = "-"
             if bare is not None:
                 versus[f"{backend}: {name}"] = b / bare
+                spread = quartiles(high.pages[name], high.sql[name])
             rows.append([
                 f"{backend}: {name}", seconds(a), seconds(b), f"{b / a:.2f}",
                 seconds(bare) if bare is not None else "-",
-                f"{b / bare:.1f}" if bare is not None else "-",
+                f"{b / bare:.1f}" if bare is not None else "-", spread,
             ])  # fmt: skip
-    print(f"page server time (median); bare SQL at {large:,} rows")
+    print(f"page server time (median); bare SQL at {large:,} rows; page/SQL of each round "
+          "(page and its SQL measured one after the other): lower-upper quartile")  # fmt: skip
     table(["page", f"{small:,} rows", f"{large:,} rows", "large/small", "bare SQL",
-           "page/SQL"], rows)  # fmt: skip
+           "page/SQL", "per round"], rows)  # fmt: skip
     if not growth:
         print("ratio: nan (nothing measured) FAIL")
         return 1

@@ -17,12 +17,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from amplifier.config import Account, Settings
 from amplifier.content import Library
 from amplifier.forecast.slot import SlotDecision, decide_slot
 from amplifier.forecast.view import StoreView, pause_reason, slot_key
-from amplifier.guards import Sent
+from amplifier.forecast.window import PredictionWindow, WindowedView
+from amplifier.guards import Sent, others_since, own_since
 from amplifier.networks.mastodon_limits import InstanceLimits
 from amplifier.schedule import AccountState, Slot, next_slots, seed_key, slot_spec, slots_between
 from amplifier.store import Delivery, Store
@@ -104,12 +106,18 @@ class _Predicted:
 
 
 class Overlay:
-    """The stored state with the forecast's own sends laid over it, per kind of run."""
+    """The stored state with the forecast's own sends laid over it, per kind of run; the
+    stored state read once for every slot (``PredictionWindow``), from ``floor`` on."""
 
-    def __init__(self, store: Store | None, library: Library, now: datetime) -> None:
-        self.bases = {
-            False: StoreView(store, library, rehearsal=False, now=now),
-            True: StoreView(store, library, rehearsal=True, now=now),
+    def __init__(
+        self, store: Store | None, library: Library, now: datetime, floor: datetime | None = None
+    ) -> None:
+        self.window = None if store is None else PredictionWindow(store, library, now, floor)
+        self.bases: dict[bool, StoreView] = {
+            kind: StoreView(None, library, rehearsal=kind, now=now)
+            if self.window is None
+            else WindowedView(self.window, library, rehearsal=kind, now=now)
+            for kind in (False, True)
         }
         self.rotations: dict[str, AccountState] = {}
         self.sends: list[_Predicted] = []
@@ -194,6 +202,14 @@ class OverlayView:
         return self.base.instance_limits(account)
 
 
+def _look_back(settings: Settings, accounts: Sequence[Account], first: datetime) -> datetime:
+    """The earliest moment a slot decided at ``first`` or later counts sends from: how far
+    back the prediction reads the guards' window, once (both limits grow with the moment)."""
+    rules = settings.guards
+    zones = {ZoneInfo(settings.schedules[a.schedule].timezone) for a in accounts}
+    return min([others_since(first, rules), *(own_since(first, zone, rules) for zone in zones)])
+
+
 def predict(
     settings: Settings,
     library: Library,
@@ -250,7 +266,8 @@ def predict(
         events += [(slot.due_at, index, slot, account) for slot in upcoming[account.name]]
 
     paused = pause_reason(store)
-    overlay = Overlay(store, library, now)
+    first = min((event[0] for event in events), default=now)
+    overlay = Overlay(store, library, now, _look_back(settings, enabled, first))
     for moment, _, slot, account in sorted(events, key=lambda e: (e[0], e[1], e[2].due_at)):
         rehearsal = account.name in rehearsals
         decision = decide_slot(

@@ -15,7 +15,7 @@ again from where the live one now is, so it always shows what the live account w
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -23,6 +23,7 @@ from amplifier.config import Account, Settings, instance_of, resolve_secrets
 from amplifier.content import Library
 from amplifier.guards import REHEARSAL_SENT, SENT, Sent, sent_rows
 from amplifier.logs import log_event
+from amplifier.networks.base import RateLimitWindow
 from amplifier.networks.mastodon_limits import InstanceLimits
 from amplifier.schedule import AccountState
 from amplifier.store import REHEARSAL_PREFIX, RotationWrite, Store
@@ -100,6 +101,12 @@ def pause_reason(store: Store | None) -> str | None:
         return None
     when = since.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if since else "unknown time"
     return f"paused by {by or 'someone'} since {when}"
+
+
+def blocked_reason(until: datetime, windows: Sequence[RateLimitWindow]) -> str:
+    """'rate limit window 15m until 2026-11-23T13:45:00+00:00': the shut windows that end last."""
+    at = until.astimezone(UTC).isoformat(timespec="seconds")
+    return f"rate limit window {', '.join(w.window for w in windows) or 'unknown'} until {at}"
 
 
 class StoreView:
@@ -196,12 +203,9 @@ class StoreView:
         if until is None:
             return None
         windows = [
-            w.window
-            for w in self.store.rate_limits(account)
-            if w.remaining == 0 and w.reset_at == until
+            w for w in self.store.rate_limits(account) if w.remaining == 0 and w.reset_at == until
         ]
-        at = until.astimezone(UTC).isoformat(timespec="seconds")
-        return until, f"rate limit window {', '.join(windows) or 'unknown'} until {at}"
+        return until, blocked_reason(until, windows)
 
     def instance_limits(self, account: Account) -> InstanceLimits | None:
         key = instance_of(account)

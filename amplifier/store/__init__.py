@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from amplifier.store.access import credentials_confirmed
 from amplifier.store.cards import StoredCard
-from amplifier.store.console import HistoryLine, HistoryQuery
+from amplifier.store.console import HistoryLine, HistoryQuery, ReviewLine
 from amplifier.store.instances import stored_instance_limits
 from amplifier.store.one_sender import STALE_AFTER
 from amplifier.store.outbox import AlertDraft, OutboxRow
@@ -47,6 +47,7 @@ __all__ = [
     "LastPost",
     "OutboxRow",
     "PartDraft",
+    "ReviewLine",
     "RotationWrite",
     "SealedSessions",
     "Snapshot",

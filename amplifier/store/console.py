@@ -49,6 +49,27 @@ class HistoryLine(NamedTuple):
     cost_micros: int | None
 
 
+class ReviewLine(NamedTuple):
+    """One delivery awaiting review: what the review page shows of it."""
+
+    id: int
+    account: str
+    template_id: str
+    due_at: datetime
+    attempts: int
+    ambiguous_since: datetime | None
+    last_error: str | None
+    language: str | None
+    text: str
+    url: str | None
+
+
+_REVIEW = (
+    select(*[getattr(deliveries.c, name) for name in ReviewLine._fields])
+    .where(deliveries.c.status == "unknown")
+    .order_by(deliveries.c.due_at.desc(), deliveries.c.id.desc())
+    .limit(bindparam("p_limit"))
+)
 _PAGES: dict[frozenset[str], Select[Any]] = {}
 # Only the columns a page shows (each datetime is parsed on SQLite), the cost joined in: one
 # statement per page, no Delivery objects (their JSON and two dozen fields cost more than the SQL).
@@ -115,6 +136,12 @@ class ConsoleReads(DeliveryReads):
         statement = _page_statement(frozenset(values))
         with self._read("history_page") as conn:
             return [HistoryLine(*row) for row in conn.execute(statement, values)]
+
+    def awaiting_review(self, limit: int) -> list[ReviewLine]:
+        """The 'unknown' rows, newest due first (ties: newest id), up to ``limit``: one
+        statement built once, only the columns the review page shows."""
+        with self._read("awaiting_review") as conn:
+            return [ReviewLine(*row) for row in conn.execute(_REVIEW, {"p_limit": limit})]
 
     def count_by_status(self, statuses: Collection[str]) -> dict[tuple[str, str], int]:
         """{(account, status): rows} for these statuses (few rows: deferred, unknown...)."""

@@ -3,7 +3,8 @@
 Per account the status page wants its last post, its rate-limit windows, its deferred and
 unknown counts and the month's X spend; and the workers' heartbeats, the pause switch and the
 credentials checks. Read one account at a time that was a dozen statements, each built and
-cache-keyed anew; here it is seven, whatever the number of accounts.
+cache-keyed anew; here it is seven, whatever the number of accounts (six when no X account
+is live, so no spend is shown).
 """
 
 from __future__ import annotations
@@ -113,10 +114,10 @@ class StatusReads(StoreBase):
     """The status page's reads (the worker never makes them)."""
 
     def status_snapshot(
-        self, accounts: Sequence[str], month: tuple[datetime, datetime]
+        self, accounts: Sequence[str], month: tuple[datetime, datetime] | None
     ) -> StatusSnapshot:
-        """Everything the status page shows for these accounts; X spend within ``month``."""
-        bounds = {"start": aware("start", month[0]), "end": aware("end", month[1])}
+        """Everything the status page shows for these accounts; X spend within ``month``
+        (None: no spend is shown, so none is read and ``x_spend`` is empty)."""
         with self._read("status_snapshot") as conn:
             counts = {(r[0], r[1]): int(r[2]) for r in conn.execute(_COUNTS)}
             last: dict[str, LastPost] = {}
@@ -132,6 +133,9 @@ class StatusReads(StoreBase):
             heartbeats = [(row[0], row[1]) for row in conn.execute(_HEARTBEATS)]
             flag = conn.execute(_PAUSED).one_or_none()
             checks = {row[0]: (row[1], row[2]) for row in conn.execute(_CHECKS)}
-            spend = {(r[0], r[1]): int(r[2] or 0) for r in conn.execute(_SPEND, bounds)}
+            spend: dict[tuple[str, str], int] = {}
+            if month is not None:
+                bounds = {"start": aware("start", month[0]), "end": aware("end", month[1])}
+                spend = {(r[0], r[1]): int(r[2] or 0) for r in conn.execute(_SPEND, bounds)}
         paused = (False, None, None) if flag is None else (flag[0] == "true", flag[1], flag[2])
         return StatusSnapshot(counts, last, windows, heartbeats, paused, checks, spend)

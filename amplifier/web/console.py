@@ -13,6 +13,7 @@ from amplifier.content import Library
 from amplifier.errors import ConfigError
 from amplifier.forecast import rehearsals
 from amplifier.networks.base import Network
+from amplifier.schedule import Slot
 from amplifier.store import Store, stored_instance_limits
 from amplifier.web.watching import ConsoleWatch
 
@@ -40,6 +41,9 @@ class Console:
     network_factory: Callable[[Account], Network] | None = None
     # The silent-worker watch and the alerts' sender, run by the app's lifespan; None: alerts off.
     watch: ConsoleWatch | None = None
+    # Each account's next slot and when it was worked out (the status page's, kept until it
+    # comes: the config, so the schedule, is read once per console).
+    next_slots: dict[str, tuple[datetime, Slot]] = field(default_factory=dict)
 
     def close(self) -> None:
         if self.watch is not None:

@@ -17,6 +17,7 @@ from amplifier.web import params
 from amplifier.web.console import Console
 from amplifier.web.guard import console, reader
 from amplifier.web.render import page
+from amplifier.web.tables import history_rows
 
 PAGE = 50
 STATES = get_args(DeliveryStatus)
@@ -86,8 +87,7 @@ async def history_page(request: Request) -> Response:
         who,
         title="History",
         rows=rows,
-        zones=zones,
-        zone=current.access.timezone,
+        body=history_rows(rows, zones),
         filters=kept,
         older=older,
         first_page=wanted.before is None,

@@ -29,12 +29,18 @@ templates = Environment(
 )
 
 
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def when(moment: datetime | None, zone: tzinfo | None = None) -> str:
-    """'Sat 5 Dec 2026 14:05 CET' in ``zone`` (default: as stored, UTC)."""
+    """'Sat 5 Dec 2026 14:05 CET' in ``zone`` (default: as stored, UTC); English whatever the
+    process's locale, and without strftime, which costs more than the conversion."""
     if moment is None:
         return "-"
-    shown = moment.astimezone(zone) if zone is not None else moment
-    return shown.strftime("%a %-d %b %Y %H:%M %Z")
+    s = moment.astimezone(zone) if zone is not None else moment
+    month, zone_name = MONTHS[s.month - 1], s.tzname() or ""
+    return f"{DAYS[s.weekday()]} {s.day} {month} {s.year} {s.hour:02d}:{s.minute:02d} {zone_name}"
 
 
 def clock(moment: datetime, zone: tzinfo) -> str:

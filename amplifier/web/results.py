@@ -1,18 +1,19 @@
 """Results (/results, /results.csv): the report ``amplifier results`` prints, with the same
-filters (campaign, grouping, since-date, age), a bar chart of engagements per post drawn as
-SVG on the server, and the same rows as CSV."""
+filters (campaign, grouping, since-date, age; the date is a day of the organizers' timezone,
+as on the history page), a bar chart of engagements per post drawn as SVG on the server, and
+the same rows as CSV."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from amplifier.results import FORMATS, GROUPINGS, Report, configured_ages, read_report
-from amplifier.results import since_moment as day_start
 from amplifier.web import params
 from amplifier.web.chart import bar_chart
 from amplifier.web.console import Console
@@ -32,6 +33,17 @@ class Wanted:
     filters: dict[str, str]  # as given (empty values dropped), for the links
 
 
+def _day_start(day: date | None, zone: ZoneInfo) -> datetime | None:
+    """A since-date as the console's other date filters read it: the start of that day in
+    the organizers' timezone (``amplifier results --since`` has no such zone: UTC)."""
+    if day is None:
+        return None
+    try:
+        return datetime.combine(day, time(), zone).astimezone(ZoneInfo("UTC"))
+    except OverflowError:
+        raise params.BadParameter("since is out of range") from None
+
+
 def _wanted(request: Request, current: Console) -> Wanted:
     query = request.query_params
     params.check_names(query, FILTERS)
@@ -39,7 +51,7 @@ def _wanted(request: Request, current: Console) -> Wanted:
     campaign = params.choice(query, "campaign", current.settings.campaigns)
     ages = [label for label, _ in configured_ages(current.settings)]
     age = params.choice(query, "age", ages)
-    since = day_start(params.day(query, "since"))
+    since = _day_start(params.day(query, "since"), current.access.timezone)
     kept = {k: v for k, v in query.items() if k in FILTERS and v}
     return Wanted(by, campaign, since, age, kept)
 
@@ -62,6 +74,7 @@ async def results_page(request: Request) -> Response:
         rows=[g.as_dict() for g in report.groups], filters=wanted.filters,
         by=wanted.by, groupings=GROUPINGS, campaigns=sorted(current.settings.campaigns),
         ages=[label for label, _ in configured_ages(current.settings)],
+        zone=current.access.timezone,
     )  # fmt: skip
 
 

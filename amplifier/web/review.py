@@ -36,7 +36,7 @@ async def review_page(request: Request) -> Response:
     who = reader(request)
     params.check_names(request.query_params, [])
     current = console(request)
-    rows = await run_in_threadpool(current.store.history, limit=LIMIT, statuses=["unknown"])
+    rows = await run_in_threadpool(current.store.awaiting_review, LIMIT)
     by_name = {a.name: a for a in current.settings.accounts}
     zones = {
         a.name: ZoneInfo(current.settings.schedules[a.schedule].timezone) for a in by_name.values()

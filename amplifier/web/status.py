@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from amplifier.config import Account
 from amplifier.guards import SENT, budgets, month_bounds, month_projection, month_summary
+from amplifier.networks.base import RateLimitWindow
 from amplifier.schedule import upcoming_slots
 from amplifier.store import LastPost, StatusSnapshot, credentials_confirmed
 from amplifier.web import params
@@ -33,7 +34,7 @@ class AccountStatus:
     mode: str
     last: LastPost | None
     next_slot: datetime | None
-    limits: list[str]
+    limits: list[RateLimitWindow]  # the windows still open or still shut, by name
     blocked: datetime | None
     deferred: int
     unknown: int
@@ -49,23 +50,33 @@ def _spend(current: Console, account: Account, now: datetime, found: StatusSnaps
     return month_summary(projection, found.spent(account.name, PENDING), limits)
 
 
+def _next_slot(current: Console, account: Account, now: datetime) -> datetime | None:
+    """The account's first slot due after ``now``. Worked out once and kept until it comes:
+    no other slot can come first meanwhile (it would have come first when worked out)."""
+    known = current.next_slots.get(account.name)
+    if known is not None and known[0] <= now < known[1].due_at:
+        return known[1].due_at
+    upcoming = upcoming_slots(current.settings, account, now, count=1, days=None)
+    if not upcoming:
+        return None
+    current.next_slots[account.name] = (now, upcoming[0])
+    return upcoming[0].due_at
+
+
 def _read(current: Console) -> dict[str, Any]:
     settings, now = current.settings, current.clock()
     enabled = [a for a in settings.accounts if a.enabled]
-    found = current.store.status_snapshot([a.name for a in enabled], month_bounds(now))
+    # The month's X spend is read only when a live X account shows it.
+    spending = [a for a in enabled if a.network == "x" and a.name not in current.rehearsals]
+    month = month_bounds(now) if spending else None
+    found = current.store.status_snapshot([a.name for a in enabled], month)
     accounts = []
     for account in enabled:
-        upcoming = upcoming_slots(settings, account, now, count=1, days=None)
         limits = [
-            f"{w.window}: {w.remaining}/{w.limit if w.limit is not None else '?'} left"
-            + (f" until {w.reset_at:%H:%M} UTC" if w.reset_at else "")
-            for w in found.windows.get(account.name, [])
-            if w.reset_at is None or w.reset_at > now
+            w for w in found.windows.get(account.name, []) if w.reset_at is None or w.reset_at > now
         ]
         rehearsal = current.rehearsals.get(account.name)
-        spend = None
-        if account.network == "x" and not rehearsal:
-            spend = _spend(current, account, now, found)
+        spend = _spend(current, account, now, found) if account in spending else None
         last = found.last.get(account.name)
         accounts.append(
             AccountStatus(
@@ -73,7 +84,7 @@ def _read(current: Console) -> dict[str, Any]:
                 zone=ZoneInfo(settings.schedules[account.schedule].timezone),
                 mode=rehearsal or "live",
                 last=last,
-                next_slot=upcoming[0].due_at if upcoming else None,
+                next_slot=_next_slot(current, account, now),
                 limits=limits,
                 blocked=found.blocked_until(account.name, now),
                 deferred=found.counts.get((account.name, "deferred"), 0),

@@ -6,16 +6,20 @@ import re
 from datetime import timedelta
 from html import unescape
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 from starlette.testclient import TestClient
 
 from amplifier.config import WebAccess
+from amplifier.networks.base import RateLimitWindow
+from amplifier.schedule import upcoming_slots
 from amplifier.store import Store
 from amplifier.web import Console, create_app, open_console
+from amplifier.web.render import when
 
 from .conftest import CALENDAR_TOKEN, START, VIEWER_PASSWORD, Clock, sign_in, write_deployment
-from .rows import many_skipped, published, skipped, unknown
+from .rows import draft, many_skipped, published, skipped, unknown
 
 
 def test_healthz_needs_no_session_and_reports_the_newest_heartbeat(
@@ -112,6 +116,33 @@ def test_history_filters_by_state_account_campaign_post_and_date(
     assert f"<td>{done.id}</td>" in viewer.get("/history", params={"campaign": "c"}).text
 
 
+def test_history_escapes_every_stored_value(viewer: TestClient, console: Console) -> None:
+    """The rows are built in Python, not by Jinja2's autoescape: a reason, a post id and a
+    link holding markup and quotes still come out as text, in the element and the attribute;
+    a deferral's retry and its ambiguity in the account's time (New York for x1)."""
+    hostile = "<script>alert(\"x\")</script> & 'q'"
+    skipped(console.store, "x1", START - timedelta(hours=3), reason=hostile)
+    row = console.store.claim_slot(draft("m1", START - timedelta(hours=2), 'a"<b>'), worker_id="w")
+    assert row is not None
+    link = 'https://example.org/p?a=1&b="2"><script>'
+    assert console.store.mark_published(row.id, worker_id="w", remote_id="r", url=link)
+    waiting = console.store.claim_slot(draft("x1", START - timedelta(hours=1)), worker_id="w")
+    assert waiting is not None and console.store.begin_attempt(waiting.id, worker_id="w")
+    assert console.store.mark_deferred(
+        waiting.id, worker_id="w", retry_at=START + timedelta(minutes=30), reason="503",
+        ambiguous_since=START - timedelta(minutes=59),
+    )  # fmt: skip
+    html = viewer.get("/history").text
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &#39;q&#39;" in html
+    assert 'href="https://example.org/p?a=1&amp;b=&#34;2&#34;&gt;&lt;script&gt;"' in html
+    assert '<td data-label="Post">a&#34;&lt;b&gt;</td>' in html
+    assert (
+        "Retry at Mon 23 Nov 2026 08:30 EST. 503 [ambiguous since Mon 23 Nov 2026 07:01 EST]"
+        in html
+    )
+
+
 def test_status_shows_accounts_workers_and_counts(viewer: TestClient, console: Console) -> None:
     """Per account: mode, last post, next slot, deferred and unknown counts, X spend; the
     workers' heartbeats."""
@@ -124,6 +155,47 @@ def test_status_shows_accounts_workers_and_counts(viewer: TestClient, console: C
     assert re.search(r"<dt>Needs review</dt><dd>1", html)
     assert "spent this month" in html  # x1's spend line
     assert "Posting is on" in html
+
+
+def test_status_shows_rate_limit_times_in_the_accounts_and_the_organizers_time(
+    viewer: TestClient, console: Console
+) -> None:
+    """A window's reset, and a shut window's 'blocked until', as the other times on the page:
+    the account's own (New York for x1) and the organizer's (Europe/Madrid), never bare UTC."""
+    reset = START + timedelta(minutes=45)  # 13:45 UTC: 08:45 in New York, 14:45 in Madrid
+    console.store.save_rate_limits(
+        "x1", [RateLimitWindow("15m", 50, 0, reset), RateLimitWindow("24h", 100, 7, None)]
+    )
+    html = viewer.get("/status").text
+    block = re.search(r'<h3 id="a\d">x1 .*?</dl>', html, re.S)
+    assert block is not None
+    limits = re.search(r"<dt>Rate limits</dt><dd>(.*?)</dd>", block[0], re.S)
+    assert limits is not None
+    assert limits[1] == (
+        "BLOCKED until Mon 23 Nov 2026 08:45 EST (your time Mon 23 Nov 2026 14:45 CET). "
+        "15m: 0/50 left until Mon 23 Nov 2026 08:45 EST (your time Mon 23 Nov 2026 14:45 CET); "
+        "24h: 7/100 left"
+    ), limits[1]
+    assert "UTC" not in limits[1]
+
+
+def test_status_next_slot_moves_on_when_the_slot_comes(
+    viewer: TestClient, console: Console, clock: Clock
+) -> None:
+    """The next slot is kept between requests only until it comes; then (and for a clock set
+    back) it is worked out again: every moment shows what the schedule says."""
+    account = next(a for a in console.settings.accounts if a.name == "x1")
+    zone = ZoneInfo("America/New_York")
+    shown = []
+    for moment in (START, START + timedelta(minutes=5), START + timedelta(hours=2, minutes=30),
+                   START + timedelta(days=1), START):  # fmt: skip
+        clock.now = moment
+        due = upcoming_slots(console.settings, account, moment, count=1, days=None)[0].due_at
+        html = viewer.get("/status").text
+        found = re.search(r'<h3 id="a\d">x1 .*?<dt>Next slot</dt><dd>([^(]+) \(your', html, re.S)
+        assert found is not None and found[1] == when(due, zone), (moment, found)
+        shown.append(found[1])
+    assert len(set(shown)) == 3 and shown[0] == shown[1] == shown[-1], shown
 
 
 def test_status_shows_when_each_accounts_credentials_were_last_confirmed(

@@ -7,8 +7,9 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from html import unescape
+from zoneinfo import ZoneInfo
 
 import pytest
 from starlette.testclient import TestClient
@@ -121,8 +122,10 @@ def test_csv_equals_build_report_on_the_same_filters(
     assert answer.headers["content-type"].startswith("text/csv")
     assert "attachment" in answer.headers["content-disposition"]
     filters: dict[str, object] = {k: v for k, v in query.items() if k in ("campaign", "age")}
-    if "since" in query:
-        filters["since"] = START.replace(day=int(query["since"][-2:]), hour=0)
+    if "since" in query:  # a day of the organizers' timezone (Europe/Madrid)
+        filters["since"] = datetime.combine(
+            date.fromisoformat(query["since"]), time(), ZoneInfo("Europe/Madrid")
+        )
     want = expected(console, query["by"], **filters)
     assert answer.text == want
     groups = [row[0] for row in list(csv.reader(io.StringIO(want)))[1:]]
@@ -142,6 +145,26 @@ def test_filters_narrow_the_rows(filled: TestClient) -> None:
     assert week["asylum"][:2] == ["2", "1"] and week["asylum"][8] == "8"
     tags = table(filled.get("/results", params={"by": "hashtag", "campaign": "c"}).text)
     assert tags["#fbt"][0] == "3" and tags["#rights"][0] == "1" and tags["-"][0] == "1"
+
+
+def test_since_is_a_day_of_the_organizers_timezone(
+    viewer: TestClient, console: Console, clock: Clock
+) -> None:
+    """Sent at 23:30 UTC on the 25th is 00:30 on the 26th in Madrid, the organizers' zone:
+    the page's since-date counts it from the 26th on, as the history page's dates would."""
+    late = START.replace(day=25, hour=23, minute=30)
+    clock.now = late
+    draft = DeliveryDraft("x1", "x", "late", late, "late", "c", "Late one", language="en")
+    row = console.store.claim_slot(draft, worker_id="w")
+    assert row is not None and console.store.mark_published(row.id, worker_id="w",
+                                                             remote_id="r", url=None)  # fmt: skip
+    clock.now = late + timedelta(days=3)
+    page = viewer.get("/results", params={"since": "2026-11-26"}).text
+    assert list(table(page)) == ["late"]
+    assert "Sent since (date, Europe/Madrid)" in page
+    assert "No published posts match" in viewer.get("/results", params={"since": "2026-11-27"}).text
+    csv_rows = viewer.get("/results.csv", params={"since": "2026-11-26"}).text.splitlines()
+    assert [line.split(",")[0] for line in csv_rows[1:]] == ["late"]
 
 
 def test_chart_is_an_accessible_svg_with_the_table_numbers(filled: TestClient) -> None:

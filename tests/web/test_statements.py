@@ -61,6 +61,16 @@ def test_the_status_page_reads_every_account_in_seven_statements(
     assert len(seen) <= 7, seen
 
 
+def test_the_review_page_is_one_statement_built_once(viewer: TestClient, console: Console) -> None:
+    """The deliveries awaiting review in one statement, only the columns the page shows."""
+    row = unknown(console.store, "m1", START - timedelta(hours=1))
+    viewer.get("/review")
+    with statements(console) as seen:
+        html = viewer.get("/review").text
+    assert f"#{row.id} · m1 · courts" in html and "the server did not answer" in html
+    assert len(seen) == 1 and "text" in seen[0] and "idempotency_key" not in seen[0], seen
+
+
 def test_templates_are_not_checked_on_disk_per_request() -> None:
     """The templates ship with the package: no stat() of each file on every page."""
     assert templates.auto_reload is False
