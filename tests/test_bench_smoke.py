@@ -1,6 +1,6 @@
 """The benchmarks still run: each bench/bench_*.py in --quick mode ends with its ratio line.
 
-The six run side by side (they are mostly waiting on subprocesses and sockets), so the
+The benchmarks run side by side (they are mostly waiting on subprocesses and sockets), so the
 whole file takes about as long as the slowest one. Figures from --quick runs mean nothing;
 the full runs are documented in bench/README.md.
 """
@@ -28,6 +28,7 @@ BENCHES = (
     "bench_kit",
     "bench_web",
     "bench_results",
+    "bench_cards",
 )
 # "ratio: 1.18 (goal <= 1.30; ...) PASS", a lower bound "ratio: > 212.00 (...) FAIL", or an
 # informational ratio without a goal.
