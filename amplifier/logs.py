@@ -218,7 +218,21 @@ def install(
         library.addHandler(handler)
         library.setLevel(max(level, least))
         library.propagate = False  # one line per record, whatever the root logger holds
+        library.disabled = False
+        _route_children_to(name)
     return handler
+
+
+def _route_children_to(name: str) -> None:
+    """Loggers under ``name`` that a logging config already set up (uvicorn's default one
+    gives ``uvicorn.access`` a handler of its own and stops it propagating; another config
+    may disable it) send their records up to ``name``'s handler again, once each."""
+    for child_name, child in list(logging.root.manager.loggerDict.items()):
+        if child_name.startswith(f"{name}.") and isinstance(child, logging.Logger):
+            for handler in list(child.handlers):
+                child.removeHandler(handler)
+            child.propagate = True
+            child.disabled = False
 
 
 def uninstall() -> None:

@@ -152,3 +152,27 @@ def test_the_consoles_request_lines_are_events_without_credentials() -> None:
     assert (error["level"], error["event"], error["logger"]) == ("error", "log", "uvicorn.error")
     for leaked in ("guess-1234", "abcd1234", "secret-value"):
         assert leaked not in output
+
+
+def test_request_lines_stay_events_after_uvicorns_own_logging_config() -> None:
+    """uvicorn's default logging config, applied earlier in the process (an app served with
+    it, or a config that disables loggers), gives uvicorn.access its own handler and stops it
+    propagating: after install, each access record is still one event line, and only one."""
+    import logging.config
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    from amplifier.web import AccessEvents
+
+    logging.config.dictConfig(LOGGING_CONFIG)
+    logging.getLogger("uvicorn.access").disabled = True
+    stream = io.StringIO()
+    install([SECRET], stream=stream, filters=[AccessEvents()])
+    try:
+        logging.getLogger("uvicorn.access").info(
+            '%s - "%s %s HTTP/%s" %d', "10.0.0.1:5000", "GET", "/calendar.ics?token=t-1", "1.1", 200
+        )
+    finally:
+        uninstall()
+    [line] = [parse_logfmt(line) for line in stream.getvalue().splitlines()]
+    assert line["event"] == "request" and line["query"] == f"token={REDACTED}"

@@ -104,16 +104,22 @@ def test_a_long_publish_does_not_make_a_live_worker_look_dead(tmp_path: Path) ->
     window = (now + timedelta(seconds=12), now + timedelta(seconds=20))
     schedule = schedule.firing_within(*window, now)
     with postgres_database() as url, Rig(tmp_path, database_url=url, schedule=schedule) as rig:
-        # Bluesky comes first in a pass: its two due posts are each held 15 s before they are
+        # Bluesky comes first in a pass: its first two posts are each held 15 s before they are
         # stored (under the 20 s read timeout), so the pass takes 30 s.
         for _ in range(2):
             rig.fakes.add_fault("bluesky", Fault(path_prefix=POST_PATHS["bluesky"], delay=15.0))
         slow = rig.spawn("slow")
 
+        held_ids: list[int] = []
+
         def second_held_post() -> Delivery | None:
+            # The second Bluesky post the slow worker holds mid-send: the second slot's post,
+            # or, when the rotation gave the first slot the sample's thread, its second part.
             rows = [r for r in rig.rows().values() if r.account == "pt-bluesky" and r.attempts]
-            held = [r for r in rows if slow.owns(r) and r.slot_key == schedule.keys[1]]
-            return held[0] if held else None
+            sending = [r for r in rows if r.status == "sending" and slow.owns(r)]
+            held_ids.extend(r.id for r in sending if r.id not in held_ids)
+            later = [r for r in sending if r.id != held_ids[0]]
+            return later[0] if later else None
 
         contested = wait_for(second_held_post, timeout=40, what="the second held post")
         other = rig.spawn("other")  # a new dyno starting while the old one is busy
