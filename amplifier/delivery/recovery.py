@@ -224,9 +224,7 @@ class Settler:
                     )
                     return self._unknown(row, since, reason)
                 decision = "send-again-same-idempotency-key"
-            elif row.network == "x":
-                decision = "look-up-then-send"
-            elif row.network == "bluesky":
+            elif row.network in ("x", "bluesky"):
                 decision = "look-up-then-send"
         log_event(
             self.logger,
