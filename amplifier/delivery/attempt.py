@@ -1,11 +1,11 @@
 """One attempt at the network, guarded: still ours, counted, not rate-limited, ambiguity noted.
 
 ``GuardedNetwork`` wraps the real adapter for one claimed row. Before each call it checks the
-worker is not stopping, looks the post up first where the network can (Bluesky's
-``find_existing``, X's timeline, whose posts read are added to the row's cost) when an
-earlier attempt may have landed, refuses to send while the account's
-stored rate-limit window is shut, and counts the attempt with a compare-and-set that proves the
-row is still this worker's. After a failure it notes whether the request may have landed.
+worker is not stopping, looks the post up first where the network can (``find_existing``:
+Bluesky's records, X's timeline, whose posts read are added to the row's cost) when an
+earlier attempt may have landed, refuses to send while the account's stored rate-limit
+window is shut, and counts the attempt with a compare-and-set that proves the row is still
+this worker's. After a failure it notes whether the request may have landed.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ FIND_SLACK = timedelta(minutes=10)
 
 @runtime_checkable
 class FindsExisting(Protocol):
-    """A network that can find a post it may already hold (BlueskyNetwork)."""
+    """A network that can find a post it may already hold (BlueskyNetwork, XNetwork)."""
 
     def find_existing(self, text: str, since: datetime) -> Receipt | None: ...
 
