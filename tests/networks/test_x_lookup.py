@@ -114,7 +114,7 @@ def test_a_failed_lookup_finds_nothing_and_logs_one_line(
         fake.add_fault(timeline_fault(status))
     with caplog.at_level(logging.WARNING, logger="amplifier.networks.x_lookup"):
         assert net.find_existing("Vigil tonight at 7", _since()) is None
-    [line] = [r.getMessage() for r in caplog.records]
+    [line] = [r.getMessage() for r in caplog.records if r.name == "amplifier.networks.x_lookup"]
     assert "x-lookup-failed" in line and f"status={status}" in line
     assert SECRET not in line
 
