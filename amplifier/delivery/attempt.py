@@ -1,10 +1,11 @@
 """One attempt at the network, guarded: still ours, counted, not rate-limited, ambiguity noted.
 
 ``GuardedNetwork`` wraps the real adapter for one claimed row. Before each call it checks the
-worker is not stopping, looks the post up first where the network can (Bluesky's
-``find_existing``) when an earlier attempt may have landed, refuses to send while the account's
-stored rate-limit window is shut, and counts the attempt with a compare-and-set that proves the
-row is still this worker's. After a failure it notes whether the request may have landed.
+worker is not stopping, looks the post up first where the network can (``find_existing``:
+Bluesky's records, X's timeline, whose posts read are added to the row's cost) when an
+earlier attempt may have landed, refuses to send while the account's stored rate-limit
+window is shut, and counts the attempt with a compare-and-set that proves the row is still
+this worker's. After a failure it notes whether the request may have landed.
 """
 
 from __future__ import annotations
@@ -38,9 +39,17 @@ FIND_SLACK = timedelta(minutes=10)
 
 @runtime_checkable
 class FindsExisting(Protocol):
-    """A network that can find a post it may already hold (BlueskyNetwork)."""
+    """A network that can find a post it may already hold (BlueskyNetwork, XNetwork)."""
 
     def find_existing(self, text: str, since: datetime) -> Receipt | None: ...
+
+
+@runtime_checkable
+class BillsLookups(Protocol):
+    """A network that bills the posts ``find_existing`` reads (XNetwork)."""
+
+    @property
+    def posts_read(self) -> int: ...
 
 
 def outgoing_post(delivery: Delivery) -> OutgoingPost:
@@ -90,7 +99,9 @@ class GuardedNetwork:
         stale_after: timedelta = STALE_AFTER,
         busy_wait: timedelta = timedelta(0),
         sleep: Callable[[float], object] | None = None,
+        read_price_micros: int = 0,
     ) -> None:
+        """``read_price_micros``: what the network bills for each post a lookup reads."""
         self.network: NetworkName = inner.network
         self.account = inner.account
         self.row = row
@@ -98,6 +109,7 @@ class GuardedNetwork:
         self.found_existing = False
         self.unexpected = False
         self._store = store
+        self._read_price = read_price_micros
         self._inner = inner
         self._worker_id = worker_id
         self._clock = clock
@@ -161,6 +173,8 @@ class GuardedNetwork:
             raise Stopping
         if self.ambiguous_since is not None and isinstance(self._inner, FindsExisting):
             found = self._inner.find_existing(post.text, self.ambiguous_since - FIND_SLACK)
+            if isinstance(self._inner, BillsLookups):
+                self._store.add_read_cost(self.row, self._inner.posts_read * self._read_price)
             if found is not None:
                 self.found_existing = True
                 return found

@@ -82,6 +82,9 @@ class DeliveryPolicy:
     # How long a post waits for another worker's attempt on its account before it is handed
     # back to the next pass (a killed worker's holds the account until it goes stale).
     busy_wait: timedelta = timedelta(seconds=10)
+    # What X bills for each post read (``[guards.x_prices] post_read``): a lookup's reads are
+    # added to the delivery's cost.
+    read_price_micros: int = 0
 
     @classmethod
     def from_settings(cls, worker: WorkerSettings) -> DeliveryPolicy:
@@ -131,6 +134,7 @@ def deliver(
         stale_after=policy.stale_after,
         busy_wait=policy.busy_wait,
         sleep=_waiter(sleep),
+        read_price_micros=policy.read_price_micros,
     )
     recorder = Recorder(store, guarded, worker_id, logger, rules)
     remaining = policy.max_attempts_total - delivery.attempts

@@ -11,8 +11,10 @@ settles it. Then:
       mastodon, within the key's life  deliver again with the same Idempotency-Key: the server
                                          answers with the original status instead of a copy
       mastodon, later                  'unknown': may have been published, needs review
-      x                                deliver again; X's "duplicate content" 403 means it
-                                         went out, recorded as published
+      x                                deliver again, but ``find_existing`` reads the
+                                         account's timeline first and records the post, with
+                                         its id, if found; failing that, X's "duplicate
+                                         content" 403 means it went out (published, no id)
       bluesky                          deliver again, but ``find_existing`` looks for the
                                          record first and records it if found
       dry-run, memory                  deliver again
@@ -222,9 +224,7 @@ class Settler:
                     )
                     return self._unknown(row, since, reason)
                 decision = "send-again-same-idempotency-key"
-            elif row.network == "x":
-                decision = "send-again-duplicate-means-published"
-            elif row.network == "bluesky":
+            elif row.network in ("x", "bluesky"):
                 decision = "look-up-then-send"
         log_event(
             self.logger,

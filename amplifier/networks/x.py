@@ -54,6 +54,7 @@ from amplifier.networks.x_answers import (
     sent_at_all,
     server_words_of,
 )
+from amplifier.networks.x_lookup import XTimelineLookup
 from amplifier.networks.x_media import (
     IMAGE_TYPES,
     MAX_ALT_TEXT,
@@ -193,6 +194,9 @@ class XNetwork:
         )
         self._session.mount("https://", transport)
         self._session.mount("http://", transport)
+        secrets = (*self._oauth1[1:], oauth2_user_token or "")
+        self._lookup = XTimelineLookup(self._client, account, user_auth=self._user_auth,
+                                       access_token=access_token, secrets=secrets)  # fmt: skip
         self._chunked = ChunkedUpload(
             self._session,
             self._upload_base,
@@ -239,6 +243,15 @@ class XNetwork:
             url=f"https://x.com/i/web/status/{tweet_id}",
             rate_limits=rate_limit_windows(response.headers),
         )
+
+    def find_existing(self, text: str, since: datetime) -> Receipt | None:
+        """The account's own post with this text since ``since`` (``x_lookup``); never raises."""
+        return self._lookup.find(text, since)
+
+    @property
+    def posts_read(self) -> int:
+        """Posts the last ``find_existing`` read: X bills each."""
+        return self._lookup.posts_read
 
     def verify(self) -> AccountInfo:
         """Read GET /2/users/me; posts nothing."""

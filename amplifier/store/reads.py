@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import bindparam, exists, func, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
-from amplifier.store.base import StoreBase, aware
+from amplifier.store.base import StoreBase, aware, dialect_insert
 from amplifier.store.schema import deliveries, delivery_costs, snapshots, workers
 from amplifier.store.types import Delivery, row_to_delivery
 
@@ -207,6 +207,28 @@ class DeliveryReads(StoreBase):
         query = select(func.coalesce(func.sum(snapshots.c.cost_micros), 0)).where(where)
         with self._read("reads_cost") as conn:
             return int(conn.execute(query).scalar_one())
+
+    def add_read_cost(self, delivery: Delivery, micros: int) -> None:
+        """Add what a read made to publish ``delivery`` cost (X's timeline lookup after an
+        ambiguous attempt) to the delivery's cost, so the month's spend counts it."""
+        if micros <= 0:
+            return
+        values = {
+            "delivery_id": delivery.id,
+            "account": delivery.account,
+            "network": delivery.network,
+            "due_at": aware("due_at", delivery.due_at),
+            "cost_micros": micros,
+            "created_at": self._now(),
+        }
+        with self._write("add_read_cost") as conn:
+            insert = dialect_insert(conn.dialect.name)(delivery_costs).values(values)
+            conn.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[delivery_costs.c.delivery_id],
+                    set_={"cost_micros": delivery_costs.c.cost_micros + micros},
+                )
+            )
 
     def delivery_costs(self, delivery_ids: Collection[int]) -> dict[int, int]:
         """Recorded cost of each of these deliveries that has one, by delivery id."""

@@ -26,6 +26,8 @@ from typing import Any
 
 from amplifier.testing.fake_x_media import FakeMedia, FakeXMedia
 from amplifier.testing.fake_x_reads import LOOKUPS_PER_15_MIN, PublicMetrics, lookup
+from amplifier.testing.fake_x_timeline import PATH as TIMELINE_PATH
+from amplifier.testing.fake_x_timeline import USER_ID, user_tweets
 from amplifier.testing.fakeserver import FakeServer, Fault, Request, Response
 
 DUPLICATE_BODY: dict[str, Any] = {
@@ -53,6 +55,7 @@ class FakeTweet:
     alt_texts: list[str | None] = field(default_factory=list)
     reply_settings: str | None = None  # as sent; None: everyone
     in_reply_to: str | None = None  # reply.in_reply_to_tweet_id as sent (a thread's part)
+    created_at: float = 0.0  # epoch seconds, by the fake's clock
 
 
 def _invalid(message: str) -> Response:
@@ -114,6 +117,7 @@ class FakeX:
         srv.route("POST", "/2/tweets", self._create_tweet)
         srv.route("GET", "/2/tweets", self._lookup)
         srv.route("GET", "/2/users/me", self._me)
+        srv.route("GET", TIMELINE_PATH, self._timeline, prefix=True)  # /2/users/:id/tweets
         srv.route("POST", "/2/media/upload", self._upload)
         srv.route("POST", "/2/media/metadata", self._metadata)
         self.chunked = FakeXMedia(self, _multipart_fields)  # videos and GIFs
@@ -221,6 +225,7 @@ class FakeX:
                 alt_texts=[self.media[m].alt_text for m in media_ids],
                 reply_settings=reply_settings,
                 in_reply_to=None if in_reply_to is None else str(in_reply_to),
+                created_at=self.clock(),
             )
             self.posts.append(tweet)
             self._posts_in_window += 1
@@ -256,8 +261,16 @@ class FakeX:
         if not request.header("Authorization"):
             return Response(401, UNAUTHORIZED_BODY)
         return Response(
-            200, {"data": {"id": "2244994945", "name": "Amplifier Test", "username": self.username}}
+            200, {"data": {"id": USER_ID, "name": "Amplifier Test", "username": self.username}}
         )
+
+    def _timeline(self, request: Request) -> Response:
+        if not request.header("Authorization"):
+            return Response(401, UNAUTHORIZED_BODY)
+        with self._lock:
+            answer, returned = user_tweets(request, list(self.posts), self.deleted)
+            self.returned += returned
+        return answer
 
     def _upload(self, request: Request) -> Response:
         if not request.header("Authorization"):

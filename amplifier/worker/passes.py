@@ -25,6 +25,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
@@ -35,6 +36,7 @@ from amplifier.content import Library
 from amplifier.delivery import DeliveryContext, DeliveryPolicy, RecoveryRules, Settler, Sleep
 from amplifier.errors import AmplifierError, StoreError
 from amplifier.forecast import first_run, pause_reason, slot_key, start_scope, window_start
+from amplifier.guards import to_micros
 from amplifier.logs import log_event, log_exception
 from amplifier.networks.base import Network
 from amplifier.networks.dryrun import DryRunNetwork
@@ -102,7 +104,10 @@ class Worker:
         self.context = DeliveryContext(
             store=store,
             worker_id=self.worker_id,
-            policy=DeliveryPolicy.from_settings(settings.worker),
+            policy=replace(
+                DeliveryPolicy.from_settings(settings.worker),
+                read_price_micros=to_micros(settings.guards.x_prices.post_read),
+            ),
             clock=clock,
             # Waiting on the stop event makes every retry wait end the moment we stop.
             sleep=sleep or self.stop.wait,

@@ -117,3 +117,22 @@ def test_first_starts_per_account_and_kind(store: Store, clock: FakeClock) -> No
     }
     assert store.first_started() == clock.now
     assert store.starts()[""] == clock.now
+
+
+def test_a_lookups_read_cost_adds_to_the_delivery_and_the_months_spend(
+    store: Store, clock: FakeClock
+) -> None:
+    """add_read_cost adds to a delivery's recorded cost, or records one where there was none
+    (no post price configured); the month's X spend counts both."""
+    priced = store.claim_slot(draft("priced"), worker_id="w", cost_micros=15_000)
+    unpriced = store.claim_slot(draft("unpriced"), worker_id="w")
+    assert priced is not None and unpriced is not None
+    store.add_read_cost(priced, 5_000)
+    store.add_read_cost(priced, 5_000)
+    store.add_read_cost(unpriced, 10_000)
+    store.add_read_cost(unpriced, 0)
+    assert store.delivery_costs([priced.id, unpriced.id]) == {
+        priced.id: 25_000, unpriced.id: 10_000,
+    }  # fmt: skip
+    start, end = T0 - timedelta(days=1), T0 + timedelta(days=1)
+    assert store.spend_micros(start, end, statuses=SENT, network="x") == 35_000

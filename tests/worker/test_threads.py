@@ -23,6 +23,7 @@ from amplifier.store import Delivery, Store
 from amplifier.testing.fake_bluesky import FakeBluesky
 from amplifier.testing.fake_mastodon import FakeMastodon
 from amplifier.testing.fake_x import FakeX
+from amplifier.testing.fake_x_timeline import timeline_fault
 from amplifier.testing.fakeserver import Fault
 from amplifier.worker import Worker
 
@@ -367,16 +368,39 @@ def test_preview_shows_every_part_with_its_length(
     assert PARTS[1] in text and PARTS[2] in text
 
 
-def test_an_x_part_confirmed_only_by_a_duplicate_answer_ends_the_thread(
+def test_an_x_part_whose_answer_was_lost_is_found_and_the_thread_goes_on(
     tmp_path: Path, servers: Servers
 ) -> None:
-    """X stores the second part but its answer is lost; the retry meets X's duplicate refusal,
-    which proves the part landed but gives no id: the third part, with nothing to reply to,
-    is recorded failed with why, never sent, and the account is free again."""
+    """X stores the second part but its answer is lost; the retry finds it on the account's
+    timeline with its id (no second copy), and the third part replies to it."""
     clock = Clock()
     worker = _worker(tmp_path, servers, clock)
     servers.x.server.add_fault(Fault("POST", "/2/tweets", after_work=True))
     servers.x.server.add_fault(Fault("POST", "/2/tweets", after_work=True, drop=True))
+    worker.run_pending()
+    posts = servers.x.posts
+    assert [post.text.split("\n\n#")[0] for post in posts] == PARTS
+    assert [post.in_reply_to for post in posts] == [None, posts[0].id, posts[1].id]
+    rows = _rows(worker, "bird")
+    assert [(r.thread_part, r.status, r.remote_id) for r in rows] == [
+        (1, "published", posts[0].id), (2, "published", posts[1].id),
+        (3, "published", posts[2].id),
+    ]  # fmt: skip
+    assert "confirmed by finding the post" in (rows[1].last_error or "")
+    worker.close()
+
+
+def test_an_x_part_confirmed_only_by_a_duplicate_answer_ends_the_thread(
+    tmp_path: Path, servers: Servers
+) -> None:
+    """As above, but the timeline cannot be read (500): the retry meets X's duplicate
+    refusal, which proves the part landed but gives no id: the third part, with nothing to
+    reply to, is recorded failed with why, never sent, and the account is free again."""
+    clock = Clock()
+    worker = _worker(tmp_path, servers, clock)
+    servers.x.server.add_fault(Fault("POST", "/2/tweets", after_work=True))
+    servers.x.server.add_fault(Fault("POST", "/2/tweets", after_work=True, drop=True))
+    servers.x.server.add_fault(timeline_fault(500))
     worker.run_pending()
     assert [post.text.split("\n\n#")[0] for post in servers.x.posts] == PARTS[:2]
     rows = _rows(worker, "bird")
