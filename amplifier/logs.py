@@ -225,14 +225,16 @@ def install(
 
 def _route_children_to(name: str) -> None:
     """Loggers under ``name`` that a logging config already set up (uvicorn's default one
-    gives ``uvicorn.access`` a handler of its own and stops it propagating; another config
-    may disable it) send their records up to ``name``'s handler again, once each."""
+    gives ``uvicorn.access`` a handler of its own and stops it propagating, its ``log_level``
+    sets the level of each, another config may disable them) send their records up to
+    ``name``'s handler again, once each, at the level ``name`` has."""
     for child_name, child in list(logging.root.manager.loggerDict.items()):
         if child_name.startswith(f"{name}.") and isinstance(child, logging.Logger):
             for handler in list(child.handlers):
                 child.removeHandler(handler)
             child.propagate = True
             child.disabled = False
+            child.setLevel(logging.NOTSET)  # uvicorn sets its own levels: ours decides
 
 
 def uninstall() -> None:

@@ -156,15 +156,18 @@ def test_the_consoles_request_lines_are_events_without_credentials() -> None:
 
 def test_request_lines_stay_events_after_uvicorns_own_logging_config() -> None:
     """uvicorn's default logging config, applied earlier in the process (an app served with
-    it, or a config that disables loggers), gives uvicorn.access its own handler and stops it
-    propagating: after install, each access record is still one event line, and only one."""
+    it at log_level "warning", or a config that disables loggers), gives uvicorn.access its
+    own handler and level and stops it propagating: after install, each access record is
+    still one event line, and only one."""
     import logging.config
 
+    import uvicorn
     from uvicorn.config import LOGGING_CONFIG
 
     from amplifier.web import AccessEvents
 
     logging.config.dictConfig(LOGGING_CONFIG)
+    uvicorn.Config(app=None, log_level="warning")  # sets each uvicorn logger's level
     logging.getLogger("uvicorn.access").disabled = True
     stream = io.StringIO()
     install([SECRET], stream=stream, filters=[AccessEvents()])
