@@ -26,6 +26,10 @@ from .conftest import FOREIGN, Ran, amplifier, clean_env
 STORE_COMMANDS = [("history",), ("status",), ("schedule",), ("pause",), ("resume",), ("review",)]
 STORE_COMMANDS += [("run", "--once"), ("post-now", "fbt-x")]
 
+# 130, or death by SIGINT after "interrupted" was written (CPython may end a process that
+# caught a Ctrl-C that way under load): a shell reports both as 130.
+INTERRUPTED_STATUSES = (130, -signal.SIGINT)
+
 
 def no_traceback(ran_err: str, ran_out: str = "") -> None:
     assert "Traceback" not in ran_err + ran_out, ran_err
@@ -165,7 +169,7 @@ def test_ctrl_c_while_waiting_for_the_database(sample: Path) -> None:
                 out, err = process.communicate(timeout=20)
         finally:
             process.kill()
-    assert (process.returncode, out, err) == (130, "", "interrupted\n")
+    assert (process.returncode in INTERRUPTED_STATUSES, out, err) == (True, "", "interrupted\n")
 
 
 @pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs Linux's /proc")
@@ -197,7 +201,7 @@ def test_ctrl_c_while_loading(sample: Path, library: str) -> None:
         process.kill()
     assert "Traceback" not in err, err
     if process.returncode != 0:  # it may have finished before the signal came
-        assert (process.returncode, err) == (130, "interrupted\n")
+        assert (process.returncode in INTERRUPTED_STATUSES, err) == (True, "interrupted\n")
 
 
 ENVIRONMENT_FAILURES: list[tuple[tuple[str, ...], dict[str, str], int]] = [
