@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from amplifier.networks.mastodon_limits import InstanceLimits
 
@@ -132,6 +132,13 @@ class Network(Protocol):
     def verify(self) -> AccountInfo:
         """Check the credentials read-only and say whose they are."""
         ...
+
+
+@runtime_checkable
+class StagesCards(Protocol):
+    """An adapter that uploads what a link card needs ahead of the slot (Bluesky)."""
+
+    def stage_card(self, card: LinkCard) -> bool: ...
 
 
 class SessionStore(Protocol):

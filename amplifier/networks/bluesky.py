@@ -21,7 +21,8 @@
 * Links are facets; a tagged link shows in the text as the apps show links
   (``networks.links``), its facet carrying the whole address. A post without images carries
   its link's card (``app.bsky.embed.external``) when the delivery hands one over (read ahead,
-  ``cards/``): Bluesky, unlike X and Mastodon, builds none itself. A thumbnail the PDS
+  ``cards/``): Bluesky, unlike X and Mastodon, builds none itself. Its thumbnail is uploaded
+  ahead of the slot and used again while the PDS keeps it (``bluesky_blobs``); one the PDS
   refuses leaves the card without its image.
 * A thread's later part carries its reply ref (root and parent, URI and CID read back with
   ``getRecord``: ``bluesky_records``); the threadgate is the first part's alone.
@@ -59,13 +60,13 @@ from amplifier.networks.base import (
     Receipt,
     SessionStore,
 )
+from amplifier.networks.bluesky_blobs import CardThumbs, missing_blob
 from amplifier.networks.bluesky_errors import TOKEN_ERRORS, BlueskyErrors, Kind
 from amplifier.networks.bluesky_gates import write_post
 from amplifier.networks.bluesky_keys import record_key
 from amplifier.networks.bluesky_records import POST_COLLECTION, find_by_text, reply_ref
 from amplifier.networks.bluesky_xrpc import (
     MAX_IMAGE_BYTES,
-    external_embed,
     facets_for,
     get_record,
     graphic_media_label,
@@ -136,6 +137,7 @@ class BlueskyNetwork:
         self._login_lock = threading.RLock()
         self._session_origin: str | None = None  # "stored", "refreshed" or "new"
         self._first_attempt: dict[str, datetime] = {}
+        self._thumbs = CardThumbs(account, self._upload_blob, clock)
 
     # -- the Network protocol ----------------------------------------------------------------
     def publish(self, post: OutgoingPost) -> Receipt:
@@ -160,38 +162,33 @@ class BlueskyNetwork:
             fields["reply"] = self._reply_ref(post.reply_root or post.reply_to, post.reply_to)
             replies = "everyone"
         self._record(fields)  # the lexicon's checks, before any upload
-        embed = None
+        embed, thumb = None, None
         if images:
             embed = self._run("uploadBlob", lambda c: upload_images(c, images), kind="content")
         elif post.card is not None:
-            embed = self._card_embed(post.card)
+            embed, thumb = self._thumbs.embed(post.card)
         rkey = self._record_key(post)
-
-        def create(client: Any) -> Receipt:
-            record = self._record(fields, embed)
-            assert self._did is not None  # set by the login that gave this client
-            uri, answer = write_post(client, self._did, rkey, record, replies, post.quotes)
-            return Receipt(uri, self._post_url(uri), rate_limit_windows(answer.headers))
-
         try:
-            receipt = self._run("createRecord", create, kind="write")
-        except TransientError as failure:
-            if not failure.ambiguous:
+            receipt = self._create(post, rkey, self._record(fields, embed), replies)
+        except PostRejected as refused:
+            if thumb is None or not missing_blob(refused):
                 raise
-            found = self._landed(rkey, post.text)
-            if found is None:
-                raise
-            log_event(
-                logger,
-                "landed-after-all",
-                account=self.account,
-                network="bluesky",
-                rkey=rkey,
-                reason=str(failure),
-            )
-            return found
+            assert post.card is not None
+            # The PDS no longer holds the thumbnail it was handed (its post deleted, or staged
+            # too long ago): nothing was stored, so upload it again and create the post once.
+            self._thumbs.lost(thumb)
+            log_event(logger, "card-thumb-gone", logging.WARNING, account=self.account,
+                      network="bluesky", url=post.card.url)  # fmt: skip
+            embed, thumb = self._thumbs.embed(post.card)
+            receipt = self._create(post, rkey, self._record(fields, embed), replies)
+        self._thumbs.held(thumb)
         log_event(logger, "posted", account=self.account, network="bluesky", uri=receipt.remote_id)
         return receipt
+
+    def stage_card(self, card: LinkCard) -> bool:
+        """Upload a card's thumbnail ahead of the slot that embeds it, so the slot does not;
+        nothing if a usable upload of it is kept. Whether it uploaded."""
+        return self._thumbs.stage(card)
 
     def verify(self) -> AccountInfo:
         """Check the session with getSession, then read the profile record; posts nothing.
@@ -251,17 +248,28 @@ class BlueskyNetwork:
         except AccountUnreadable as gone:  # deleted since: nothing to reply to
             raise self._errors.rejected(f"the post this replies to is gone: {gone}") from gone
 
-    def _card_embed(self, card: LinkCard) -> Any:
-        thumb = None
-        if card.thumb:
-            data, mime = card.thumb, card.thumb_mime or "image/jpeg"
-            try:
-                upload: Callable[[Any], Any] = lambda c: upload_blob(c, data, mime)  # noqa: E731
-                thumb = self._run("uploadBlob", upload, kind="content")
-            except PostRejected as refused:
-                log_event(logger, "card-thumb-refused", logging.WARNING, account=self.account,
-                          network="bluesky", url=card.url, reason=str(refused))  # fmt: skip
-        return external_embed(card, thumb)
+    def _upload_blob(self, data: bytes, mime: str) -> Any:
+        return self._run("uploadBlob", lambda c: upload_blob(c, data, mime), kind="content")
+
+    def _create(self, post: OutgoingPost, rkey: str, record: Any, replies: Any) -> Receipt:
+        """createRecord under ``rkey``; after an ambiguous failure, the post if it landed."""
+
+        def create(client: Any) -> Receipt:
+            assert self._did is not None  # set by the login that gave this client
+            uri, answer = write_post(client, self._did, rkey, record, replies, post.quotes)
+            return Receipt(uri, self._post_url(uri), rate_limit_windows(answer.headers))
+
+        try:
+            return self._run("createRecord", create, kind="write")
+        except TransientError as failure:
+            if not failure.ambiguous:
+                raise
+            found = self._landed(rkey, post.text)
+            if found is None:
+                raise
+            log_event(logger, "landed-after-all", account=self.account, network="bluesky",
+                      rkey=rkey, reason=str(failure))  # fmt: skip
+            return found
 
     # -- the record, its key, and reading it back -----------------------------------------
     def _record(self, fields: dict[str, Any], embed: Any = None) -> Any:

@@ -44,6 +44,7 @@ from amplifier.testing.fake_bluesky_data import (
     fake_cid,
     jwt_exp,
     make_jwt,
+    rate_limited,
     xrpc_error,
 )
 from amplifier.testing.fake_bluesky_reads import read_posts
@@ -106,6 +107,15 @@ class FakeBluesky:
             self.server.faults.clear()
             self.server.received.clear()
 
+    def collect_blobs(self) -> list[str]:
+        """Delete the blobs no record references, as the PDS does to stale uploads; their CIDs."""
+        with self._lock:
+            held = json.dumps([post.value for post in self.records])
+            gone = [cid for cid in self.blobs if f'"{cid}"' not in held]
+            for cid in gone:
+                del self.blobs[cid]
+        return gone
+
     def revoke_sessions(self) -> None:
         """Forget every token, as after a password change or a PDS-side revocation."""
         with self._lock:
@@ -150,29 +160,7 @@ class FakeBluesky:
             self.server.route(method, f"/xrpc/{nsid}", self._limited(nsid, handler))
 
     def _limited(self, nsid: str, handler: Handler) -> Handler:
-        def serve(request: Request) -> Response:
-            limit = self.rate_limits.get(nsid)
-            if limit is None:
-                return handler(request)
-            now = self.clock()
-            with self._lock:
-                if limit.window_start is None or now >= limit.window_start + limit.window_seconds:
-                    limit.window_start, limit.used = now, 0
-                allowed = limit.used + limit.cost <= limit.limit
-                if allowed:
-                    limit.used += limit.cost
-                headers = {
-                    "RateLimit-Limit": str(limit.limit),
-                    "RateLimit-Remaining": str(max(limit.limit - limit.used, 0)),
-                    "RateLimit-Reset": str(int(limit.window_start + limit.window_seconds)),
-                    "RateLimit-Policy": f"{limit.limit};w={limit.window_seconds}",
-                }
-            refused = xrpc_error(429, "RateLimitExceeded", "Rate Limit Exceeded")
-            response = handler(request) if allowed else refused
-            response.headers.update(headers)
-            return response
-
-        return serve
+        return rate_limited(self.rate_limits, nsid, handler, self.clock, self._lock)
 
     def _issue_session(self, account: FakeAccount) -> dict[str, Any]:
         now = self.clock()

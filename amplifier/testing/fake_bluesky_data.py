@@ -6,10 +6,12 @@ import base64
 import hashlib
 import hmac
 import json
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from amplifier.testing.fakeserver import Response
+from amplifier.testing.fakeserver import Handler, Request, Response
 
 POST_COLLECTION = "app.bsky.feed.post"
 PROFILE_COLLECTION = "app.bsky.actor.profile"
@@ -102,3 +104,38 @@ def fake_cid(prefix: str, data: bytes) -> str:
 
 def xrpc_error(status: int, error: str, message: str) -> Response:
     return Response(status, {"error": error, "message": message})
+
+
+def rate_limited(
+    limits: dict[str, FakeRateLimit],
+    nsid: str,
+    handler: Handler,
+    clock: Callable[[], float],
+    lock: threading.Lock,
+) -> Handler:
+    """``handler`` charged against ``limits[nsid]`` (when set), answering 429 past it, with
+    the ratelimit-* headers the PDS sends."""
+
+    def serve(request: Request) -> Response:
+        limit = limits.get(nsid)
+        if limit is None:
+            return handler(request)
+        now = clock()
+        with lock:
+            if limit.window_start is None or now >= limit.window_start + limit.window_seconds:
+                limit.window_start, limit.used = now, 0
+            allowed = limit.used + limit.cost <= limit.limit
+            if allowed:
+                limit.used += limit.cost
+            headers = {
+                "RateLimit-Limit": str(limit.limit),
+                "RateLimit-Remaining": str(max(limit.limit - limit.used, 0)),
+                "RateLimit-Reset": str(int(limit.window_start + limit.window_seconds)),
+                "RateLimit-Policy": f"{limit.limit};w={limit.window_seconds}",
+            }
+        refused = xrpc_error(429, "RateLimitExceeded", "Rate Limit Exceeded")
+        response = handler(request) if allowed else refused
+        response.headers.update(headers)
+        return response
+
+    return serve

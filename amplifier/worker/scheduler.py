@@ -19,7 +19,7 @@ from types import FrameType
 from typing import Any
 
 from amplifier.logs import log_event, log_exception
-from amplifier.worker.cards import refresh_link_cards_safely
+from amplifier.worker.cards import STAGE_LEAD, refresh_link_cards_safely, stage_slot_card_safely
 from amplifier.worker.passes import Worker
 
 # Heroku sends SIGKILL 30 s after SIGTERM. A request in flight gets this long to be answered
@@ -84,6 +84,11 @@ def build_scheduler(worker: Worker) -> Any:
                 scheduler.add_job(
                     fire, DateTrigger(run_date=slot.due_at), id=job_id, replace_existing=True
                 )
+                staged_at = slot.due_at - STAGE_LEAD
+                if rules.link_cards and account.network == "bluesky" and staged_at > now:
+                    scheduler.add_job(stage_slot_card_safely, DateTrigger(run_date=staged_at),
+                                      args=[worker, account, slot], id=f"stage:{job_id}",
+                                      executor="cards", replace_existing=True)  # fmt: skip
 
     def fire() -> None:
         _guarded_pass(worker)

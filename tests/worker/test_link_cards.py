@@ -18,7 +18,7 @@ from amplifier.testing.fake_bluesky import FakeBluesky
 from amplifier.testing.fake_pages import LOOPBACK, FakePages, og_page
 from amplifier.testing.images import png
 from amplifier.worker import Worker
-from amplifier.worker.cards import refresh_link_cards
+from amplifier.worker.cards import STAGE_LEAD, refresh_link_cards, stage_slot_card
 
 CONFIG = """
 database_url = "sqlite:///{db}"
@@ -96,6 +96,37 @@ def test_a_card_read_ahead_goes_out_with_the_slot(
     worker.close()
 
 
+def test_the_thumbnail_goes_up_before_the_slot_and_the_slot_only_posts(
+    tmp_path: Path, servers: tuple[FakeBluesky, FakePages], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A minute before the slot the worker asks the forecast which post goes, and uploads its
+    card's thumbnail; at the slot the post embeds that blob and uploads nothing."""
+    pds, pages = servers
+    monkeypatch.setenv("T_SKY_PASSWORD", "pw")
+    image = pages.image("/card.png", png(60, 30))
+    link = pages.page("/sign", og_page("Sign the petition", "Keep families together", image))
+    clock = Clock()
+    worker = _worker(tmp_path, pds, link, clock)
+    refresh_link_cards(worker, LOOPBACK)
+    account = worker.account("sky")
+    slot = worker.next_slot(account, clock.now)
+    assert slot is not None
+    clock.now = slot.due_at - STAGE_LEAD
+
+    def uploads() -> int:
+        return sum(1 for r in pds.server.received if r.path.endswith("repo.uploadBlob"))
+
+    assert stage_slot_card(worker, account, slot) is True
+    assert (uploads(), pds.records) == (1, [])  # staged, nothing posted yet
+    assert stage_slot_card(worker, account, slot) is False  # kept: not uploaded twice
+    clock.now = slot.due_at
+    [row] = worker.run_pending()
+    assert row.status == "published" and uploads() == 1
+    [record] = pds.records
+    assert record.value["embed"]["external"]["thumb"]["ref"]["$link"] in pds.blobs
+    worker.close()
+
+
 def test_a_page_that_cannot_be_read_gives_a_plain_link(
     tmp_path: Path,
     servers: tuple[FakeBluesky, FakePages],
@@ -160,3 +191,26 @@ def test_a_sensitive_post_is_labelled_through_the_worker(
     assert [v["val"] for v in record.value["labels"]["values"]] == ["graphic-media"]
     assert "thumb" in record.value["embed"]["external"]
     worker.close()
+
+
+def test_the_scheduler_stages_each_live_bluesky_slot_a_minute_ahead(
+    tmp_path: Path, servers: tuple[FakeBluesky, FakePages], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Armed with the slot: a job on the cards thread at the slot's time less STAGE_LEAD."""
+    from amplifier.worker import build_scheduler
+
+    pds, pages = servers
+    monkeypatch.setenv("T_SKY_PASSWORD", "pw")
+    worker = _worker(tmp_path, pds, pages.page("/sign", og_page("Sign")), Clock())
+    slot = worker.next_slot(worker.account("sky"), worker.clock())
+    assert slot is not None
+    scheduler = build_scheduler(worker)
+    scheduler.start(paused=True)
+    try:
+        job = scheduler.get_job(f"stage:slot:sky:{slot.key}")
+        assert job is not None, [j.id for j in scheduler.get_jobs()]
+        assert job.executor == "cards"
+        assert job.trigger.run_date == slot.due_at - STAGE_LEAD
+    finally:
+        scheduler.shutdown(wait=False)
+        worker.close()
