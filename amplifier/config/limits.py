@@ -63,7 +63,8 @@ class MediaLimits:
 # GIFs (tweet_gif, 15 MB) and videos (tweet_video: 512 MB, 0.5 to 140 s) through the chunked
 # one, each alone in its post. Mastodon's stock server takes 16 MB images of 33,177,600 pixels
 # and 99 MB videos unless the instance publishes its own (configuration.media_attachments).
-# Bluesky: no video from amplifier (its video service is not used; see docs/organizers.md).
+# Bluesky: 1 MB images; one MP4 video alone, within app.bsky.embed.video's 100,000,000 bytes and
+# the app's 3 minutes (the adapter uploads it to the PDS as a blob: networks/bluesky_media.py).
 MB = 1024 * 1024
 DEFAULT_MEDIA_LIMITS: dict[NetworkName, MediaLimits] = {
     "x": MediaLimits(
@@ -87,5 +88,11 @@ DEFAULT_MEDIA_LIMITS: dict[NetworkName, MediaLimits] = {
         video_types=(MP4, MOV),
         max_video_bytes=99 * MB,
     ),
-    "bluesky": MediaLimits(max_bytes=1_000_000, max_images=4),
+    "bluesky": MediaLimits(
+        max_bytes=1_000_000,
+        max_images=4,
+        video_types=(MP4,),
+        max_video_bytes=100_000_000,
+        max_video_seconds=180.0,
+    ),
 }

@@ -92,7 +92,9 @@ def read_video(path: Path, size: int, kind: str, limits: MediaLimits, network: s
         return f"{name} is a {VIDEO_NAMES[kind]} video: name it with {right} so it is sent as one"
     if kind not in limits.video_types:
         taken = ", ".join(VIDEO_NAMES[known] for known in limits.video_types)
-        return f"{name}: {network} takes {taken} videos, not {VIDEO_NAMES[kind]}"
+        how = ": export it again as MP4 (H.264 video, AAC sound)"
+        how = how if MP4 in limits.video_types else ""
+        return f"{name}: {network} takes {taken} videos, not {VIDEO_NAMES[kind]}{how}"
     if size > limits.max_video_bytes:
         return (
             f"{name} is {size_words(size)}; {network} takes videos of at most "

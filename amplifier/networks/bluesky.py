@@ -19,11 +19,12 @@
 * Content warnings are not sent: self-labels are a fixed set (porn, nudity, graphic-media ...),
   not free text; a post marked ``sensitive`` carries the ``graphic-media`` self-label.
 * Links are facets; a tagged link shows in the text as the apps show links
-  (``networks.links``), its facet carrying the whole address. A post without images carries
+  (``networks.links``), its facet carrying the whole address. A post without media carries
   its link's card (``app.bsky.embed.external``) when the delivery hands one over (read ahead,
   ``cards/``): Bluesky, unlike X and Mastodon, builds none itself. Its thumbnail is uploaded
   ahead of the slot and used again while the PDS keeps it (``bluesky_blobs``); one the PDS
   refuses leaves the card without its image.
+* Media: up to four images, or one MP4 video as ``app.bsky.embed.video`` (``bluesky_media``).
 * A thread's later part carries its reply ref (root and parent, URI and CID read back with
   ``getRecord``: ``bluesky_records``); the threadgate is the first part's alone.
 """
@@ -64,18 +65,16 @@ from amplifier.networks.bluesky_blobs import CardThumbs, missing_blob
 from amplifier.networks.bluesky_errors import TOKEN_ERRORS, BlueskyErrors, Kind
 from amplifier.networks.bluesky_gates import write_post
 from amplifier.networks.bluesky_keys import record_key
+from amplifier.networks.bluesky_media import MAX_IMAGE_BYTES, media_embed, read_media
 from amplifier.networks.bluesky_records import POST_COLLECTION, find_by_text, reply_ref
 from amplifier.networks.bluesky_xrpc import (
-    MAX_IMAGE_BYTES,
     facets_for,
     get_record,
     graphic_media_label,
     rate_limit_windows,
-    read_image,
     read_post_counts,
     timestamp,
     upload_blob,
-    upload_images,
     usable_session,
     window_name,
     xrpc_error,
@@ -86,7 +85,6 @@ __all__ = ["MAX_IMAGE_BYTES", "BlueskyNetwork", "facets_for", "rate_limit_window
 
 logger = logging.getLogger(__name__)
 
-MAX_IMAGES = 4
 PROFILE_COLLECTION = "app.bsky.actor.profile"
 _REMEMBERED_KEYS = 256  # first-attempt times kept for posts that carry no due time
 
@@ -141,15 +139,11 @@ class BlueskyNetwork:
 
     # -- the Network protocol ----------------------------------------------------------------
     def publish(self, post: OutgoingPost) -> Receipt:
-        """Upload the images, then create the post record under the delivery's own record key.
+        """Upload the media, then create the post record under the delivery's own record key.
 
         Never sleeps on a rate limit. After an answer that is not a definite refusal the record
         key is read back: if the post is there, its receipt is returned."""
-        images = [
-            read_image(item, self._errors.rejected) for item in post.media
-        ]  # before any request
-        if len(images) > MAX_IMAGES:
-            raise self._errors.rejected(f"Bluesky takes at most {MAX_IMAGES} images per post")
+        files = read_media(post.media, self._errors.rejected)  # before any request
         fields: dict[str, Any] = {  # post.content_warning has no Bluesky equivalent
             "created_at": timestamp(self._clock()),
             "text": post.text,
@@ -163,8 +157,8 @@ class BlueskyNetwork:
             replies = "everyone"
         self._record(fields)  # the lexicon's checks, before any upload
         embed, thumb = None, None
-        if images:
-            embed = self._run("uploadBlob", lambda c: upload_images(c, images), kind="content")
+        if files:
+            embed = self._run("uploadBlob", lambda c: media_embed(c, files), kind="content")
         elif post.card is not None:
             embed, thumb = self._thumbs.embed(post.card)
         rkey = self._record_key(post)

@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 STAGED_FOR = timedelta(minutes=3)  # well inside "minutes": a staged blob older is uploaded again
 MAX_KEPT = 128  # thumbnails remembered per account; the oldest is forgotten first
+MAX_THUMB_BYTES = 1_000_000  # app.bsky.embed.external's thumb (cards/ re-encodes within it)
 _MISSING = ("BlobNotFound", "Could not find blob")  # the PDS's words for a blob it does not hold
 
 
@@ -45,6 +46,10 @@ class _Kept:
 
 def thumb_key(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _fits(card: LinkCard) -> bool:
+    return 0 < len(card.thumb) <= MAX_THUMB_BYTES
 
 
 def missing_blob(refused: PostRejected) -> bool:
@@ -72,7 +77,7 @@ class CardThumbs:
         """Upload the card's thumbnail unless a usable blob of it is kept; whether it uploaded.
 
         Raises what the upload raises (the caller's job logs it; the slot then uploads)."""
-        if not card.thumb or self._usable(thumb_key(card.thumb)) is not None:
+        if not _fits(card) or self._usable(thumb_key(card.thumb)) is not None:
             return False
         self._put(card)
         return True
@@ -84,16 +89,21 @@ class CardThumbs:
         refuses leaves the card without its image, logged."""
         if not card.thumb:
             return external_embed(card, None), None
+        if not _fits(card):
+            return self._without_thumb(card, f"over the {MAX_THUMB_BYTES:,} bytes Bluesky takes")
         key = thumb_key(card.thumb)
         ref = self._usable(key)
         if ref is None:
             try:
                 ref = self._put(card)
             except PostRejected as refused:
-                log_event(logger, "card-thumb-refused", logging.WARNING, account=self._account,
-                          network="bluesky", url=card.url, reason=str(refused))  # fmt: skip
-                return external_embed(card, None), None
+                return self._without_thumb(card, str(refused))
         return external_embed(card, ref), key
+
+    def _without_thumb(self, card: LinkCard, reason: str) -> tuple[Any, None]:
+        log_event(logger, "card-thumb-refused", logging.WARNING, account=self._account,
+                  network="bluesky", url=card.url, reason=reason)  # fmt: skip
+        return external_embed(card, None), None
 
     def held(self, key: str | None) -> None:
         """A published post carries this thumbnail: the PDS keeps it as long as that post."""

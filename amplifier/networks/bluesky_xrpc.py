@@ -7,9 +7,8 @@ our own (``amplifier.networks.bluesky`` translates what they raise).
 from __future__ import annotations
 
 import logging
-import mimetypes
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +18,7 @@ from atproto_client.models.utils import get_response_model
 from atproto_client.utils.facet_detection import detect_facets
 
 from amplifier.logs import log_event
-from amplifier.networks.base import LinkCard, MediaItem, RateLimitWindow, header
+from amplifier.networks.base import LinkCard, RateLimitWindow, header
 from amplifier.networks.links import shown_link
 from amplifier.networks.metrics import MetricsAnswer, answer, bluesky_counts
 
@@ -95,22 +94,6 @@ def window_name(policy: str | None) -> str:
     return "unknown"
 
 
-MAX_IMAGE_BYTES = 1_000_000  # the app's 976.56 KB limit for images
-
-
-def read_image(item: MediaItem, rejected: Callable[[str], Exception]) -> tuple[bytes, str, str]:
-    """An image file's bytes, type and alt text; ``rejected(reason)`` raised when unusable."""
-    if not item.path.is_file():
-        raise rejected(f"image not found: {item.path}")
-    size = item.path.stat().st_size
-    if size > MAX_IMAGE_BYTES:
-        raise rejected(f"image {item.path.name}: {size} bytes, over {MAX_IMAGE_BYTES}")
-    mime_type = mimetypes.guess_type(item.path.name)[0] or ""
-    if not mime_type.startswith("image/"):
-        raise rejected(f"{item.path.name} is not an image Bluesky can show")
-    return item.path.read_bytes(), mime_type, item.alt
-
-
 def graphic_media_label() -> Any:
     """The self-label that has the app blur a post's media (images, a card's thumbnail)."""
     label = models.ComAtprotoLabelDefs.SelfLabel(val="graphic-media")
@@ -132,15 +115,6 @@ def external_embed(card: LinkCard, thumb: Any) -> Any:
         uri=card.url, title=card.title, description=card.description, thumb=thumb
     )
     return models.AppBskyEmbedExternal.Main(external=external)
-
-
-def upload_images(client: Any, images: list[tuple[bytes, str, str]]) -> Any:
-    """uploadBlob each image, then the app.bsky.embed.images embed that carries the alt texts."""
-    embedded = []
-    for data, mime_type, alt in images:
-        blob = upload_blob(client, data, mime_type)
-        embedded.append(models.AppBskyEmbedImages.Image(alt=alt, image=blob))
-    return models.AppBskyEmbedImages.Main(images=embedded)
 
 
 def usable_session(session_string: str) -> bool:

@@ -33,6 +33,7 @@ import regex  # type: ignore[import-untyped,unused-ignore]  # the venv has no st
 from amplifier.networks.bluesky_keys import is_tid
 from amplifier.testing.fake_bluesky_data import (
     MAX_BLOB_BYTES,
+    MAX_IMAGE_BLOB_BYTES,
     MAX_POST_BYTES,
     MAX_POST_GRAPHEMES,
     POST_COLLECTION,
@@ -288,6 +289,14 @@ class FakeBluesky:
             link = (image.get("image") or {}).get("ref", {}).get("$link")
             if link not in self.blobs:
                 return "Could not find blob"
+            if len(self.blobs[link][1]) > MAX_IMAGE_BLOB_BYTES:
+                return "Record/embed/images/0/image file too large"
+        if embed.get("$type") == "app.bsky.embed.video":
+            link = (embed.get("video") or {}).get("ref", {}).get("$link")
+            if link not in self.blobs:
+                return "Could not find blob"
+            if self.blobs[link][0] != "video/mp4":
+                return "Record/embed/video/video mimeType must be video/mp4"
         if embed.get("$type") == "app.bsky.embed.external":
             external = embed.get("external") or {}
             if not all(isinstance(external.get(k), str) for k in ("uri", "title", "description")):
@@ -300,6 +309,8 @@ class FakeBluesky:
                     return "Could not find blob"
                 if not str(self.blobs[link][0]).startswith("image/"):
                     return "Record/embed/external/thumb must be an image"
+                if len(self.blobs[link][1]) > MAX_IMAGE_BLOB_BYTES:
+                    return "Record/embed/external/thumb file too large"
         return None
 
     def _upload_blob(self, request: Request) -> Response:

@@ -15,7 +15,8 @@ from amplifier.testing.fakeserver import Handler, Request, Response
 
 POST_COLLECTION = "app.bsky.feed.post"
 PROFILE_COLLECTION = "app.bsky.actor.profile"
-MAX_BLOB_BYTES = 1_000_000
+MAX_BLOB_BYTES = 100_000_000  # the PDS's own cap; the lexicons' tighter ones are checked per embed
+MAX_IMAGE_BLOB_BYTES = 1_000_000
 MAX_POST_GRAPHEMES = 300
 MAX_POST_BYTES = 3000
 JWT_SECRET = b"fake-bluesky-signing-key"

@@ -115,8 +115,12 @@ BAD = {
     "gif of 351 frames on x": (
         [_shaped("long.gif", images.gif(frames=351))], "[x]", "x takes GIFs of at most 350"
     ),
-    "video on bluesky": (
-        [_shaped("clip.mp4", images.mp4(5))], "[x, bluesky]", "bluesky takes no video from"
+    "mov on bluesky": (
+        [_shaped("clip.mov", images.mp4(5, mov=True))], "[x, bluesky]",
+        "bluesky takes MP4 videos, not MOV",
+    ),
+    "video too long for bluesky": (
+        [_shaped("clip.mp4", images.mp4(181))], "[bluesky]", "bluesky takes videos of at most 180 s"
     ),
     "video too long for x": ([_shaped("clip.mp4", images.mp4(141))], "[x]", "at most 140 s"),
     "video too short for x": ([_shaped("clip.mov", images.mp4(0.3, mov=True))], "[x]",
@@ -185,7 +189,7 @@ def test_a_jpeg_whose_header_lies_past_the_first_megabyte_is_read(tmp_path: Path
 def test_adapters_limits_agree_with_the_checks() -> None:
     """What the check refuses is what the adapters refuse: the same sizes, counts and types."""
     from amplifier.content import parse
-    from amplifier.networks import bluesky, x
+    from amplifier.networks import bluesky, bluesky_media, x
 
     assert DEFAULT_MEDIA_LIMITS["x"].max_bytes == x.MAX_IMAGE_BYTES
     assert DEFAULT_MEDIA_LIMITS["x"].max_images == x.MAX_IMAGES
@@ -195,7 +199,7 @@ def test_adapters_limits_agree_with_the_checks() -> None:
     assert DEFAULT_MEDIA_LIMITS["x"].max_gif_bytes == MAX_GIF_BYTES
     assert parse.MAX_ALT_TEXT <= x.MAX_ALT_TEXT
     assert DEFAULT_MEDIA_LIMITS["bluesky"].max_bytes == bluesky.MAX_IMAGE_BYTES
-    assert DEFAULT_MEDIA_LIMITS["bluesky"].max_images == bluesky.MAX_IMAGES
+    assert DEFAULT_MEDIA_LIMITS["bluesky"].max_images == bluesky_media.MAX_IMAGES
     for limits in DEFAULT_MEDIA_LIMITS.values():
         assert all(kind.startswith("image/") for kind in limits.types)
     # Mastodon's adapter follows the server; the default is what a stock server publishes
@@ -214,7 +218,8 @@ def test_adapters_limits_agree_with_the_checks() -> None:
     assert set(mastodon.types) <= set(stock.supported_mime_types)
     assert stock.video_size_limit == mastodon.max_video_bytes == DEFAULT_VIDEO_BYTES
     assert set(mastodon.video_types) <= set(stock.supported_mime_types)
-    assert not DEFAULT_MEDIA_LIMITS["bluesky"].video_types
+    assert DEFAULT_MEDIA_LIMITS["bluesky"].video_types == (bluesky_media.VIDEO_TYPE,)
+    assert DEFAULT_MEDIA_LIMITS["bluesky"].max_video_bytes == bluesky_media.MAX_VIDEO_BYTES
 
 
 def test_a_servers_own_media_limits_refuse_what_the_defaults_take(tmp_path: Path) -> None:

@@ -42,21 +42,21 @@ def test_lengths_and_frames_are_read_from_the_files(tmp_path: Path) -> None:
     assert gif_frames(write(tmp_path / "e.gif", b"GIF89a")) is None
 
 
-def test_a_good_video_loads_for_x_and_mastodon(tmp_path: Path) -> None:
-    """An 8-second MP4 with alt text, for X and Mastodon: no problem."""
+def test_a_good_video_loads_for_every_network(tmp_path: Path) -> None:
+    """An 8-second MP4 with alt text, for X, Mastodon and Bluesky: no problem."""
     write(tmp_path / "march.mp4", images.mp4(8))
-    post(tmp_path, ["march.mp4"], "[x, mastodon]")
+    post(tmp_path, ["march.mp4"], "[x, mastodon, bluesky]")
     assert problems(tmp_path) == []
 
 
-def test_bluesky_says_it_takes_no_video_and_what_to_do(tmp_path: Path) -> None:
-    """A video for Bluesky: one error at the media entry (line 8), naming the way out."""
-    write(tmp_path / "march.mp4", images.mp4(8))
-    path = post(tmp_path, ["march.mp4"], "[x, bluesky]")
+def test_bluesky_takes_mp4_only_and_says_what_to_do(tmp_path: Path) -> None:
+    """A MOV for Bluesky: one error at the media entry (line 8) naming the type it takes;
+    X and Mastodon take the same file."""
+    write(tmp_path / "march.mov", images.mp4(8, mov=True))
+    path = post(tmp_path, ["march.mov"], "[x, mastodon, bluesky]")
     assert problems(tmp_path) == [
-        f"{path}:8: march.mp4 is a video; bluesky takes no video from amplifier: leave bluesky "
-        "out of this post's 'networks' (a post of its own with an image can go there), or post "
-        "the video on it by hand"
+        f"{path}:8: march.mov: bluesky takes MP4 videos, not MOV: export it again as MP4 "
+        "(H.264 video, AAC sound)"
     ]
 
 
