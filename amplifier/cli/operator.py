@@ -27,6 +27,7 @@ from amplifier.guards import (
     to_micros,
     usd,
 )
+from amplifier.networks.post_links import SHAPES, remote_id_of
 from amplifier.results import collects
 from amplifier.schedule import upcoming_slots
 from amplifier.store import Delivery, Store, credentials_confirmed
@@ -266,7 +267,20 @@ def cmd_review(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
             return 0
         status: Literal["published", "failed"] = "published" if args.published else "failed"
         note = args.note or ("found on the account" if args.published else "not on the account")
-        if not store.resolve(args.id, status=status, by=_operator(), note=note):
+        settled = store.get_by_id(args.id)
+        remote_id = None
+        if args.url and settled is not None:
+            remote_id = remote_id_of(settled.network, args.url)
+            if remote_id is None:
+                shape = SHAPES.get(settled.network, "")
+                print(f"error: {args.url!r} is not the link of a {settled.network} post; copy "
+                      f"it from the post itself ({shape})", file=out)  # fmt: skip
+                return 2
+        done = settled is not None and store.resolve(
+            args.id, status=status, by=_operator(), note=note, remote_id=remote_id,
+            url=args.url if remote_id else None,
+        )  # fmt: skip
+        if not done:
             print(f"error: delivery #{args.id} is not awaiting review", file=out)
             return 1
         print(f"delivery #{args.id} recorded as {status}", file=out)

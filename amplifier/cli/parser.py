@@ -317,7 +317,8 @@ def _operator_commands(commands: Any) -> None:
         "Without ID: list deliveries in state 'unknown' (the worker was interrupted and could "
         "not tell whether the network got the post). Look at the account, then record what you "
         "found: amplifier review ID --published (or --not-published).",
-        "amplifier review\namplifier review 42 --published --note 'seen on the profile'",
+        "amplifier review\namplifier review 42 --published --note 'seen on the profile'\n"
+        "amplifier review 43 --published --url https://x.com/families/status/1864000000000000000",
     )
     review.add_argument(
         "id",
@@ -332,6 +333,12 @@ def _operator_commands(commands: Any) -> None:
         "--not-published", action="store_true", help="it is not on the account (failed)"
     )
     review.add_argument("--note", metavar="TEXT", help="what you checked (with ID)")
+    review.add_argument(
+        "--url",
+        metavar="URL",
+        help="with --published: the post's link as the app shows it; a thread whose part this "
+        "is then goes on replying to that post (without it, the rest of the thread is not sent)",
+    )
     _web_command(commands)
 
 
@@ -374,8 +381,10 @@ def check_combinations(parser: argparse.ArgumentParser, args: argparse.Namespace
     if args.command == "review":
         review = _subparser(parser, "review")
         verdict = args.published or args.not_published
-        if args.id is None and (verdict or args.note):
-            review.error("--published, --not-published and --note need an ID")
+        if args.id is None and (verdict or args.note or args.url):
+            review.error("--published, --not-published, --note and --url need an ID")
+        if args.url and not args.published:
+            review.error("--url goes with --published: the link of the post you found")
         if args.id is not None and not verdict:
             review.error("say what you found: --published or --not-published")
 

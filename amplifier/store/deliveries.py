@@ -10,9 +10,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Literal
 
-from sqlalchemy import bindparam, case, func, insert, literal, update
+from sqlalchemy import bindparam, case, func, insert, update
 from sqlalchemy.exc import IntegrityError
 
 from amplifier.errors import StoreError
@@ -375,26 +374,3 @@ class Deliveries(DeliveryReads):
                 .returning(*deliveries.c)
             ).all()
         return [row_to_delivery(row) for row in rows]
-
-    def resolve(
-        self, delivery_id: int, *, status: Literal["published", "failed"], by: str, note: str
-    ) -> bool:
-        """An operator settles an 'unknown' row; False if the row is not 'unknown'."""
-        if status not in ("published", "failed"):
-            raise StoreError(f"an unknown delivery resolves to published or failed, not {status}")
-        # Keep the reason it became unknown after the operator's note.
-        earlier = func.coalesce(literal(" (was: ") + deliveries.c.last_error + literal(")"), "")
-        # Found published: it went out before it was marked unknown, its last attempt by then.
-        sent_at = deliveries.c.updated_at if status == "published" else None
-        with self._write("resolve") as conn:
-            result = conn.execute(
-                update(deliveries)
-                .where((deliveries.c.id == delivery_id) & (deliveries.c.status == "unknown"))
-                .values(
-                    status=status,
-                    last_error=literal(f"resolved as {status} by {by}: {note}") + earlier,
-                    sent_at=sent_at,
-                    updated_at=self._now(),
-                )
-            )
-        return result.rowcount == 1

@@ -11,7 +11,8 @@ Its parts, each over ``StoreBase`` (base.py: engine, transactions, errors):
 - ``StatusReads`` (status_reads.py): the status page's reads, in one connection;
 - ``SnapshotState`` (snapshots.py): each published post's counts at fixed ages (results);
 - ``LinkCardsState`` (cards.py): each link's card as last read, or why it has none;
-- ``AlertOutbox`` (outbox.py): alerts enqueued with their change, claimed with a lease.
+- ``AlertOutbox`` (outbox.py): alerts enqueued with their change, claimed with a lease;
+- ``Reviews`` (review.py): an operator's verdict on a delivery whose outcome was unknown.
 
 The schema and its named migrations are in migrations.py.
 """
@@ -24,6 +25,7 @@ from amplifier.store.console import ConsoleReads
 from amplifier.store.deliveries import Deliveries
 from amplifier.store.instances import InstanceLimitsState
 from amplifier.store.outbox import AlertOutbox
+from amplifier.store.review import Reviews
 from amplifier.store.snapshots import SnapshotState
 from amplifier.store.state import SharedState
 from amplifier.store.status_reads import StatusReads
@@ -41,5 +43,6 @@ class Store(
     SnapshotState,
     LinkCardsState,
     AlertOutbox,
+    Reviews,
 ):
     """Every read and compare-and-set write the worker and the CLI make on the state database."""

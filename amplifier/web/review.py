@@ -11,12 +11,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from amplifier.config import Account
+from amplifier.networks.post_links import SHAPES, remote_id_of
 from amplifier.web import params
 from amplifier.web.guard import console, organizer, reader
 from amplifier.web.render import page
 
 LIMIT = 200
 NOTE_LENGTH = 200
+URL_LENGTH = 300
 
 
 def profile(account: Account | None) -> str | None:
@@ -59,9 +61,22 @@ async def resolve(request: Request) -> Response:
     status: Literal["published", "failed"] = "published" if outcome == "published" else "failed"
     note = note or ("found on the account" if status == "published" else "not on the account")
     store = console(request).store
+    link = params.form_text(fields, "url", URL_LENGTH)
+    remote_id = None
+    if link:
+        if status != "published":
+            raise params.BadParameter("a post's link goes with 'It is published' only")
+        row = await run_in_threadpool(store.get_by_id, delivery_id)
+        remote_id = remote_id_of(row.network, link) if row is not None else None
+        if row is not None and remote_id is None:
+            raise params.BadParameter(
+                f"that is not the link of a {row.network} post: copy it from the post itself "
+                f"({SHAPES.get(row.network, '')})"
+            )
     done = await run_in_threadpool(
-        store.resolve, delivery_id, status=status, by=f"{who.name} (console)", note=note
-    )
+        store.resolve, delivery_id, status=status, by=f"{who.name} (console)", note=note,
+        remote_id=remote_id, url=link if remote_id else None,
+    )  # fmt: skip
     if not done:
         return page(
             request, "message.html", who, title="Not changed", status_code=409,

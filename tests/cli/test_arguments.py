@@ -61,6 +61,7 @@ MISUSE: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
     (("review", "--published"), ("need an ID",)),
     (("review", "7"), ("--published or --not-published",)),
     (("review", "7", "--published", "--not-published"), ("not allowed with",)),
+    (("review", "--url", "https://x.com/a/status/1"), ("need an ID",)),
 ]
 
 

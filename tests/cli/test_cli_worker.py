@@ -157,6 +157,31 @@ def test_review_lists_and_resolves_unknown(project: Path) -> None:
     assert "nothing needs review" in out
 
 
+def test_review_records_the_link_of_the_post_found(project: Path) -> None:
+    """review ID --published --url: the post's id and link are recorded (a thread goes on
+    replying to it); a link of another network's post is refused with the shape to copy."""
+    run(BASE, "status")  # creates and migrates amplifier.db
+    store = Store(f"sqlite:///{project / 'amplifier.db'}")
+    draft = DeliveryDraft("fbt-x", "x", "2026-11-22T09:00", BASE, "p", "fbt", "Call today")
+    row = store.claim_slot(draft, worker_id="gone")
+    assert row is not None
+    store.mark_unknown(row.id, worker_id="gone", reason="may have been published")
+    code, out = run(BASE, "review", str(row.id), "--published", "--url",
+                    "https://bsky.app/profile/a.test/post/3lbzqmqmq2c2a")  # fmt: skip
+    assert code == 2 and "not the link of a x post" in out and "x.com/<user>/status/" in out
+    code, out = run(BASE, "review", str(row.id), "--not-published", "--url", "https://x.com/a")
+    assert code == 2 and "--url goes with --published" in out
+    link = "https://x.com/families/status/1864000000000000000?s=20"
+    code, out = run(BASE, "review", str(row.id), "--published", "--url", link)
+    assert code == 0 and "recorded as published" in out
+    settled = store.get_by_id(row.id)
+    store.close()
+    assert settled is not None
+    assert (settled.status, settled.remote_id, settled.url) == (
+        "published", "1864000000000000000", link,
+    )  # fmt: skip
+
+
 def test_review_and_history_say_since_when_a_post_may_have_landed(project: Path) -> None:
     """An unknown or deferred row's ambiguity time (its own column) shows in review and history
     as it always has, "[ambiguous since ...]", while last_error holds only the reason."""

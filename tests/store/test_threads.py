@@ -88,3 +88,26 @@ def test_a_rehearsed_thread_records_every_part(store: Store) -> None:
         ("rehearsed", 2, "two"), ("rehearsed", 3, "three https://example.org"),
     ]  # fmt: skip
     assert store.open_thread("acct") is None
+
+
+def test_a_part_settled_by_hand_with_its_link_lets_the_thread_go_on(store: Store) -> None:
+    """A part left 'unknown', then found by the organizer and recorded with its id (review
+    --url): the next part replies to it. Without the id, the thread ends as above."""
+    first = store.claim_slot(_draft(), worker_id="w1")
+    assert first is not None
+    assert store.mark_unknown(first.id, worker_id="w1", reason="no answer")
+    assert store.resolve(first.id, status="published", by="ana", note="seen",
+                         remote_id="at://acct.test/app.bsky.feed.post/3kabc",
+                         url="https://bsky.app/profile/acct.test/post/3kabc")  # fmt: skip
+    settled = store.get_by_id(first.id)
+    assert settled is not None and settled.url == "https://bsky.app/profile/acct.test/post/3kabc"
+    assert [row.id for row in store.threads_to_continue()] == [first.id]
+    second = store.claim_next_part(settled, worker_id="w1")
+    assert second is not None and second.status == "sending"
+    assert second.reply_to == second.reply_root == "at://acct.test/app.bsky.feed.post/3kabc"
+    other = store.claim_slot(_draft(slot="2025-03-02T12:00"), worker_id="w1")
+    assert other is not None and store.mark_unknown(other.id, worker_id="w1", reason="x")
+    assert store.resolve(other.id, status="failed", by="ana", note="not there",
+                         remote_id="ignored", url="ignored")  # fmt: skip
+    failed = store.get_by_id(other.id)
+    assert failed is not None and failed.remote_id is None and failed.url is None

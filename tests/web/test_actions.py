@@ -78,6 +78,30 @@ def test_review_marks_an_unknown_delivery_once(organizer: TestClient, console: C
     assert bad.status_code == 400
 
 
+def test_review_records_the_link_of_the_post_found(organizer: TestClient, console: Console) -> None:
+    """The optional link: the post's id and address are recorded with 'It is published' (a
+    thread goes on replying to it); a link of no post of that network is a 400 saying what
+    to copy, and nothing is settled."""
+    row = unknown(console.store, "m1", START - timedelta(hours=1))
+    assert row.network == "mastodon"
+    token = csrf_of(organizer.get("/review").text)
+    wrong = organizer.post(f"/review/{row.id}", data={
+        "csrf": token, "outcome": "published", "url": "https://x.com/a/status/1"})  # fmt: skip
+    assert wrong.status_code == 400 and "not the link of a mastodon post" in wrong.text
+    assert console.store.get_by_id(row.id).status == "unknown"  # type: ignore[union-attr]
+    link = "https://mastodon.example/@families/113500000000000000"
+    done = organizer.post(
+        f"/review/{row.id}", data={"csrf": token, "outcome": "published", "url": link},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert done.status_code == 303
+    settled = console.store.get_by_id(row.id)
+    assert settled is not None
+    assert (settled.status, settled.remote_id, settled.url) == (
+        "published", "113500000000000000", link,
+    )  # fmt: skip
+
+
 def test_post_now_goes_through_the_workers_path(organizer: TestClient, console: Console) -> None:
     """Post now of one post to an account: the worker's post_now claims, sends and records
     it; the post went to the network, and the history shows it."""
