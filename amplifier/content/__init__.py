@@ -40,6 +40,7 @@ from amplifier.content.threads import (
 )
 from amplifier.content.twittertext import extract_urls
 from amplifier.content.versions import render_alternatives
+from amplifier.content.video import media_kind
 
 __all__ = [
     "PART_MARKER",
@@ -56,6 +57,7 @@ __all__ = [
     "is_thread",
     "limits_for_post",
     "load_library",
+    "media_kind",
     "media_refusal",
     "parts_with_link",
     "post_files",

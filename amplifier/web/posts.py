@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from amplifier.check import display_path
-from amplifier.content import Template, TooLong, post_link, render_parts
+from amplifier.content import Template, TooLong, media_kind, post_link, render_parts
 from amplifier.errors import AmplifierError, Problem
 from amplifier.schedule import candidates
 from amplifier.web import params
@@ -32,10 +32,18 @@ class Rendering:
 
 
 @dataclass(frozen=True)
+class MediaView:
+    name: str
+    kind: str  # "image", "video", "GIF" or "unreadable file"
+    alt: str
+
+
+@dataclass(frozen=True)
 class Version:
     language: str
     where: str
     renderings: tuple[Rendering, ...]
+    media: tuple[MediaView, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -68,7 +76,13 @@ def _render(console: Console, template: Template) -> Version:
         except (TooLong, AmplifierError, ValueError) as error:
             found.append(Rendering(network, None, None, limits.max_length, str(error)))
     where = f"{display_path(template.path)}:{template.body_line}"
-    return Version(template.language, where, tuple(found))
+    kinds = {"gif": "GIF", "unknown": "unreadable file"}
+    media = tuple(
+        MediaView(item.path.name, kinds.get(kind, kind), item.alt)
+        for item in template.media
+        for kind in [media_kind(item.path)]
+    )
+    return Version(template.language, where, tuple(found), media)
 
 
 def _problem_line(problem: Problem) -> str:

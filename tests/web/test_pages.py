@@ -271,3 +271,27 @@ def test_posts_page_lists_each_problem_at_its_file_and_line(
     assert re.search(r"broken\.md:\d+: ", html), html[:3000]
     assert "2 error(s)" in html and "missing required field 'source'" in html
     assert 'id="p-broken"' not in html
+
+
+def test_posts_page_names_each_posts_media_with_its_description(
+    tmp_path: Path, access: WebAccess, clock: Clock
+) -> None:
+    """A post's video and image: each listed by kind and file with its alt text (escaped)."""
+    from amplifier.testing import images
+
+    config, posts = write_deployment(tmp_path, f"sqlite:///{tmp_path / 'state.db'}")
+    images.write(posts / "march.mp4", images.mp4(8))
+    (posts / "march.md").write_text(
+        "---\nid: march\ncampaign: c\nlanguage: en\nsource: test\nmedia:\n"
+        '  - file: march.mp4\n    alt: "Marchers <b>crossing</b> the bridge"\n---\n'
+        "Families marched today.\n"
+    )
+    console = open_console(config, posts, access, clock=clock)
+    try:
+        with TestClient(create_app(console)) as client:
+            sign_in(client, VIEWER_PASSWORD)
+            html = client.get("/posts").text
+    finally:
+        console.close()
+    assert "video <code>march.mp4</code>, described as:" in html
+    assert "Marchers &lt;b&gt;crossing&lt;/b&gt; the bridge" in html
