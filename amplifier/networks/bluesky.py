@@ -22,8 +22,8 @@
   (``networks.links``), its facet carrying the whole address. A post without media carries
   its link's card (``app.bsky.embed.external``) when the delivery hands one over (read ahead,
   ``cards/``): Bluesky, unlike X and Mastodon, builds none itself. Its thumbnail is uploaded
-  ahead of the slot and used again while the PDS keeps it (``bluesky_blobs``); one the PDS
-  refuses leaves the card without its image.
+  ahead of the slot; it and every image or video are used again while the PDS keeps them
+  (``bluesky_blobs``). A thumbnail the PDS refuses leaves the card without its image.
 * Media: up to four images, or one MP4 video as ``app.bsky.embed.video`` (``bluesky_media``).
 * A thread's later part carries its reply ref (root and parent, URI and CID read back with
   ``getRecord``: ``bluesky_records``); the threadgate is the first part's alone.
@@ -61,11 +61,11 @@ from amplifier.networks.base import (
     Receipt,
     SessionStore,
 )
-from amplifier.networks.bluesky_blobs import CardThumbs, missing_blob
+from amplifier.networks.bluesky_blobs import Blobs, missing_blob
 from amplifier.networks.bluesky_errors import TOKEN_ERRORS, BlueskyErrors, Kind
 from amplifier.networks.bluesky_gates import write_post
 from amplifier.networks.bluesky_keys import record_key
-from amplifier.networks.bluesky_media import MAX_IMAGE_BYTES, media_embed, read_media
+from amplifier.networks.bluesky_media import MAX_IMAGE_BYTES, read_media
 from amplifier.networks.bluesky_records import POST_COLLECTION, find_by_text, reply_ref
 from amplifier.networks.bluesky_xrpc import (
     facets_for,
@@ -135,7 +135,7 @@ class BlueskyNetwork:
         self._login_lock = threading.RLock()
         self._session_origin: str | None = None  # "stored", "refreshed" or "new"
         self._first_attempt: dict[str, datetime] = {}
-        self._thumbs = CardThumbs(account, self._upload_blob, clock)
+        self._blobs = Blobs(account, self._upload_blob, clock)
 
     # -- the Network protocol ----------------------------------------------------------------
     def publish(self, post: OutgoingPost) -> Receipt:
@@ -156,33 +156,34 @@ class BlueskyNetwork:
             fields["reply"] = self._reply_ref(post.reply_root or post.reply_to, post.reply_to)
             replies = "everyone"
         self._record(fields)  # the lexicon's checks, before any upload
-        embed, thumb = None, None
+        embed: Any = None
+        blobs: list[str] = []
         if files:
-            embed = self._run("uploadBlob", lambda c: media_embed(c, files), kind="content")
+            embed, blobs = self._blobs.media(files)
         elif post.card is not None:
-            embed, thumb = self._thumbs.embed(post.card)
+            embed, blobs = self._blobs.card(post.card)
         rkey = self._record_key(post)
         try:
             receipt = self._create(post, rkey, self._record(fields, embed), replies)
         except PostRejected as refused:
-            if thumb is None or not missing_blob(refused):
+            if not blobs or not missing_blob(refused):
                 raise
-            assert post.card is not None
-            # The PDS no longer holds the thumbnail it was handed (its post deleted, or staged
-            # too long ago): nothing was stored, so upload it again and create the post once.
-            self._thumbs.lost(thumb)
-            log_event(logger, "card-thumb-gone", logging.WARNING, account=self.account,
-                      network="bluesky", url=post.card.url)  # fmt: skip
-            embed, thumb = self._thumbs.embed(post.card)
+            # The PDS no longer holds a blob it was handed (its post deleted, or uploaded too
+            # long ago): nothing was stored, so upload again and create the post once more.
+            self._blobs.lost(blobs)
+            log_event(logger, "blob-gone", logging.WARNING, account=self.account,
+                      network="bluesky", reason=str(refused))  # fmt: skip
+            again = self._blobs.card(post.card) if post.card and not files else None
+            embed, blobs = again or self._blobs.media(files)
             receipt = self._create(post, rkey, self._record(fields, embed), replies)
-        self._thumbs.held(thumb)
+        self._blobs.held(blobs)
         log_event(logger, "posted", account=self.account, network="bluesky", uri=receipt.remote_id)
         return receipt
 
     def stage_card(self, card: LinkCard) -> bool:
         """Upload a card's thumbnail ahead of the slot that embeds it, so the slot does not;
         nothing if a usable upload of it is kept. Whether it uploaded."""
-        return self._thumbs.stage(card)
+        return self._blobs.stage(card)
 
     def verify(self) -> AccountInfo:
         """Check the session with getSession, then read the profile record; posts nothing.

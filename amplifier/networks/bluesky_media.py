@@ -1,7 +1,8 @@
 """A Bluesky post's media: up to four images, or one MP4 video, each with its alt text.
 
-Files are read and checked before any request (``read_media``), then uploaded as blobs and
-embedded (``media_embed``): images as ``app.bsky.embed.images``, a video as
+Files are read and checked before any request (``read_media``), then uploaded as blobs
+(``bluesky_blobs``, which uses an upload again while the PDS keeps it) and embedded
+(``media_embed``): images as ``app.bsky.embed.images``, a video as
 ``app.bsky.embed.video``. The video goes up the way the Bluesky docs call the simple method:
 ``uploadBlob`` to the account's own PDS, whose post the video service then picks up and
 processes; for the first seconds after the post its video may show as not ready yet. The
@@ -19,7 +20,6 @@ from typing import Any
 from atproto_client import models
 
 from amplifier.networks.base import MediaItem
-from amplifier.networks.bluesky_xrpc import upload_blob
 
 MAX_IMAGES = 4
 MAX_IMAGE_BYTES = 1_000_000  # the app's 976.56 KB limit for images
@@ -48,16 +48,13 @@ def read_media(
     return files
 
 
-def media_embed(client: Any, files: list[MediaFile]) -> Any:
-    """uploadBlob each file, then the embed that carries them with their alt texts."""
+def media_embed(files: list[MediaFile], upload: Callable[[MediaFile], Any]) -> Any:
+    """The embed that carries the files (``upload(file)``: its blob reference) with their alt
+    texts: one video, or the images."""
     if len(files) == 1 and files[0].mime_type == VIDEO_TYPE:
         video = files[0]
-        blob = upload_blob(client, video.data, video.mime_type)
-        return models.AppBskyEmbedVideo.Main(video=blob, alt=video.alt or None)
-    embedded = []
-    for image in files:
-        blob = upload_blob(client, image.data, image.mime_type)
-        embedded.append(models.AppBskyEmbedImages.Image(alt=image.alt, image=blob))
+        return models.AppBskyEmbedVideo.Main(video=upload(video), alt=video.alt or None)
+    embedded = [models.AppBskyEmbedImages.Image(alt=f.alt, image=upload(f)) for f in files]
     return models.AppBskyEmbedImages.Main(images=embedded)
 
 

@@ -118,4 +118,4 @@ def test_a_thumbnail_the_pds_lost_is_uploaded_again_and_the_post_made_once(
     assert _calls(fake, "com.atproto.repo.uploadBlob") == 2
     [record] = fake.records
     assert record.value["embed"]["external"]["thumb"]["ref"]["$link"] in fake.blobs
-    assert "card-thumb-gone" in caplog.text
+    assert "event=blob-gone" in caplog.text

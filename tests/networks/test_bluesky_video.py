@@ -10,13 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from amplifier.errors import PostRejected
+from amplifier.errors import PostRejected, RateLimited
 from amplifier.networks.base import MediaItem, MemorySessionStore, OutgoingPost
 from amplifier.networks.bluesky import BlueskyNetwork
 from amplifier.testing import images
 from amplifier.testing.fake_bluesky import FakeBluesky
+from amplifier.testing.fakeserver import Fault
 
 HANDLE, PASSWORD = "families.test", "app-pw-video"
+CREATE = "/xrpc/com.atproto.repo.createRecord"
 
 
 @pytest.fixture
@@ -69,3 +71,26 @@ def test_what_bluesky_refuses_is_refused_before_any_request(
     with pytest.raises(PostRejected, match=words):
         net.publish(_post(*media))
     assert fake.server.received == [] and fake.records == []
+
+
+def test_a_retry_and_a_later_post_use_the_uploaded_file_again(
+    fake: FakeBluesky, net: BlueskyNetwork, tmp_path: Path
+) -> None:
+    """An attempt refused after its upload (rate limited), retried soon after, uploads
+    nothing again; a later post with the same image embeds the blob the first post holds;
+    another image is an upload of its own."""
+    poster = MediaItem(images.write(tmp_path / "poster.png", images.png(16, 16)), "A poster")
+    fake.server.add_fault(
+        Fault(path_prefix=CREATE, status=429, body={"error": "RateLimitExceeded"})
+    )
+    post = _post(poster)
+    with pytest.raises(RateLimited):
+        net.publish(post)
+    net.publish(post)
+    net.publish(_post(poster))
+    other = MediaItem(images.write(tmp_path / "other.png", images.png(17, 16)), "Another")
+    net.publish(_post(other))
+    uploads = [r for r in fake.server.received if r.path == "/xrpc/com.atproto.repo.uploadBlob"]
+    assert len(uploads) == 2 and len(fake.records) == 3
+    refs = [r.value["embed"]["images"][0]["image"]["ref"]["$link"] for r in fake.records]
+    assert refs[0] == refs[1] != refs[2]
