@@ -7,7 +7,9 @@ since, newest first, retweets left out) through tweepy and returns the post whos
 
 X rewrites every URL to a t.co link (and appends one for attached media) and HTML-escapes
 &, < and > in ``text``, so texts are compared after unescaping X's, with every URL replaced
-by one placeholder on both sides and whitespace collapsed.
+by one placeholder on both sides and whitespace collapsed. Where X gives the post's
+``entities`` (asked for), the links it expanded must also be ours, in order: two of the
+account's posts that differ only in their links are never taken for each other.
 
 The user id: an OAuth 1.0a access token begins with it ("12345-abc…"); otherwise one
 ``GET /2/users/me`` per adapter. X bills each post a read returns: ``posts_read`` says how
@@ -50,12 +52,33 @@ def comparable(text: str) -> str:
     return " ".join(_URLS.sub(URL, text).split())
 
 
-def same_post(ours: str, theirs: str) -> bool:
-    """Whether X's ``text`` of a post (t.co links, HTML-escaped) is our ``ours``."""
+def same_post(ours: str, theirs: str, expanded: list[str] | None = None) -> bool:
+    """Whether X's ``text`` of a post (t.co links, HTML-escaped) is our ``ours``; with
+    ``expanded``, the post's links as X expanded them (media links left out), those too."""
     mine, found = comparable(ours), comparable(html.unescape(theirs))
     while found != mine and found.endswith(" " + URL):  # X's link to attached media
         found = found[: -len(URL) - 1]
-    return found == mine
+    if found != mine:
+        return False
+    return expanded is None or [_bare(u) for u in expanded] == [
+        _bare(u) for u in _URLS.findall(ours)
+    ]
+
+
+def expanded_links(post: dict[str, Any]) -> list[str] | None:
+    """The links X expanded in a post (``entities.urls``, media left out); None when X gave
+    no entities to compare."""
+    entities = post.get("entities")
+    if not isinstance(entities, dict):
+        return None
+    urls = [u for u in entities.get("urls") or [] if isinstance(u, dict)]
+    return [str(u.get("expanded_url") or "") for u in urls if not u.get("media_key")]
+
+
+def _bare(url: str) -> str:
+    """A link as compared: no scheme, no www., no trailing slash, lower case."""
+    url = re.sub(r"^https?://", "", url.strip(), flags=re.IGNORECASE).lower()
+    return url.removeprefix("www.").rstrip("/")
 
 
 def user_id_of(access_token: str) -> str | None:
@@ -114,7 +137,7 @@ class XTimelineLookup:
                 start_time=start,
                 max_results=PAGE_SIZE,
                 exclude=["retweets"],
-                tweet_fields=["created_at"],
+                tweet_fields=["created_at", "entities"],
                 pagination_token=token,
                 user_auth=self._user_auth,
             )
@@ -122,7 +145,7 @@ class XTimelineLookup:
             posts = body.get("data") or []
             self.posts_read += len(posts)
             for post in posts:  # newest first
-                if same_post(text, str(post["text"])):
+                if same_post(text, str(post["text"]), expanded_links(post)):
                     post_id = str(post["id"])
                     return Receipt(remote_id=post_id, url=f"https://x.com/i/web/status/{post_id}")
             token = (body.get("meta") or {}).get("next_token")

@@ -3,8 +3,8 @@
 The user's own posts, newest first, those created before ``start_time`` left out, at most
 ``max_results`` (5..100, else 400) a page with ``meta.next_token`` for the next. Each
 ``text`` is as X gives it back: every URL rewritten to a t.co link, one more t.co link for
-attached media, and &, < and > HTML-escaped. X bills each post returned (``returned``).
-A failure (429, 500) is scripted with ``timeline_fault``.
+attached media, and &, < and > HTML-escaped; asked for, ``entities.urls`` expand them. X
+bills each post returned (``returned``). A failure (429, 500) is scripted with ``timeline_fault``.
 """
 
 from __future__ import annotations
@@ -56,6 +56,23 @@ def as_x_shows(tweet: FakeTweet) -> str:
     return text
 
 
+def url_entities(tweet: FakeTweet) -> list[dict[str, Any]]:
+    """``entities.urls`` as X gives them: each link's t.co and expanded address (a bare
+    domain with http://), then the attached media's link, which carries a media key."""
+    found = []
+    for match in _LINK.finditer(tweet.text):
+        kept = match.group(0).rstrip(_TRAILING)
+        expanded = kept if re.match(r"https?://", kept) else f"http://{kept}"
+        display = re.sub(r"^https?://(www\.)?", "", kept)
+        found.append({"url": _tco(kept), "expanded_url": expanded, "display_url": display})
+    if tweet.media_ids:
+        link = _tco("media:" + tweet.media_ids[0])
+        found.append({"url": link, "media_key": f"3_{tweet.media_ids[0]}",
+                      "expanded_url": f"https://x.com/i/web/status/{tweet.id}/photo/1",
+                      "display_url": "pic.x.com/media"})  # fmt: skip
+    return found
+
+
 def _stamp(moment: float) -> str:
     return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
@@ -99,6 +116,8 @@ def user_tweets(
                                 "edit_history_tweet_ids": [tweet.id]}  # fmt: skip
         if "created_at" in fields:
             item["created_at"] = _stamp(tweet.created_at)
+        if "entities" in fields and (links := url_entities(tweet)):
+            item["entities"] = {"urls": links}
         data.append(item)
     meta: dict[str, Any] = {"result_count": len(data)}
     if data:

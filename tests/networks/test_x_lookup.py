@@ -70,6 +70,18 @@ def test_a_post_with_a_link_and_an_ampersand_is_found_despite_tco_and_escaping(
     assert net.find_existing("Rally & vigil tonight at 7", _since()) is None
 
 
+def test_two_posts_differing_only_in_their_links_are_told_apart(fake: FakeX) -> None:
+    """X shows both links as t.co; the entities it expands tell which post is ours, even when
+    the other is newer (a bare domain is expanded with http://)."""
+    net = network(fake)
+    ours = _publish(net, "Sign the petition: example.org/sign today")
+    _publish(net, "Sign the petition: https://example.org/other today")
+    assert as_x_shows(fake.posts[0]).split()[3] != "example.org/sign"  # both are t.co links
+    found = net.find_existing("Sign the petition: example.org/sign today", _since())
+    assert found is not None and found.remote_id == ours
+    assert net.find_existing("Sign the petition: https://example.org/third today", _since()) is None
+
+
 def test_only_posts_since_start_time_are_read(fake: FakeX) -> None:
     net = network(fake)
     _publish(net, "Vigil tonight at 7")
@@ -136,3 +148,7 @@ def test_matching_rules() -> None:
     assert not same_post("A &amp; B", "A &amp; B")  # ours had the entity itself: X escapes it
     assert not same_post("Vigil at 7", "Vigil at 8")
     assert not same_post("Vigil at 7", "Vigil at 7 tonight")
+    assert same_post("See https://a.example/x.", "See https://t.co/abc.", ["https://a.example/x"])
+    assert same_post("See WWW.a.example/x/", "See https://t.co/abc", ["http://www.a.example/x"])
+    assert not same_post("See https://a.example/x", "See https://t.co/abc", ["https://b.example"])
+    assert not same_post("See https://a.example/x", "See https://t.co/abc", [])
