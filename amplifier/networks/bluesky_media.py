@@ -20,6 +20,7 @@ from typing import Any
 from atproto_client import models
 
 from amplifier.networks.base import MediaItem
+from amplifier.networks.mp4_size import video_size
 
 MAX_IMAGES = 4
 MAX_IMAGE_BYTES = 1_000_000  # the app's 976.56 KB limit for images
@@ -53,7 +54,11 @@ def media_embed(files: list[MediaFile], upload: Callable[[MediaFile], Any]) -> A
     texts: one video, or the images."""
     if len(files) == 1 and files[0].mime_type == VIDEO_TYPE:
         video = files[0]
-        return models.AppBskyEmbedVideo.Main(video=upload(video), alt=video.alt or None)
+        size = video_size(video.data)  # the app lays the video out by it
+        shape = models.AppBskyEmbedDefs.AspectRatio(width=size[0], height=size[1]) if size else None
+        return models.AppBskyEmbedVideo.Main(
+            video=upload(video), alt=video.alt or None, aspect_ratio=shape
+        )
     embedded = [models.AppBskyEmbedImages.Image(alt=f.alt, image=upload(f)) for f in files]
     return models.AppBskyEmbedImages.Main(images=embedded)
 

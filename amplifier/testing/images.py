@@ -78,14 +78,24 @@ def _box(kind: bytes, payload: bytes) -> bytes:
     return struct.pack(">I", 8 + len(payload)) + kind + payload
 
 
-def mp4(seconds: float = 2.0, *, mov: bool = False, size: int | None = None) -> bytes:
+def mp4(
+    seconds: float = 2.0,
+    *,
+    mov: bool = False,
+    size: int | None = None,
+    width: int = 16,
+    height: int = 16,
+    quarter_turn: bool = False,
+) -> bytes:
     """An ISO base media file lasting ``seconds``: ftyp, a moov with its movie header and one
     video track's headers, and an mdat (``size``: padded to exactly that many bytes). Its
     structure is a real file's, which is what mutagen and the networks' checks read; it holds
-    no frames to play. ``mov``: QuickTime's brand, as a MOV file carries it."""
+    no frames to play. ``mov``: QuickTime's brand, as a MOV file carries it. The track is
+    ``width`` x ``height``, turned a quarter (as a phone stores portrait video) if asked."""
     scale = 1000
     duration = round(seconds * scale)
     matrix = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
+    turned = struct.pack(">9i", 0, 0x10000, 0, -0x10000, 0, 0, 0, 0, 0x40000000)
     mvhd = _box(
         b"mvhd",
         struct.pack(">B3xIIII", 0, 0, 0, scale, duration)
@@ -97,8 +107,8 @@ def mp4(seconds: float = 2.0, *, mov: bool = False, size: int | None = None) -> 
     tkhd = _box(
         b"tkhd",
         struct.pack(">B3BIIIII8xhhH2x", 0, 0, 0, 3, 0, 0, 1, 0, duration, 0, 0, 0)
-        + matrix
-        + struct.pack(">II", 16 << 16, 16 << 16),
+        + (turned if quarter_turn else matrix)
+        + struct.pack(">II", width << 16, height << 16),
     )
     mdhd = _box(b"mdhd", struct.pack(">B3xIIIIHH", 0, 0, 0, scale, duration, 0x55C4, 0))
     hdlr = _box(b"hdlr", struct.pack(">B3xI", 0, 0) + b"vide" + b"\x00" * 12 + b"video\x00")

@@ -102,11 +102,12 @@ def test_a_staged_thumbnail_is_uploaded_once_and_one_the_pds_deleted_again(
 def test_a_video_is_an_embed_video_record_with_its_blob(
     local_pds: LocalPds, account: PdsAccount, net: BlueskyNetwork, tmp_path: Path
 ) -> None:
-    clip = images.write(tmp_path / "march.mp4", images.mp4(3))
+    clip = images.write(tmp_path / "march.mp4", images.mp4(3, width=1280, height=720))
     video = MediaItem(clip, "Families marching to the courthouse")
     receipt = net.publish(_post("Families marched today.", None, video))
     embed = _record(local_pds, receipt.remote_id)["embed"]
     assert embed["$type"] == "app.bsky.embed.video"
     assert embed["alt"] == "Families marching to the courthouse"
     assert embed["video"]["mimeType"] == "video/mp4"
+    assert (embed["aspectRatio"]["width"], embed["aspectRatio"]["height"]) == (1280, 720)
     assert _blob(local_pds, account.did, embed["video"]) == clip.read_bytes()

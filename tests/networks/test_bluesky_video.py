@@ -44,13 +44,16 @@ def _post(*media: MediaItem) -> OutgoingPost:
 def test_a_video_is_a_blob_embedded_with_its_alt_text(
     fake: FakeBluesky, net: BlueskyNetwork, tmp_path: Path
 ) -> None:
-    clip = images.write(tmp_path / "march.mp4", images.mp4(4, size=1_500_000))
+    data = images.mp4(4, size=1_500_000, width=1920, height=1080, quarter_turn=True)
+    clip = images.write(tmp_path / "march.mp4", data)
     net.publish(_post(MediaItem(clip, "Families marching to the courthouse")))
     [record] = fake.records
     embed = record.value["embed"]
     assert embed["$type"] == "app.bsky.embed.video"
     assert embed["alt"] == "Families marching to the courthouse"
     assert embed["video"]["mimeType"] == "video/mp4"
+    shape = embed["aspectRatio"]
+    assert (shape["width"], shape["height"]) == (1080, 1920)  # a phone's portrait video
     assert fake.blobs[embed["video"]["ref"]["$link"]] == ("video/mp4", clip.read_bytes())
 
 
