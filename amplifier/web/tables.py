@@ -21,39 +21,34 @@ NOT_OUT = ("deferred", "unknown", "sending")  # an ambiguous attempt matters whi
 COSTED = ("published", "unknown", "sending", "deferred")  # billed, or may be
 
 
-class _Page:
-    """Escaped values and written times, each worked out once for the page."""
+class _Escaped(dict[str, str]):
+    """Each value escaped once, on first sight (a dict lookup after that)."""
 
-    def __init__(self) -> None:
-        self.escaped: dict[str, str] = {}
-        self.times: dict[tuple[datetime, tzinfo | None], str] = {}
-
-    def escape(self, value: str) -> str:
-        found = self.escaped.get(value)
-        if found is None:
-            found = self.escaped[value] = str(escape(value))
-        return found
-
-    def when(self, moment: datetime, zone: tzinfo | None) -> str:
-        # The store's moments are all UTC, so equal moments (equal keys) read the same.
-        key = (moment, zone)
-        found = self.times.get(key)
-        if found is None:
-            found = self.times[key] = when(moment, zone)
+    def __missing__(self, value: str) -> str:
+        found = self[value] = str(escape(value))
         return found
 
 
-def _happened(row: HistoryLine, zone: tzinfo | None, seen: _Page) -> str:
+class _Times(dict[tuple[datetime, tzinfo | None], str]):
+    """Each (moment, zone) written once. The store's moments are all UTC, so equal moments
+    (equal keys, whatever their tzinfo object) read the same."""
+
+    def __missing__(self, key: tuple[datetime, tzinfo | None]) -> str:
+        found = self[key] = when(*key)
+        return found
+
+
+def _happened(row: HistoryLine, zone: tzinfo | None, escaped: _Escaped, times: _Times) -> str:
     """What happened: the live post, the retry, the reason, the ambiguity, the cost."""
     parts = []
     if row.url:
         parts.append(f'<a href="{escape(row.url)}" rel="noreferrer">Live post</a>')
     if row.status == "deferred" and row.retry_at:
-        parts.append(f"Retry at {seen.when(row.retry_at, zone)}.")
+        parts.append(f"Retry at {times[row.retry_at, zone]}.")
     if row.last_error:
-        parts.append(seen.escape(row.last_error))
+        parts.append(escaped[row.last_error])
     if row.ambiguous_since and row.status in NOT_OUT:
-        parts.append(f"[ambiguous since {seen.when(row.ambiguous_since, zone)}]")
+        parts.append(f"[ambiguous since {times[row.ambiguous_since, zone]}]")
     if row.cost_micros is not None and row.status in COSTED:
         parts.append(f"· ${row.cost_micros / 1_000_000:.3f}")
     return " ".join(parts)
@@ -62,19 +57,19 @@ def _happened(row: HistoryLine, zone: tzinfo | None, seen: _Page) -> str:
 def history_rows(rows: Sequence[HistoryLine], zones: Mapping[str, tzinfo]) -> Markup:
     """The table body's rows, each slot in its account's timezone (UTC for an account no
     longer configured)."""
-    seen = _Page()
+    escaped, times = _Escaped(), _Times()
     lines = []
     for row in rows:
         zone = zones.get(row.account)
-        status = seen.escape(row.status)
+        status = escaped[row.status]
         lines.append(
             f'<tr class="{status}">\n'
             f"  <td>{int(row.id)}</td>\n"
-            f'  <td data-label="Slot">{seen.when(row.due_at, zone)}</td>\n'
-            f'  <td data-label="Account">{seen.escape(row.account)}</td>\n'
+            f'  <td data-label="Slot">{times[row.due_at, zone]}</td>\n'
+            f'  <td data-label="Account">{escaped[row.account]}</td>\n'
             f'  <td data-label="State"><span class="state {status}">{status}</span></td>\n'
-            f'  <td data-label="Post">{seen.escape(row.template_id or "-")}</td>\n'
-            f'  <td data-label="What happened">{_happened(row, zone, seen)}</td>\n'
+            f'  <td data-label="Post">{escaped[row.template_id or "-"]}</td>\n'
+            f'  <td data-label="What happened">{_happened(row, zone, escaped, times)}</td>\n'
             "</tr>\n"
         )
     return Markup("".join(lines))  # every stored value above went through escape()
