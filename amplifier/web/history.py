@@ -16,7 +16,7 @@ from amplifier.web import params
 from amplifier.web.console import Console
 from amplifier.web.guard import console, reader
 from amplifier.web.reads import read
-from amplifier.web.render import page
+from amplifier.web.render import options, page
 from amplifier.web.tables import history_rows
 
 PAGE = 50
@@ -91,9 +91,14 @@ async def history_page(request: Request) -> Response:
         rows=rows,
         body=history_rows(rows, zones),
         filters=kept,
+        shown={name: kept.get(name, "") for name in FILTERS},
+        choices={
+            "account": options(
+                tuple(sorted(a.name for a in current.settings.accounts)), kept.get("account")
+            ),
+            "state": options(STATES, kept.get("state")),
+            "campaign": options(tuple(sorted(current.settings.campaigns)), kept.get("campaign")),
+        },
         older=older,
         first_page=wanted.before is None,
-        states=STATES,
-        accounts=sorted(a.name for a in current.settings.accounts),
-        campaigns=sorted(current.settings.campaigns),
     )

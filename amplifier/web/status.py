@@ -21,7 +21,7 @@ from amplifier.web import params
 from amplifier.web.console import Console
 from amplifier.web.guard import console, reader
 from amplifier.web.reads import read
-from amplifier.web.render import page
+from amplifier.web.render import options, page
 
 SPENT = ("published", "unknown")  # billed, or may have been (as amplifier status counts)
 PENDING = ("sending", "deferred")
@@ -117,8 +117,7 @@ async def status_page(request: Request) -> Response:
     params.check_names(request.query_params, [])
     current = console(request)
     found = await read(current.loop_reads, current.store, lambda store: _read(current, store))
-    posts = sorted(current.library.originals)
     return page(
         request, "status.html", who, title="Status", zone=current.access.timezone,
-        posts=posts, **found,
+        post_options=options(tuple(sorted(current.library.originals))), **found,
     )  # fmt: skip
