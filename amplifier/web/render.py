@@ -40,7 +40,19 @@ def when(moment: datetime | None, zone: tzinfo | None = None) -> str:
     process's locale, and without strftime, which costs more than the conversion."""
     if moment is None:
         return "-"
-    s = moment.astimezone(zone) if zone is not None else moment
+    if zone is None:
+        return _written(moment)
+    return _written_in(moment, zone)
+
+
+@lru_cache(maxsize=4096)
+def _written_in(moment: datetime, zone: tzinfo) -> str:
+    """A moment in a zone, kept: the pages show the same slots, posts and resets request after
+    request. Equal moments (the same instant, whatever their tzinfo) read the same in a zone."""
+    return _written(moment.astimezone(zone))
+
+
+def _written(s: datetime) -> str:
     month, zone_name = MONTHS[s.month - 1], s.tzname() or ""
     return f"{DAYS[s.weekday()]} {s.day} {month} {s.year} {s.hour:02d}:{s.minute:02d} {zone_name}"
 
