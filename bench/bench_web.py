@@ -164,22 +164,33 @@ def build(label: str, backend: str, url: str, size: int, start: datetime, args: 
     return Site(label, backend, loaded, client, console, cursor_sql, cursor)
 
 
-def measure(site: Site) -> None:
-    """Each page once (its server time), then each bare SQL once, in the same round, through
-    the connection the page reads with (on SQLite the store that never waits, reads.py)."""
+def measure(site: Site, sql_first: bool = False) -> None:
+    """Each page once (its server time) and beside it its bare SQL once, through the
+    connection the page reads with (on SQLite the store that never waits, reads.py).
+
+    ``sql_first``: the SQL before its page. Rounds alternate, so neither side is always the
+    one that comes first after the other databases' turn (colder caches: the first page of a
+    round was the slowest of all, its SQL right after it warm)."""
     loop_reads = getattr(site.console, "loop_reads", None)  # older consoles: none
     engine = (site.console.store if loop_reads is None else loop_reads.store).engine
     for name, (path, sql) in PAGES.items():
+        statements = site.cursor_sql if "{cursor}" in path else sql
+
+        def bare(statements: list[str] | None = statements, name: str = name) -> None:
+            if statements is None:
+                return
+            started = time.perf_counter()
+            with engine.connect() as conn:
+                for statement in statements:
+                    conn.exec_driver_sql(statement).fetchall()
+            site.sql.setdefault(name, []).append(time.perf_counter() - started)
+
+        if sql_first:
+            bare()
         answer = site.client.get(path.format(cursor=site.cursor))
         site.pages.setdefault(name, []).append(server_time(answer))
-        statements = site.cursor_sql if "{cursor}" in path else sql
-        if statements is None:
-            continue
-        started = time.perf_counter()
-        with engine.connect() as conn:
-            for statement in statements:
-                conn.exec_driver_sql(statement).fetchall()
-        site.sql.setdefault(name, []).append(time.perf_counter() - started)
+        if not sql_first:
+            bare()
 
 
 def main() -> int:
@@ -215,7 +226,7 @@ def main() -> int:
                 site.sql.clear()
             for round_number in range(args.repeats):
                 for site in sites if round_number % 2 == 0 else sites[::-1]:
-                    measure(site)
+                    measure(site, sql_first=round_number % 2 == 1)
         finally:
             for site in sites:
                 site.client.__exit__(None, None, None)
@@ -257,8 +268,10 @@ def report(sites: list[Site], notes: list[str], small: int, large: int) -> int:
                 seconds(bare) if bare is not None else "-",
                 f"{b / bare:.1f}" if bare is not None else "-", spread,
             ])  # fmt: skip
-    print(f"page server time (median); bare SQL at {large:,} rows; page/SQL of each round "
-          "(page and its SQL measured one after the other): lower-upper quartile")  # fmt: skip
+    print(
+        f"page server time (median); bare SQL at {large:,} rows; page/SQL of each round "
+        "(page and SQL one after the other, each first in turn): lower-upper quartile"
+    )
     table(["page", f"{small:,} rows", f"{large:,} rows", "large/small", "bare SQL",
            "page/SQL", "per round"], rows)  # fmt: skip
     if not growth:
