@@ -5,6 +5,8 @@
     ├── ContentError           a post template is wrong; .problems says where
     ├── RenderError            a post cannot be rendered for a network (for example too long)
     ├── StoreError             the database failed or holds something unexpected
+    │   └── StoreBusy          SQLite found the file locked (a store that never waits: at
+    │                          once; read again where waiting is allowed)
     ├── StateMoved             the rotation a decision was made on changed before its claim:
     │                          another process decided for the account meanwhile; decide again
     └── NetworkError           publishing failed; .account and .network say where
@@ -73,6 +75,12 @@ class RenderError(AmplifierError):
 
 class StoreError(AmplifierError):
     """The state database failed."""
+
+
+class StoreBusy(StoreError):
+    """SQLite found the file locked: at once for a store that never waits
+    (``Store.never_waiting``: nothing was read, and a store that waits its turn will answer),
+    after its busy_timeout for the others."""
 
 
 class StateMoved(AmplifierError):

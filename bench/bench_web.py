@@ -3,10 +3,13 @@
 The same history as bench_history.py (its loaders: the last 30 days of 10 accounts, then
 older rows of 100 accounts up to the total), on SQLite (a temp file) and PostgreSQL (a fresh
 schema, dropped afterwards). The console (``create_app`` over ``open_console``) is signed in
-once per database, then each page is requested in turn, interleaved across the databases;
-its time is the app's own (the Server-Timing header the app sends: from the request reaching
-the app to the response starting), median of the repeats. Beside each history, review and
-status page, the bare SQL that produces its rows, run through the same engine and fetched.
+once per database and runs on one event loop throughout, as under uvicorn; then each page is
+requested in turn, interleaved across the databases; its time is the app's own (the
+Server-Timing header the app sends: from the request reaching the app to the response
+starting), median of the repeats. Beside each history, review and status page, the bare SQL
+that produces its rows (for history and review the statement the store runs, its columns and
+join, literal values in place of bound ones), run through the connection the page reads with
+(on SQLite the store that never waits) and fetched.
 
     .venv/bin/python bench/bench_web.py [--quick] [--repeats N] [--rows N]
     PostgreSQL: $BENCH_POSTGRES_URL, else postgresql+psycopg://postgres@127.0.0.1:5432/test
@@ -43,28 +46,39 @@ GROWTH_GOAL = 1.5
 SQL_GOAL = 3.0
 PASSWORD = "bench-organizer-password"
 ORDER = "ORDER BY due_at DESC, id DESC"
-COLUMNS_SQL = "SELECT * FROM deliveries"
+# What the store's statements read (amplifier/store/console.py): a history page's columns, its
+# cost joined in; the review page's columns.
+COLUMNS_SQL = (
+    "SELECT d.id, d.account, d.status, d.template_id, d.due_at, d.url, d.retry_at, "
+    "d.last_error, d.ambiguous_since, c.cost_micros FROM deliveries AS d "
+    "LEFT OUTER JOIN delivery_costs AS c ON c.delivery_id = d.id"
+)
+REVIEW_SQL = (
+    "SELECT id, account, template_id, due_at, attempts, ambiguous_since, last_error, language, "
+    "text, url FROM deliveries"
+)
+HISTORY_ORDER = "ORDER BY d.due_at DESC, d.id DESC"
 LAST_SQL = (
     "SELECT * FROM deliveries WHERE account = '{account}' AND status = 'published' "
     "ORDER BY sent_at DESC, id DESC LIMIT 1"
 )
 # Each page, and the bare SQL that produces its rows (None: it has no one query).
 PAGES: dict[str, tuple[str, list[str] | None]] = {
-    "history": ("/history", [f"{COLUMNS_SQL} {ORDER} LIMIT 51"]),
+    "history": ("/history", [f"{COLUMNS_SQL} {HISTORY_ORDER} LIMIT 51"]),
     "history, state published": (
         "/history?state=published",
-        [f"{COLUMNS_SQL} WHERE status = 'published' {ORDER} LIMIT 51"],
+        [f"{COLUMNS_SQL} WHERE d.status = 'published' {HISTORY_ORDER} LIMIT 51"],
     ),
     "history, one account": (
         "/history?account=bench-x",
-        [f"{COLUMNS_SQL} WHERE account = 'bench-x' {ORDER} LIMIT 51"],
+        [f"{COLUMNS_SQL} WHERE d.account = 'bench-x' {HISTORY_ORDER} LIMIT 51"],
     ),
     "history, one campaign": (
         f"/history?campaign={CAMPAIGN}",
-        [f"{COLUMNS_SQL} WHERE campaign = '{CAMPAIGN}' {ORDER} LIMIT 51"],
+        [f"{COLUMNS_SQL} WHERE d.campaign = '{CAMPAIGN}' {HISTORY_ORDER} LIMIT 51"],
     ),
     "history, an older page": ("/history?before={cursor}", None),  # filled in per database
-    "review": ("/review", [f"{COLUMNS_SQL} WHERE status = 'unknown' {ORDER} LIMIT 200"]),
+    "review": ("/review", [f"{REVIEW_SQL} WHERE status = 'unknown' {ORDER} LIMIT 200"]),
     "status": (
         "/status",
         [
@@ -126,7 +140,11 @@ def build(label: str, backend: str, url: str, size: int, start: datetime, args: 
     )
     access = web_access({"AMPLIFIER_WEB_ORGANIZER_PASSWORD": PASSWORD})
     console = open_console(config, None, access, clock=lambda: start)
-    client = TestClient(create_app(console), base_url="http://bench")
+    # Entered: one event loop in one thread for every request, as uvicorn runs the app (and
+    # its lifespan). Without it each request would start a thread and an event loop of its
+    # own, and the page's time would hold that start, the client's thread contending for
+    # the GIL meanwhile, and a fresh thread pool's first worker: no server pays those.
+    client = TestClient(create_app(console), base_url="http://bench").__enter__()
     token = re.search(r'name="csrf" value="([^"]+)"', client.get("/signin").text)
     assert token is not None
     client.post("/signin", data={"csrf": token[1], "password": PASSWORD})
@@ -140,26 +158,39 @@ def build(label: str, backend: str, url: str, size: int, start: datetime, args: 
     cursor = write_cursor(due, int(middle[1]))
     stamp = due.strftime("%Y-%m-%d %H:%M:%S.%f") if backend == "sqlite" else due.isoformat()
     cursor_sql = [
-        f"{COLUMNS_SQL} WHERE due_at <= '{stamp}' AND NOT (due_at = '{stamp}' AND id >= "
-        f"{int(middle[1])}) {ORDER} LIMIT 51"
+        f"{COLUMNS_SQL} WHERE d.due_at <= '{stamp}' AND NOT (d.due_at = '{stamp}' AND d.id >= "
+        f"{int(middle[1])}) {HISTORY_ORDER} LIMIT 51"
     ]
     return Site(label, backend, loaded, client, console, cursor_sql, cursor)
 
 
-def measure(site: Site) -> None:
-    """Each page once (its server time), then each bare SQL once, in the same round."""
-    engine = site.console.store.engine
+def measure(site: Site, sql_first: bool = False) -> None:
+    """Each page once (its server time) and beside it its bare SQL once, through the
+    connection the page reads with (on SQLite the store that never waits, reads.py).
+
+    ``sql_first``: the SQL before its page. Rounds alternate, so neither side is always the
+    one that comes first after the other databases' turn (colder caches: the first page of a
+    round was the slowest of all, its SQL right after it warm)."""
+    loop_reads = getattr(site.console, "loop_reads", None)  # older consoles: none
+    engine = (site.console.store if loop_reads is None else loop_reads.store).engine
     for name, (path, sql) in PAGES.items():
+        statements = site.cursor_sql if "{cursor}" in path else sql
+
+        def bare(statements: list[str] | None = statements, name: str = name) -> None:
+            if statements is None:
+                return
+            started = time.perf_counter()
+            with engine.connect() as conn:
+                for statement in statements:
+                    conn.exec_driver_sql(statement).fetchall()
+            site.sql.setdefault(name, []).append(time.perf_counter() - started)
+
+        if sql_first:
+            bare()
         answer = site.client.get(path.format(cursor=site.cursor))
         site.pages.setdefault(name, []).append(server_time(answer))
-        statements = site.cursor_sql if "{cursor}" in path else sql
-        if statements is None:
-            continue
-        started = time.perf_counter()
-        with engine.connect() as conn:
-            for statement in statements:
-                conn.exec_driver_sql(statement).fetchall()
-        site.sql.setdefault(name, []).append(time.perf_counter() - started)
+        if not sql_first:
+            bare()
 
 
 def main() -> int:
@@ -195,10 +226,10 @@ def main() -> int:
                 site.sql.clear()
             for round_number in range(args.repeats):
                 for site in sites if round_number % 2 == 0 else sites[::-1]:
-                    measure(site)
+                    measure(site, sql_first=round_number % 2 == 1)
         finally:
             for site in sites:
-                site.client.close()
+                site.client.__exit__(None, None, None)
                 site.console.close()
             for cleanup in cleanups:
                 cleanup()
@@ -237,8 +268,10 @@ def report(sites: list[Site], notes: list[str], small: int, large: int) -> int:
                 seconds(bare) if bare is not None else "-",
                 f"{b / bare:.1f}" if bare is not None else "-", spread,
             ])  # fmt: skip
-    print(f"page server time (median); bare SQL at {large:,} rows; page/SQL of each round "
-          "(page and its SQL measured one after the other): lower-upper quartile")  # fmt: skip
+    print(
+        f"page server time (median); bare SQL at {large:,} rows; page/SQL of each round "
+        "(page and SQL one after the other, each first in turn): lower-upper quartile"
+    )
     table(["page", f"{small:,} rows", f"{large:,} rows", "large/small", "bare SQL",
            "page/SQL", "per round"], rows)  # fmt: skip
     if not growth:

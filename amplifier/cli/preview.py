@@ -198,7 +198,7 @@ def _preview_block(forecast: SlotForecast, settings: Settings, cards: dict[str, 
     for refusal in decision.replaced:  # the posts the rotation offered first
         lines.append(f"      instead of {refusal.post!r}, refused by {refusal}")
     if decision.deferred is not None:
-        lines.append(f"      waits: {decision.deferred[1]}")
+        lines.append(f"      waits: {decision.deferred.reason()}")
     lines += [f"      {line}".rstrip() for line in rendered.text.splitlines()]
     if rendered.link is not None and rendered.link not in rendered.text:
         # Bluesky shows a tagged link short; say where it goes.

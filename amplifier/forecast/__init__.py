@@ -22,8 +22,10 @@ from amplifier.forecast.predictions import (
 )
 from amplifier.forecast.slot import SlotDecision, decide_slot
 from amplifier.forecast.view import (
+    Pause,
     StateView,
     StoreView,
+    Wait,
     pause_reason,
     rehearsal_key,
     rehearsals,
@@ -34,10 +36,12 @@ __all__ = [
     "UNFORESEEABLE",
     "AccountForecast",
     "Forecast",
+    "Pause",
     "SlotDecision",
     "SlotForecast",
     "StateView",
     "StoreView",
+    "Wait",
     "decide_slot",
     "first_run",
     "pause_reason",

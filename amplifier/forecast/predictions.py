@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from amplifier.config import Account, Settings
 from amplifier.content import Library
 from amplifier.forecast.slot import SlotDecision, decide_slot
-from amplifier.forecast.view import StoreView, pause_reason, slot_key
+from amplifier.forecast.view import Pause, StoreView, Wait, pause_of, slot_key
 from amplifier.forecast.window import PredictionWindow, WindowedView
 from amplifier.guards import Sent, others_since, own_since
 from amplifier.networks.mastodon_limits import InstanceLimits
@@ -62,8 +62,9 @@ class AccountForecast:
 @dataclass(frozen=True)
 class Forecast:
     now: datetime
-    paused: str | None
+    paused: str | None  # why every slot is skipped (``pause``'s reason in UTC), or None
     accounts: tuple[AccountForecast, ...]
+    pause: Pause | None = None
 
 
 def start_scope(account: str, *, rehearsal: bool) -> str:
@@ -131,7 +132,8 @@ class Overlay:
             return
         account = decision.account
         self.rotations[account.name] = decision.state
-        at = max(decision.moment, decision.deferred[0]) if decision.deferred else decision.moment
+        wait = decision.deferred
+        at = max(decision.moment, wait.until) if wait is not None else decision.moment
         template = decision.planned.template
         status = "deferred" if decision.deferred else "published"
         cost = decision.cost.micros if decision.cost is not None else 0
@@ -195,7 +197,7 @@ class OverlayView:
                 total += predicted.cost_micros
         return total
 
-    def blocked(self, account: str, moment: datetime) -> tuple[datetime, str] | None:
+    def blocked(self, account: str, moment: datetime) -> Wait | None:
         return self.base.blocked(account, moment)
 
     def instance_limits(self, account: Account) -> InstanceLimits | None:
@@ -265,7 +267,8 @@ def predict(
                 events.append((now, index, slot, account))
         events += [(slot.due_at, index, slot, account) for slot in upcoming[account.name]]
 
-    paused = pause_reason(store)
+    pause = pause_of(store)
+    paused = None if pause is None else pause.reason()
     first = min((event[0] for event in events), default=now)
     overlay = Overlay(store, library, now, _look_back(settings, enabled, first))
     for moment, _, slot, account in sorted(events, key=lambda e: (e[0], e[1], e[2].due_at)):
@@ -290,4 +293,4 @@ def predict(
         slots = [f for f in forecasts[account.name] if f.overdue or f.slot.key in keys]
         slots.sort(key=lambda f: f.slot.due_at)
         shown.append(AccountForecast(account, rehearsals.get(account.name), tuple(slots)))
-    return Forecast(now, paused, tuple(shown))
+    return Forecast(now, paused, tuple(shown), pause)

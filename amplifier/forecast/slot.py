@@ -27,7 +27,7 @@ from typing import Literal
 
 from amplifier.config import Account, Settings, account_limits
 from amplifier.content import Library
-from amplifier.forecast.view import StateView, slot_key
+from amplifier.forecast.view import StateView, Wait, slot_key
 from amplifier.guards import (
     Cost,
     Refusal,
@@ -69,7 +69,8 @@ class SlotDecision:
     refused: tuple[Refusal, ...] = ()
     reason: str | None = None
     rule: str | None = None
-    deferred: tuple[datetime, str] | None = None  # (until, why) the rate-limit window is shut
+    deferred: Wait | None = None  # the rate-limit window shut: until when, which
+    paused: bool = False  # skipped because posting is paused (``reason`` says by whom, since)
 
     @property
     def replaced(self) -> tuple[Refusal, ...]:
@@ -142,7 +143,7 @@ def decide_slot(
         reason = f"no worker ran at its time; {_duration(late)} late is past the grace window"
         return replace(skip, action="missed", planned=planned, reason=reason)
     if paused is not None:
-        return replace(skip, planned=planned, reason=paused)
+        return replace(skip, planned=planned, reason=paused, paused=True)
     rules = settings.guards
     zone = slot.nominal.tzinfo
     own = view.counted(own_since(moment, zone, rules), account=account.name)

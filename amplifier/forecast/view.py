@@ -15,7 +15,8 @@ again from where the live one now is, so it always shows what the live account w
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -51,8 +52,9 @@ class StateView(Protocol):
         """X spend of the rows due in [start, end), of one account or (None) of all."""
         ...
 
-    def blocked(self, account: str, moment: datetime) -> tuple[datetime, str] | None:
-        """(until, why) while the account's stored rate-limit window is shut at ``moment``."""
+    def blocked(self, account: str, moment: datetime) -> Wait | None:
+        """What a post waits for while the account's stored rate-limit window is shut at
+        ``moment``."""
         ...
 
     def instance_limits(self, account: Account) -> InstanceLimits | None:
@@ -92,21 +94,59 @@ def rehearsals(settings: Settings, *, flag: bool = False) -> dict[str, str]:
     return reasons
 
 
-def pause_reason(store: Store | None) -> str | None:
-    """'paused by ana since 2026-11-23 09:00 UTC', or None when posting is not paused."""
+def _utc_minutes(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _utc_seconds(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Posting paused: by whom, since when (kept as a moment, so each reader writes it in its
+    own time: the worker's records and ``amplifier preview`` in UTC, the console locally)."""
+
+    by: str | None
+    since: datetime | None
+
+    def reason(self, written: Callable[[datetime], str] = _utc_minutes) -> str:
+        """'paused by ana since 2026-11-23 09:00 UTC' (``written`` writes the moment)."""
+        since = written(self.since) if self.since else "unknown time"
+        return f"paused by {self.by or 'someone'} since {since}"
+
+
+@dataclass(frozen=True)
+class Wait:
+    """An account's rate-limit windows shut until a moment: a post waits for it."""
+
+    until: datetime
+    windows: tuple[str, ...]
+
+    def reason(self, written: Callable[[datetime], str] = _utc_seconds) -> str:
+        """'rate limit window 15m until 2026-11-23T13:45:00+00:00': the shut windows that end
+        last (``written`` writes the moment)."""
+        return (
+            f"rate limit window {', '.join(self.windows) or 'unknown'} until {written(self.until)}"
+        )
+
+
+def pause_of(store: Store | None) -> Pause | None:
+    """Who paused posting and since when, or None when posting is not paused."""
     if store is None:
         return None
     paused, by, since = store.paused()
-    if not paused:
-        return None
-    when = since.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if since else "unknown time"
-    return f"paused by {by or 'someone'} since {when}"
+    return Pause(by, since) if paused else None
 
 
-def blocked_reason(until: datetime, windows: Sequence[RateLimitWindow]) -> str:
-    """'rate limit window 15m until 2026-11-23T13:45:00+00:00': the shut windows that end last."""
-    at = until.astimezone(UTC).isoformat(timespec="seconds")
-    return f"rate limit window {', '.join(w.window for w in windows) or 'unknown'} until {at}"
+def pause_reason(store: Store | None) -> str | None:
+    """'paused by ana since 2026-11-23 09:00 UTC', or None when posting is not paused."""
+    pause = pause_of(store)
+    return None if pause is None else pause.reason()
+
+
+def wait_for(until: datetime, windows: Sequence[RateLimitWindow]) -> Wait:
+    return Wait(until, tuple(w.window for w in windows))
 
 
 class StoreView:
@@ -196,7 +236,7 @@ class StoreView:
             start, end, statuses=self.statuses, account=account, network="x"
         )
 
-    def blocked(self, account: str, moment: datetime) -> tuple[datetime, str] | None:
+    def blocked(self, account: str, moment: datetime) -> Wait | None:
         if self.store is None or self._rehearsal:  # a rehearsal never meets a platform
             return None
         until = self.store.blocked_until(account, moment)
@@ -205,7 +245,7 @@ class StoreView:
         windows = [
             w for w in self.store.rate_limits(account) if w.remaining == 0 and w.reset_at == until
         ]
-        return until, blocked_reason(until, windows)
+        return wait_for(until, windows)
 
     def instance_limits(self, account: Account) -> InstanceLimits | None:
         key = instance_of(account)

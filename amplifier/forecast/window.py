@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from amplifier.content import Library
-from amplifier.forecast.view import StoreView, blocked_reason
+from amplifier.forecast.view import StoreView, Wait, wait_for
 from amplifier.guards import REHEARSAL_SENT, Sent, sent_rows
 from amplifier.networks.base import RateLimitWindow
 from amplifier.store import Delivery, Store
@@ -119,7 +119,7 @@ class WindowedView(StoreView):
     def spent(self, start: datetime, end: datetime, account: str | None) -> int:
         return self.window.spent(start, end, account, self.statuses)
 
-    def blocked(self, account: str, moment: datetime) -> tuple[datetime, str] | None:
+    def blocked(self, account: str, moment: datetime) -> Wait | None:
         if self._rehearsal:  # a rehearsal never meets a platform
             return None
         shut = [
@@ -130,4 +130,4 @@ class WindowedView(StoreView):
         if not shut:
             return None
         until = max(w.reset_at for w in shut if w.reset_at is not None)
-        return until, blocked_reason(until, [w for w in shut if w.reset_at == until])
+        return wait_for(until, [w for w in shut if w.reset_at == until])

@@ -12,12 +12,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy import Connection, Engine, Table, create_engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from amplifier.errors import StoreError
+from amplifier.errors import StoreBusy, StoreError
 from amplifier.store import migrations
 from amplifier.store.engine import mask_url, normalise_url, sqlite_engine
 
@@ -32,17 +32,55 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def _sqlite_busy(cause: object) -> bool:
+    """SQLITE_BUSY or SQLITE_LOCKED (any extended code): a lock was in the way."""
+    code = getattr(cause, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in (5, 6)
+
+
 class StoreBase:
     """The engine and the helpers the store's parts build on; ``Store`` is the class to use."""
 
-    def __init__(self, url: str, *, clock: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(
+        self, url: str, *, clock: Callable[[], datetime] = _utc_now, never_wait: bool = False
+    ) -> None:
         self._url = normalise_url(url)
         self._clock = clock
         if self._url.get_backend_name() == "sqlite":
-            self._engine = sqlite_engine(self._url)
+            self._engine = sqlite_engine(self._url, never_wait=never_wait)
+        elif never_wait:
+            raise StoreError("only a SQLite store reads without waiting")
         else:
             self._engine = create_engine(self._url, pool_pre_ping=True)
         self._reader = self._engine.execution_options(amplifier_read_only=True)
+
+    @classmethod
+    def never_waiting(cls, url: str, *, clock: Callable[[], datetime] = _utc_now) -> Self | None:
+        """A store over the same SQLite file whose reads never wait for a lock, for reads on
+        an event loop; None unless the database is a SQLite file in WAL mode.
+
+        In WAL mode a read takes no lock a writer holds: it reads the last committed state
+        beside the writer (the store's own writers, another process's, a checkpoint). The
+        few moments a reader must still wait (the recovery after a crash, a connection
+        holding the file in exclusive locking mode) raise ``StoreBusy`` at once instead of
+        sleeping, as busy_timeout 0 answers; nothing was read, and the caller reads again
+        where waiting is allowed. Its one connection is opened here, not at the first read;
+        it refuses writes (``query_only``). One caller at a time: the caller serializes.
+        """
+        parsed = normalise_url(url)
+        if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+            return None
+        opened = cls(url, clock=clock, never_wait=True)
+        try:
+            with opened._read("open") as conn:
+                mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+        except StoreError:
+            opened.close()
+            return None
+        if str(mode).lower() != "wal":
+            opened.close()
+            return None
+        return opened
 
     @property
     def engine(self) -> Engine:
@@ -73,7 +111,8 @@ class StoreBase:
             detail = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
             if self._url.password:
                 detail = detail.replace(str(self._url.password), "***")
-            raise StoreError(
+            kind = StoreBusy if _sqlite_busy(cause) else StoreError
+            raise kind(
                 f"{action} failed on {mask_url(self._url)}: {type(cause).__name__}: {detail}"
             ) from None
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import StaticPool
 
 from amplifier.errors import StoreError
 
@@ -54,17 +55,29 @@ def _enable_wal(cursor: Any) -> None:
             time.sleep(0.01)
 
 
-def sqlite_engine(url: URL) -> Engine:
-    """A SQLite engine where two processes writing one file queue up instead of deadlocking."""
-    engine = create_engine(url)
+def sqlite_engine(url: URL, *, never_wait: bool = False) -> Engine:
+    """A SQLite engine where two processes writing one file queue up instead of deadlocking.
+
+    ``never_wait``: one connection (kept open, shared by whoever holds it: one caller at a
+    time) whose busy_timeout is 0, so a statement meeting a lock fails at once with
+    SQLITE_BUSY instead of sleeping; for reads on an event loop (``Store.never_waiting``).
+    """
+    if never_wait:
+        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    else:
+        engine = create_engine(url)
+    busy_ms = 0 if never_wait else int(BUSY_TIMEOUT_S * 1000)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take BEGIN away from sqlite3 so _on_begin decides what kind of transaction starts.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
-        _enable_wal(cursor)
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        if never_wait:
+            cursor.execute("PRAGMA query_only=ON")  # it reads, never writes, never switches
+        else:
+            _enable_wal(cursor)
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -72,7 +85,7 @@ def sqlite_engine(url: URL) -> Engine:
         # A deferred BEGIN that later writes must upgrade its lock, and two such upgrades
         # deadlock ("database is locked" at once, busy_timeout or not). IMMEDIATE takes the
         # write lock up front, so writers simply wait their turn. Reads (WAL) need no lock.
-        if conn.get_execution_options().get("amplifier_read_only"):
+        if never_wait or conn.get_execution_options().get("amplifier_read_only"):
             conn.exec_driver_sql("BEGIN")
         else:
             conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -7,6 +7,7 @@ step keeps producing the old schema. ``tests/store/test_migrations.py`` checks t
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -45,6 +46,29 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        """On SQLite, the stored text parsed as UTC in one C call: what the DATETIME
+        processor (``datetime.fromisoformat``) then ``process_result_value`` give, without
+        ``datetime.replace`` (slower than the parse) nor two Python calls per value; a history
+        page reads 150 of them."""
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        parse = datetime.fromisoformat
+
+        def process(value: str | None) -> datetime | None:
+            if value is None:
+                return None
+            try:
+                found = parse(value + "+00:00")  # naive UTC text, as stored: UTC attached
+            except (TypeError, ValueError):  # text with an offset of its own
+                found = None
+            if found is not None and found.tzinfo is UTC:
+                return found
+            found = parse(value)  # anything else, as the DATETIME processor reads it
+            return found.replace(tzinfo=UTC) if found.tzinfo is None else found.astimezone(UTC)
+
+        return process
 
 
 # For the store's queries only; the steps above never build DDL from these.

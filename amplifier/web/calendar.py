@@ -13,7 +13,7 @@ from starlette.responses import Response
 from amplifier.forecast import UNFORESEEABLE
 from amplifier.web import params
 from amplifier.web.guard import console, reader
-from amplifier.web.render import page
+from amplifier.web.render import page, when
 from amplifier.web.slots import by_day, slot_views
 
 
@@ -45,7 +45,7 @@ async def calendar_page(request: Request) -> Response:
         campaign=campaign,
         accounts=accounts,
         campaigns=campaigns,
-        paused=found.paused,
+        paused=None if found.pause is None else found.pause.reason(lambda t: when(t, zone)),
         zone=zone,
         now=found.now,
         unforeseeable=UNFORESEEABLE,

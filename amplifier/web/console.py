@@ -15,6 +15,7 @@ from amplifier.forecast import rehearsals
 from amplifier.networks.base import Network
 from amplifier.schedule import Slot
 from amplifier.store import Store, stored_instance_limits
+from amplifier.web.reads import LoopReads
 from amplifier.web.watching import ConsoleWatch
 
 Clock = Callable[[], datetime]
@@ -44,10 +45,14 @@ class Console:
     # Each account's next slot and when it was worked out (the status page's, kept until it
     # comes: the config, so the schedule, is read once per console).
     next_slots: dict[str, tuple[datetime, Slot]] = field(default_factory=dict)
+    # The pages' reads on the event loop (a SQLite file in WAL mode; reads.py); None: in a thread.
+    loop_reads: LoopReads | None = None
 
     def close(self) -> None:
         if self.watch is not None:
             self.watch.close()
+        if self.loop_reads is not None:
+            self.loop_reads.close()
         self.store.close()
 
 
@@ -73,6 +78,7 @@ def open_console(
     except BaseException:
         store.close()
         raise
+    quick = Store.never_waiting(settings.sqlalchemy_url, clock=clock)
     return Console(
         settings=settings,
         library=report.library,
@@ -83,4 +89,5 @@ def open_console(
         rehearsals=rehearsals(settings),
         config_path=None if config is None else str(config),
         posts_path=None if posts is None else str(posts),
+        loop_reads=None if quick is None else LoopReads(quick),
     )

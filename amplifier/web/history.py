@@ -8,7 +8,6 @@ from datetime import date, datetime, time, timedelta
 from typing import get_args
 from zoneinfo import ZoneInfo
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -16,7 +15,8 @@ from amplifier.store import DeliveryStatus, HistoryLine, HistoryQuery
 from amplifier.web import params
 from amplifier.web.console import Console
 from amplifier.web.guard import console, reader
-from amplifier.web.render import page
+from amplifier.web.reads import read
+from amplifier.web.render import options, page
 from amplifier.web.tables import history_rows
 
 PAGE = 50
@@ -71,7 +71,9 @@ async def history_page(request: Request) -> Response:
     who = reader(request)
     current = console(request)
     wanted = _query(request, current)
-    rows: list[HistoryLine] = await run_in_threadpool(current.store.history_page, wanted)
+    rows: list[HistoryLine] = await read(
+        current.loop_reads, current.store, lambda store: store.history_page(wanted)
+    )
     more, rows = len(rows) > PAGE, rows[:PAGE]
     kept = {k: v for k, v in request.query_params.items() if k in FILTERS and v}
     older = None
@@ -89,9 +91,14 @@ async def history_page(request: Request) -> Response:
         rows=rows,
         body=history_rows(rows, zones),
         filters=kept,
+        shown={name: kept.get(name, "") for name in FILTERS},
+        choices={
+            "account": options(
+                tuple(sorted(a.name for a in current.settings.accounts)), kept.get("account")
+            ),
+            "state": options(STATES, kept.get("state")),
+            "campaign": options(tuple(sorted(current.settings.campaigns)), kept.get("campaign")),
+        },
         older=older,
         first_page=wanted.before is None,
-        states=STATES,
-        accounts=sorted(a.name for a in current.settings.accounts),
-        campaigns=sorted(current.settings.campaigns),
     )

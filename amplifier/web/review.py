@@ -14,6 +14,7 @@ from amplifier.config import Account
 from amplifier.networks.post_links import SHAPES, remote_id_of
 from amplifier.web import params
 from amplifier.web.guard import console, organizer, reader
+from amplifier.web.reads import read
 from amplifier.web.render import page
 
 LIMIT = 200
@@ -38,7 +39,7 @@ async def review_page(request: Request) -> Response:
     who = reader(request)
     params.check_names(request.query_params, [])
     current = console(request)
-    rows = await run_in_threadpool(current.store.awaiting_review, LIMIT)
+    rows = await read(current.loop_reads, current.store, lambda store: store.awaiting_review(LIMIT))
     by_name = {a.name: a for a in current.settings.accounts}
     zones = {
         a.name: ZoneInfo(current.settings.schedules[a.schedule].timezone) for a in by_name.values()

@@ -6,14 +6,16 @@ prints: the post as it will go out, what it replaces and why, or why the slot is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from amplifier.config import Account
-from amplifier.forecast import Forecast, SlotForecast, predict
+from amplifier.forecast import Forecast, Pause, SlotForecast, predict
 from amplifier.guards import usd
 from amplifier.web.console import Console
+from amplifier.web.render import when
 
 DAYS = 14
 
@@ -68,8 +70,16 @@ def _hidden_link(text: str, link: str | None) -> str | None:
     return link if link is not None and link not in text else None
 
 
-def _view(console: Console, forecast: SlotForecast, account: Account) -> SlotView:
+def both_times(zone: tzinfo, organizers: tzinfo) -> Callable[[datetime], str]:
+    """How a reason writes a moment: the account's time, then the organizers'."""
+    return lambda moment: f"{when(moment, zone)} (your time {when(moment, organizers)})"
+
+
+def _view(
+    console: Console, forecast: SlotForecast, account: Account, pause: Pause | None
+) -> SlotView:
     zone = ZoneInfo(console.settings.schedules[account.schedule].timezone)
+    written = both_times(zone, console.access.timezone)
     base = SlotView(account, zone, forecast.slot.due_at, "", forecast.overdue)
     row = forecast.recorded
     if row is not None:
@@ -84,7 +94,10 @@ def _view(console: Console, forecast: SlotForecast, account: Account) -> SlotVie
     planned = decision.planned
     if decision.action != "send" or planned is None:
         kind = "missed" if decision.action == "missed" else "skipped"
-        return replace(base, kind=kind, reason=decision.reason,
+        reason = decision.reason
+        if decision.paused and pause is not None:  # its moment in local times, not UTC
+            reason = pause.reason(written)
+        return replace(base, kind=kind, reason=reason,
                         post=planned.template.id if planned else None,
                         campaign=planned.template.campaign if planned else None)  # fmt: skip
     rendered = planned.rendered
@@ -101,7 +114,7 @@ def _view(console: Console, forecast: SlotForecast, account: Account) -> SlotVie
         limit=rendered.limit,
         cost=cost,
         replaced=tuple(f"instead of {r.post!r}, refused by {r}" for r in decision.replaced),
-        waits=decision.deferred[1] if decision.deferred else None,
+        waits=decision.deferred.reason(written) if decision.deferred else None,
         more=tuple(
             PartView(n, part.text, part.length, part.limit)
             for n, part in enumerate(planned.thread, 2)
@@ -129,7 +142,7 @@ def slot_views(
     """Every slot of the next 14 days, soonest first, narrowed to an account or campaign."""
     found = forecast(console, account)
     views = [
-        _view(console, slot, item.account)
+        _view(console, slot, item.account, found.pause)
         for item in found.accounts
         if campaign is None or campaign in item.account.campaigns
         for slot in item.slots

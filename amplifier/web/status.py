@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -17,11 +16,12 @@ from amplifier.config import Account
 from amplifier.guards import SENT, budgets, month_bounds, month_projection, month_summary
 from amplifier.networks.base import RateLimitWindow
 from amplifier.schedule import upcoming_slots
-from amplifier.store import LastPost, StatusSnapshot, credentials_confirmed
+from amplifier.store import LastPost, StatusSnapshot, Store, credentials_confirmed
 from amplifier.web import params
 from amplifier.web.console import Console
 from amplifier.web.guard import console, reader
-from amplifier.web.render import page
+from amplifier.web.reads import read
+from amplifier.web.render import options, page
 
 SPENT = ("published", "unknown")  # billed, or may have been (as amplifier status counts)
 PENDING = ("sending", "deferred")
@@ -63,13 +63,13 @@ def _next_slot(current: Console, account: Account, now: datetime) -> datetime | 
     return upcoming[0].due_at
 
 
-def _read(current: Console) -> dict[str, Any]:
+def _read(current: Console, store: Store) -> dict[str, Any]:
     settings, now = current.settings, current.clock()
     enabled = [a for a in settings.accounts if a.enabled]
     # The month's X spend is read only when a live X account shows it.
     spending = [a for a in enabled if a.network == "x" and a.name not in current.rehearsals]
     month = month_bounds(now) if spending else None
-    found = current.store.status_snapshot([a.name for a in enabled], month)
+    found = store.status_snapshot([a.name for a in enabled], month)
     accounts = []
     for account in enabled:
         limits = [
@@ -116,9 +116,8 @@ async def status_page(request: Request) -> Response:
     who = reader(request)
     params.check_names(request.query_params, [])
     current = console(request)
-    found = await run_in_threadpool(_read, current)
-    posts = sorted(current.library.originals)
+    found = await read(current.loop_reads, current.store, lambda store: _read(current, store))
     return page(
         request, "status.html", who, title="Status", zone=current.access.timezone,
-        posts=posts, **found,
+        post_options=options(tuple(sorted(current.library.originals))), **found,
     )  # fmt: skip

@@ -244,7 +244,7 @@ class SlotFlow:
         blocked = self.view(rehearsal=False, now=now).blocked(account.name, now)
         if blocked is not None:
             # Never send before the platform's reset: hand the post to that time.
-            until, reason = blocked
+            until, reason = blocked.until, blocked.reason()
             self.store.mark_deferred(
                 row.id, worker_id=self.worker_id, retry_at=until, reason=reason
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, text
@@ -120,3 +121,25 @@ def test_sqlite_answers_every_history_filter_from_an_index(tmp_path: object) -> 
         )
         assert "(network=? AND status=?)" in plan, plan
     store.close()
+
+
+def test_sqlite_moments_read_back_as_utc_whatever_their_text(tmp_path: Path) -> None:
+    """SQLite keeps moments as text; each reads back as the same aware UTC moment, whether
+    written as the store writes it (naive UTC, with or without its fraction) or by hand with
+    an offset, a 'T' or a 'Z', or as a bare date. A wrong parse here shifts every time shown."""
+    store = Store(f"sqlite:///{tmp_path / 'moments.db'}")
+    store.migrate()
+    written = {
+        "stored": ("2026-12-05 06:00:00.250000", datetime(2026, 12, 5, 6, 0, 0, 250000, UTC)),
+        "whole": ("2026-12-05 06:00:00", datetime(2026, 12, 5, 6, tzinfo=UTC)),
+        "offset": ("2026-12-05T07:30:00+01:00", datetime(2026, 12, 5, 6, 30, tzinfo=UTC)),
+        "zulu": ("2026-12-05T06:00:00Z", datetime(2026, 12, 5, 6, tzinfo=UTC)),
+        "date": ("2026-12-05", datetime(2026, 12, 5, tzinfo=UTC)),
+    }
+    with store.engine.begin() as conn:
+        for name, (stamp, _) in written.items():
+            conn.execute(text("INSERT INTO workers VALUES (:n, :s)"), {"n": name, "s": stamp})
+    read = dict(store.heartbeats())
+    store.close()
+    for name, (_, moment) in written.items():
+        assert read[name] == moment and read[name].tzinfo is UTC, name

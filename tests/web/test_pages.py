@@ -295,3 +295,28 @@ def test_posts_page_names_each_posts_media_with_its_description(
         console.close()
     assert "video <code>march.mp4</code>, described as:" in html
     assert "Marchers &lt;b&gt;crossing&lt;/b&gt; the bridge" in html
+
+
+def test_calendar_writes_a_pause_and_a_wait_in_local_times(
+    viewer: TestClient, console: Console
+) -> None:
+    """The reasons the calendar shares with ``amplifier preview`` carry their moment in the
+    account's time and the organizer's, as the rest of the console, never in UTC: a pause
+    (the banner in the organizer's time, each skipped slot in both) and a shut rate-limit
+    window a post waits for."""
+    console.store.set_paused(True, by="ana")  # at 13:00 UTC: 08:00 in New York, 14:00 Madrid
+    html = unescape(viewer.get("/").text)
+    assert "PAUSED (paused by ana since Mon 23 Nov 2026 14:00 CET)" in html
+    assert ("Why: paused by ana since Mon 23 Nov 2026 08:00 EST "
+            "(your time Mon 23 Nov 2026 14:00 CET)") in html  # x1, New York  # fmt: skip
+    assert ("Why: paused by ana since Mon 23 Nov 2026 07:00 CST "
+            "(your time Mon 23 Nov 2026 14:00 CET)") in html  # m1, Chicago  # fmt: skip
+    assert "UTC" not in html
+    console.store.set_paused(False, by="ana")
+    reset = START + timedelta(hours=3)  # 16:00 UTC: x1's 09:00 slot waits for it
+    console.store.save_rate_limits("x1", [RateLimitWindow("15m", 50, 0, reset)])
+    html = unescape(viewer.get("/").text)
+    assert ("Waits: rate limit window 15m until Mon 23 Nov 2026 11:00 EST "
+            "(your time Mon 23 Nov 2026 17:00 CET)") in html  # fmt: skip
+    waits = re.findall(r"Waits: [^<]*", html)
+    assert waits and not any("UTC" in line or "+00:00" in line for line in waits)

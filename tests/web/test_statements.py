@@ -21,18 +21,23 @@ from .rows import published, unknown
 
 @contextmanager
 def statements(console: Console) -> Iterator[list[str]]:
-    """Every statement the store's engine runs meanwhile (BEGIN and the like left out)."""
+    """Every statement the store's engines run meanwhile (BEGIN and the like left out)."""
     seen: list[str] = []
 
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         if statement.split()[0].upper() in ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH"):
             seen.append(statement)
 
-    event.listen(console.store.engine, "before_cursor_execute", record)
+    engines = [console.store.engine]
+    if console.loop_reads is not None:  # SQLite: the pages read on the event loop through it
+        engines.append(console.loop_reads.store.engine)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
     try:
         yield seen
     finally:
-        event.remove(console.store.engine, "before_cursor_execute", record)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
 
 
 def test_a_history_page_is_one_statement_costs_included(
