@@ -9,10 +9,13 @@ the scheduler runs it on a thread of its own every ``[worker] link_card_minutes`
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from amplifier.cards import CardOutcome, FetchPolicy, card_links, refresh_cards
 from amplifier.logs import log_exception
 from amplifier.worker.passes import Worker
+
+if TYPE_CHECKING:
+    from amplifier.cards import CardOutcome, FetchPolicy
 
 
 def refresh_link_cards(worker: Worker, policy: FetchPolicy | None = None) -> list[CardOutcome]:
@@ -22,6 +25,9 @@ def refresh_link_cards(worker: Worker, policy: FetchPolicy | None = None) -> lis
     live = [a for a in worker.accounts if a.network == "bluesky" and not worker.rehearsing(a.name)]
     if not live:
         return []
+    # The card reader loads with the first live Bluesky account's job, not with the worker.
+    from amplifier.cards import card_links, refresh_cards
+
     links = card_links(worker.library, worker.settings)
     return refresh_cards(worker.store, links, clock=worker.clock, policy=policy,
                          log=worker.logger)  # fmt: skip
