@@ -91,6 +91,10 @@ def test_post_now_to_mastodon_loads_only_mastodons_sdk(sample: Path) -> None:
     # Nor the card reader (a Mastodon post takes no card from us), nor the results' reports.
     assert modules.isdisjoint(CARD_READER), modules & set(CARD_READER)
     assert modules.isdisjoint(RESULTS_REPORTS), modules & set(RESULTS_REPORTS)
+    # Nor what only `run` drives (the pass loop, the scheduler, the card job), nor verify.
+    drivers = ("amplifier.worker.once", "amplifier.worker.scheduler", "amplifier.worker.cards")
+    assert modules.isdisjoint(drivers), modules & set(drivers)
+    assert "amplifier.accounts.verify" not in modules
 
 
 def test_sqlite_store_loads_no_postgresql(tmp_path: Path) -> None:
