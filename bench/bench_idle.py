@@ -6,7 +6,9 @@ every SDK is loaded and every client built, as in a worker that has been running
 and the next one hours away. Once each account has published and logged its next slot, RSS
 is sampled. Baseline: a bare ``python -c "import tweepy, mastodon, atproto"`` that stays alive.
 The same for a Mastodon-only deployment against ``import mastodon``, plus a probe of which
-SDKs a Mastodon-only deployment loads, and the CPU time all of them use while idle.
+SDKs a Mastodon-only deployment loads, and the CPU time all of them use while idle. For
+context (not with --quick), the floor: the bare SDKs after importing the libraries amplifier
+is built on, having made with the SDKs alone the posts the worker's first pass makes.
 
     .venv/bin/python bench/bench_idle.py [--quick] [--repeats N]
 """
@@ -22,8 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from _common import (
+    BLUESKY_HANDLE,
     PYTHON,
     ROOT,
+    SECRETS,
     FakeNetworks,
     WorkerProcess,
     clean_environment,
@@ -44,6 +48,7 @@ from _common import (
     write_config,
 )
 
+FLOOR_NAME = "floor: bare SDKs + libraries, posted with the SDKs"
 MEMORY_GOAL = 1.30  # our RSS at most 30% over the bare SDK imports
 CPU_GOAL = 0.6  # CPU seconds per idle minute: 1% of one core, i.e. no busy polling
 SDK_MODULES = ("tweepy", "mastodon", "atproto", "atproto_client")
@@ -60,6 +65,27 @@ BREAKDOWN = (
 
 # The bare baselines print "ready" once imported, then wait on stdin until closed.
 BARE = "import sys\n{imports}print('ready', flush=True)\nsys.stdin.read()\n"
+# Context: the floor under any worker built on these libraries. The bare SDKs and the libraries
+# amplifier is built on, having made with the SDKs alone what the worker's first pass makes:
+# a Mastodon post, a Bluesky login and post, an X client (argv: Mastodon URL, token, PDS URL).
+FLOOR_LIBRARIES = "sqlalchemy, pydantic_settings, apscheduler.schedulers.background, yaml"
+FLOOR = f"""
+import sys
+import tweepy, mastodon, atproto
+import {FLOOR_LIBRARIES}
+from atproto import Client, models
+mastodon.Mastodon(access_token=sys.argv[2], api_base_url=sys.argv[1]).status_post(
+    "floor", visibility="unlisted"
+)
+client = Client(base_url=sys.argv[3] + "/xrpc")
+password = {SECRETS["BENCH_BLUESKY_APP_PASSWORD"]!r}
+client.login({BLUESKY_HANDLE!r}, password, fetch_bsky_profile=False)
+record = models.AppBskyFeedPost.Record(text="floor", created_at=client.get_current_time_iso())
+client.app.bsky.feed.post.create(client._session.did, record)
+tweepy.Client(consumer_key="k", consumer_secret="s", access_token="t", access_token_secret="ts")
+print("ready", flush=True)
+sys.stdin.read()
+"""
 
 PROBE = f"""
 import sys
@@ -101,6 +127,37 @@ def bare(imports: str) -> Callable[[Path], tuple[subprocess.Popen[bytes], Callab
 
         def ready() -> None:
             wait_until(lambda: "ready" in out.read_text(), 60, f"bare python ({imports})")
+
+        return process, ready
+
+    return start
+
+
+Starter = Callable[[Path], tuple[subprocess.Popen[bytes], Callable[[], None]]]
+
+
+def floor(fakes: FakeNetworks) -> Starter:
+    def start(folder: Path) -> tuple[subprocess.Popen[bytes], Callable[[], None]]:
+        out = folder / "floor.out"
+        where = [fakes.mastodon.base_url, SECRETS["BENCH_MASTODON_TOKEN"], fakes.bluesky.base_url]
+        with out.open("wb") as handle:
+            process = subprocess.Popen(
+                [PYTHON, "-c", FLOOR, *where],
+                cwd=folder,
+                env=clean_environment(),
+                stdin=subprocess.PIPE,
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+            )
+
+        def ready() -> None:
+            def seen() -> bool:
+                text = out.read_text(errors="replace")
+                if process.poll() is not None and "ready" not in text:
+                    raise RuntimeError(f"the floor script exited: {text[-2000:]}")
+                return "ready" in text
+
+            wait_until(seen, 60, "the floor script")
 
         return process, ready
 
@@ -245,6 +302,7 @@ def main() -> int:
                 )
             )
             contenders.append(Contender("bare python (imports nothing)", bare("")))
+            contenders.append(Contender(FLOOR_NAME, floor(fakes)))
         with ThreadPoolExecutor(1) as pool:  # the probe runs beside the measured processes
             probe = pool.submit(probe_mastodon_only, fakes, base, args.quick)
             for round_number in range(args.repeats):
@@ -301,6 +359,12 @@ def main() -> int:
             ],
         ],
     )
+    if FLOOR_NAME in by_name:
+        floor_ratio = rss(FLOOR_NAME) / rss("bare import tweepy,mastodon,atproto")
+        print(
+            f"floor (the SDKs after import {FLOOR_LIBRARIES}, having posted) / bare SDK imports: "
+            f"{floor_ratio:.2f} (context: what no code of amplifier's can go below)"
+        )
     if breakdown:
         print("where the worker's own memory goes (a bare python importing one thing)")
         table(["import", "RSS"], breakdown)

@@ -9,18 +9,19 @@ untagged (attribution.py). ``load`` is how every command gets its settings and p
 
 ``load``, ``display_path`` and ``format_problem`` come without the report: the worker and
 ``post-now`` load their posts here, and need none of the warnings (the near-duplicate search
-among them), which are imported when a report is first asked for.
+among them), which are imported when a report is first asked for; nor ``card_report``, which
+brings the card reader (its HTML parser and fetcher) only to ``check --fetch-cards``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from amplifier.check.cards import card_report
 from amplifier.check.loading import load, load_posts
 from amplifier.check.problems import display_path, format_problem
 
 if TYPE_CHECKING:
+    from amplifier.check.cards import card_report
     from amplifier.check.report import CheckReport, run_check, summary_lines
     from amplifier.check.warnings import guard_warnings
 
@@ -37,6 +38,10 @@ def __getattr__(name: str) -> Any:
             "summary_lines": summary_lines,
         }
         return found[name]
+    if name == "card_report":
+        from amplifier.check.cards import card_report
+
+        return card_report
     if name == "guard_warnings":
         from amplifier.check.warnings import guard_warnings
 

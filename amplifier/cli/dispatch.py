@@ -59,6 +59,14 @@ def main(
     except KeyboardInterrupt:
         print("interrupted", file=errors)
         return INTERRUPTED
+    except RuntimeError as error:
+        # Python 3.11 wraps what is raised while a class is made (``__set_name__``, which a
+        # dataclass's fields run at import) in a RuntimeError: a Ctrl-C landing there, while a
+        # command still imports, is still a Ctrl-C.
+        if not isinstance(error.__cause__, KeyboardInterrupt):
+            raise
+        print("interrupted", file=errors)
+        return INTERRUPTED
 
 
 def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO, clock: Clock) -> int:

@@ -29,7 +29,7 @@ from amplifier.content import Library
 from amplifier.forecast import predict, rehearsals
 from amplifier.logs import log_event, log_exception
 from amplifier.store import Store
-from amplifier.worker import Worker, make_worker_id, run_forever, run_once
+from amplifier.worker import Worker, make_worker_id
 
 Clock = Callable[[], datetime]
 LOGGER = logging.getLogger("amplifier.cli")
@@ -155,6 +155,8 @@ def log_next_posts(
 
 
 def cmd_run(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
+    from amplifier.worker import run_forever, run_once  # the drivers: `run`'s alone
+
     with (
         opened(args, clock) as (settings, store),
         logs.installed(secret_values(settings), stream=out),

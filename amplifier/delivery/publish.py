@@ -34,7 +34,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from amplifier.alerts import AlertRules
-from amplifier.cards import card_for
 from amplifier.config import WorkerSettings
 from amplifier.delivery.attempt import (
     AccountBusy,
@@ -206,6 +205,10 @@ def with_card(store: Store, delivery: Delivery, logger: logging.Logger) -> Outgo
     post = outgoing_post(delivery)
     if delivery.network != "bluesky" or not delivery.link or delivery.media:
         return post
+    # Imported here: the card reader (fetcher, HTML parser) is Bluesky's alone; a worker or
+    # post-now with no Bluesky link post never loads it (tests/cli/test_imports.py).
+    from amplifier.cards import card_for
+
     card, reason = card_for(store, delivery.link)
     if card is None:
         log_event(logger, "plain-link", **where(delivery), id=delivery.id, url=delivery.link,

@@ -7,17 +7,48 @@ no batch starts while a slot or a deferred post is due, an account's shut rate-l
 holds its reads too, and X reads, billed per post, only spend what the month's posts will not
 need (budget.py). Reports (report.py) group the latest snapshot of each post by post,
 template, language, hashtag, network, account or hour; formats.py prints them; reading.py reads
-one from the store (the command and the console alike).
+one from the store (the command and the console alike); those three load on first use, so
+the worker, which only collects, never imports them.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from amplifier.results.ages import age_seconds, collects, configured_ages
 from amplifier.results.budget import affordable_reads
 from amplifier.results.collect import Collector, RoundReport
-from amplifier.results.formats import FORMATS
-from amplifier.results.reading import read_report, since_moment
-from amplifier.results.report import COLUMNS, GROUPINGS, Report, build_report, report_from_totals
+
+if TYPE_CHECKING:
+    from amplifier.results.formats import FORMATS
+    from amplifier.results.reading import read_report, since_moment
+    from amplifier.results.report import (
+        COLUMNS,
+        GROUPINGS,
+        Report,
+        build_report,
+        report_from_totals,
+    )
+
+# The reports' side, imported when first asked for: the worker collects, it never reports.
+_REPORTING = {
+    "FORMATS": "amplifier.results.formats",
+    "read_report": "amplifier.results.reading",
+    "since_moment": "amplifier.results.reading",
+    "COLUMNS": "amplifier.results.report",
+    "GROUPINGS": "amplifier.results.report",
+    "Report": "amplifier.results.report",
+    "build_report": "amplifier.results.report",
+    "report_from_totals": "amplifier.results.report",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _REPORTING:
+        return getattr(import_module(_REPORTING[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "COLUMNS",

@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from amplifier.cards import CardOutcome, FetchPolicy, card_for, card_links, refresh_cards
 from amplifier.config import Account
 from amplifier.forecast import predict
 from amplifier.logs import log_event, log_exception
 from amplifier.networks.base import StagesCards
 from amplifier.schedule import Slot
 from amplifier.worker.passes import Worker
+
+if TYPE_CHECKING:
+    from amplifier.cards import CardOutcome, FetchPolicy
 
 # Ahead of the slot by this much: time for the upload, and well inside the minutes a PDS keeps
 # an upload no record references yet (``bluesky_blobs.STAGED_FOR``).
@@ -36,6 +39,9 @@ def refresh_link_cards(worker: Worker, policy: FetchPolicy | None = None) -> lis
     live = [a for a in worker.accounts if a.network == "bluesky" and not worker.rehearsing(a.name)]
     if not live:
         return []
+    # The card reader loads with the first live Bluesky account's job, not with the worker.
+    from amplifier.cards import card_links, refresh_cards
+
     links = card_links(worker.library, worker.settings)
     return refresh_cards(worker.store, links, clock=worker.clock, policy=policy,
                          log=worker.logger)  # fmt: skip
@@ -67,6 +73,8 @@ def stage_slot_card(worker: Worker, account: Account, slot: Slot) -> bool:
     draft = decision.draft()
     if not draft.link or draft.media:  # a post with images embeds them, not the card
         return False
+    from amplifier.cards import card_for  # loaded with the first card, as in delivery
+
     card, _ = card_for(worker.store, draft.link)
     if card is None:
         return False

@@ -29,6 +29,10 @@ WEB = ("amplifier.web", "starlette", "jinja2", "uvicorn", "icalendar", "itsdange
 
 # What only `amplifier check` (and the share kit) use: the report, its warnings, near-duplicates.
 CHECK_REPORT = ("amplifier.check.report", "amplifier.check.warnings", "amplifier.guards.neardup")
+# The link-card reader (fetcher, HTML parser, Pillow's door): Bluesky link posts' alone.
+CARD_READER = ("amplifier.cards", "amplifier.check.cards", "html.parser")
+# The results' reports: the worker collects results, only `results` and the console report them.
+RESULTS_REPORTS = tuple(f"amplifier.results.{name}" for name in ("report", "formats", "reading"))
 
 PROBE = """
 import json, sys
@@ -84,6 +88,13 @@ def test_post_now_to_mastodon_loads_only_mastodons_sdk(sample: Path) -> None:
     assert "twitter_text.regexp.emoji" not in modules
     # Nor check's report and the near-duplicate search: it loads its posts, decides one slot.
     assert modules.isdisjoint(CHECK_REPORT), modules & set(CHECK_REPORT)
+    # Nor the card reader (a Mastodon post takes no card from us), nor the results' reports.
+    assert modules.isdisjoint(CARD_READER), modules & set(CARD_READER)
+    assert modules.isdisjoint(RESULTS_REPORTS), modules & set(RESULTS_REPORTS)
+    # Nor what only `run` drives (the pass loop, the scheduler, the card job), nor verify.
+    drivers = ("amplifier.worker.once", "amplifier.worker.scheduler", "amplifier.worker.cards")
+    assert modules.isdisjoint(drivers), modules & set(drivers)
+    assert "amplifier.accounts.verify" not in modules
 
 
 def test_sqlite_store_loads_no_postgresql(tmp_path: Path) -> None:
@@ -144,6 +155,7 @@ def test_worker_start_loads_no_sdk_before_a_post_is_due(tmp_path: Path, repo_roo
     assert "live=live-x,live-bluesky" in output  # live accounts, not dry-run ones
     assert modules.isdisjoint(SDKS), modules & set(SDKS)
     assert modules.isdisjoint(CHECK_REPORT), modules & set(CHECK_REPORT)
+    assert modules.isdisjoint(RESULTS_REPORTS), modules & set(RESULTS_REPORTS)
     # The share kit is a tool for organizers: the worker never loads it.
     assert not {m for m in modules if m.startswith("amplifier.kit")}, output
 
