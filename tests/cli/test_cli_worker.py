@@ -14,7 +14,7 @@ import pytest
 from amplifier.check import load
 from amplifier.cli import main
 from amplifier.schedule.planner import upcoming_slots
-from amplifier.store import DeliveryDraft, Store
+from amplifier.store import Delivery, DeliveryDraft, Store
 from amplifier.testing.fake_x import FakeX, make_fake_x
 
 BASE = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
@@ -133,14 +133,20 @@ def test_status_after_posting(
     assert "needs review: 0" in block
 
 
-def test_review_lists_and_resolves_unknown(project: Path) -> None:
-    """review lists 'unknown' deliveries; review ID --published settles one, only once."""
+def _unknown_delivery(project: Path) -> tuple[Store, Delivery]:
+    """The project's database made by a command, holding one X delivery left 'unknown'."""
     run(BASE, "status")  # creates and migrates amplifier.db
     store = Store(f"sqlite:///{project / 'amplifier.db'}")
     draft = DeliveryDraft("fbt-x", "x", "2026-11-22T09:00", BASE, "p", "fbt", "Call today")
     row = store.claim_slot(draft, worker_id="gone")
     assert row is not None
     store.mark_unknown(row.id, worker_id="gone", reason="may have been published")
+    return store, row
+
+
+def test_review_lists_and_resolves_unknown(project: Path) -> None:
+    """review lists 'unknown' deliveries; review ID --published settles one, only once."""
+    store, row = _unknown_delivery(project)
     store.close()
     code, out = run(BASE, "review")
     assert code == 0
@@ -160,12 +166,7 @@ def test_review_lists_and_resolves_unknown(project: Path) -> None:
 def test_review_records_the_link_of_the_post_found(project: Path) -> None:
     """review ID --published --url: the post's id and link are recorded (a thread goes on
     replying to it); a link of another network's post is refused with the shape to copy."""
-    run(BASE, "status")  # creates and migrates amplifier.db
-    store = Store(f"sqlite:///{project / 'amplifier.db'}")
-    draft = DeliveryDraft("fbt-x", "x", "2026-11-22T09:00", BASE, "p", "fbt", "Call today")
-    row = store.claim_slot(draft, worker_id="gone")
-    assert row is not None
-    store.mark_unknown(row.id, worker_id="gone", reason="may have been published")
+    store, row = _unknown_delivery(project)
     code, out = run(BASE, "review", str(row.id), "--published", "--url",
                     "https://bsky.app/profile/a.test/post/3lbzqmqmq2c2a")  # fmt: skip
     assert code == 2 and "not the link of a x post" in out and "x.com/<user>/status/" in out

@@ -69,17 +69,25 @@ def _worker(tmp_path: Path, pds: FakeBluesky, link: str, clock: Clock, extra: st
                   sleep=lambda seconds: None)  # fmt: skip
 
 
+def _carded_worker(
+    tmp_path: Path, servers: tuple[FakeBluesky, FakePages], monkeypatch: pytest.MonkeyPatch
+) -> tuple[Worker, str, Clock]:
+    """A worker whose one post links to a page with a card and its image; the page's link."""
+    pds, pages = servers
+    monkeypatch.setenv("T_SKY_PASSWORD", "pw")
+    image = pages.image("/card.png", png(60, 30))
+    link = pages.page("/sign", og_page("Sign the petition", "Keep families together", image))
+    clock = Clock()
+    return _worker(tmp_path, pds, link, clock), link, clock
+
+
 def test_a_card_read_ahead_goes_out_with_the_slot(
     tmp_path: Path, servers: tuple[FakeBluesky, FakePages], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Before the slot the worker reads the page and stores the card; at the slot the post
     embeds it with its thumbnail, and no page is read then."""
     pds, pages = servers
-    monkeypatch.setenv("T_SKY_PASSWORD", "pw")
-    image = pages.image("/card.png", png(60, 30))
-    link = pages.page("/sign", og_page("Sign the petition", "Keep families together", image))
-    clock = Clock()
-    worker = _worker(tmp_path, pds, link, clock)
+    worker, link, clock = _carded_worker(tmp_path, servers, monkeypatch)
     [outcome] = refresh_link_cards(worker, LOOPBACK)
     assert outcome.card is not None
     assert refresh_link_cards(worker, LOOPBACK) == []  # fresh: not read again
@@ -101,12 +109,8 @@ def test_the_thumbnail_goes_up_before_the_slot_and_the_slot_only_posts(
 ) -> None:
     """A minute before the slot the worker asks the forecast which post goes, and uploads its
     card's thumbnail; at the slot the post embeds that blob and uploads nothing."""
-    pds, pages = servers
-    monkeypatch.setenv("T_SKY_PASSWORD", "pw")
-    image = pages.image("/card.png", png(60, 30))
-    link = pages.page("/sign", og_page("Sign the petition", "Keep families together", image))
-    clock = Clock()
-    worker = _worker(tmp_path, pds, link, clock)
+    pds = servers[0]
+    worker, _, clock = _carded_worker(tmp_path, servers, monkeypatch)
     refresh_link_cards(worker, LOOPBACK)
     account = worker.account("sky")
     slot = worker.next_slot(account, clock.now)
