@@ -156,12 +156,13 @@ class BlueskyNetwork:
             fields["reply"] = self._reply_ref(post.reply_root or post.reply_to, post.reply_to)
             replies = "everyone"
         self._record(fields)  # the lexicon's checks, before any upload
-        embed: Any = None
-        blobs: list[str] = []
-        if files:
-            embed, blobs = self._blobs.media(files)
-        elif post.card is not None:
-            embed, blobs = self._blobs.card(post.card)
+
+        def embedded() -> tuple[Any, list[str]]:  # the embed, and the blobs it carries
+            if files:
+                return self._blobs.media(files)
+            return self._blobs.card(post.card) if post.card is not None else (None, [])
+
+        embed, blobs = embedded()
         rkey = self._record_key(post)
         try:
             receipt = self._create(post, rkey, self._record(fields, embed), replies)
@@ -173,8 +174,7 @@ class BlueskyNetwork:
             self._blobs.lost(blobs)
             log_event(logger, "blob-gone", logging.WARNING, account=self.account,
                       network="bluesky", reason=str(refused))  # fmt: skip
-            again = self._blobs.card(post.card) if post.card and not files else None
-            embed, blobs = again or self._blobs.media(files)
+            embed, blobs = embedded()
             receipt = self._create(post, rkey, self._record(fields, embed), replies)
         self._blobs.held(blobs)
         log_event(logger, "posted", account=self.account, network="bluesky", uri=receipt.remote_id)

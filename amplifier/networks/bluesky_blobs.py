@@ -80,9 +80,13 @@ class Blobs:
         """Upload the card's thumbnail unless a usable blob of it is kept; whether it uploaded.
 
         Raises what the upload raises (the caller's job logs it; the slot then uploads)."""
-        if not _fits(card) or self._usable(blob_key(card.thumb, _thumb_type(card))) is not None:
+        if not _fits(card):
             return False
-        self._put(card.thumb, _thumb_type(card), card.url)
+        mime_type = _thumb_type(card)
+        key = blob_key(card.thumb, mime_type)
+        if self._usable(key) is not None:
+            return False
+        self._put(card.thumb, mime_type, key, card.url)
         return True
 
     def card(self, card: LinkCard) -> tuple[Any, list[str]]:
@@ -113,9 +117,9 @@ class Blobs:
 
     def ref(self, data: bytes, mime_type: str, what: str) -> tuple[Any, str]:
         """A usable blob of these bytes, kept or uploaded now, and its key."""
-        key = blob_key(data, mime_type)
+        key = blob_key(data, mime_type)  # hashed once: a video's bytes may be 100 MB
         ref = self._usable(key)
-        return (ref if ref is not None else self._put(data, mime_type, what)), key
+        return (ref if ref is not None else self._put(data, mime_type, key, what)), key
 
     def held(self, keys: list[str]) -> None:
         """A published post carries these blobs: the PDS keeps them as long as that post."""
@@ -145,10 +149,10 @@ class Blobs:
             del self._kept[key]  # uploaded too long ago: the PDS may have deleted it
             return None
 
-    def _put(self, data: bytes, mime_type: str, what: str) -> Any:
+    def _put(self, data: bytes, mime_type: str, key: str, what: str) -> Any:
         ref = self._upload(data, mime_type)
         with self._lock:
-            self._kept[blob_key(data, mime_type)] = _Kept(ref, self._clock())
+            self._kept[key] = _Kept(ref, self._clock())
             while len(self._kept) > MAX_KEPT:
                 del self._kept[next(iter(self._kept))]
         log_event(logger, "blob-uploaded", account=self._account, network="bluesky",
