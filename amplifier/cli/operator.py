@@ -27,7 +27,7 @@ from amplifier.guards import (
     to_micros,
     usd,
 )
-from amplifier.networks.post_links import SHAPES, remote_id_of
+from amplifier.networks.post_links import not_a_post_link, remote_id_of
 from amplifier.results import collects
 from amplifier.schedule import upcoming_slots
 from amplifier.store import Delivery, Store, credentials_confirmed
@@ -272,9 +272,7 @@ def cmd_review(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
         if args.url and settled is not None:
             remote_id = remote_id_of(settled.network, args.url)
             if remote_id is None:
-                shape = SHAPES.get(settled.network, "")
-                print(f"error: {args.url!r} is not the link of a {settled.network} post; copy "
-                      f"it from the post itself ({shape})", file=out)  # fmt: skip
+                print(f"error: {not_a_post_link(settled.network, args.url)}", file=out)
                 return 2
         done = settled is not None and store.resolve(
             args.id, status=status, by=_operator(), note=note, remote_id=remote_id,

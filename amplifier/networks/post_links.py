@@ -42,3 +42,9 @@ def remote_id_of(network: str, url: str) -> str | None:
         found = _BLUESKY.fullmatch(url)
         return f"at://{found.group(1)}/app.bsky.feed.post/{found.group(2)}" if found else None
     return None
+
+
+def not_a_post_link(network: str, url: str) -> str:
+    """What to tell someone whose ``url`` is no post link of ``network`` (CLI and console)."""
+    shape = SHAPES.get(network, "")
+    return f"{url!r} is not the link of a {network} post: copy it from the post itself ({shape})"

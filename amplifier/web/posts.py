@@ -76,13 +76,13 @@ def _render(console: Console, template: Template) -> Version:
         except (TooLong, AmplifierError, ValueError) as error:
             found.append(Rendering(network, None, None, limits.max_length, str(error)))
     where = f"{display_path(template.path)}:{template.body_line}"
-    kinds = {"gif": "GIF", "unknown": "unreadable file"}
-    media = tuple(
-        MediaView(item.path.name, kinds.get(kind, kind), item.alt)
-        for item in template.media
-        for kind in [media_kind(item.path)]
-    )
+    media = tuple(_media_view(item.path, item.alt) for item in template.media)
     return Version(template.language, where, tuple(found), media)
+
+
+def _media_view(path: Path, alt: str) -> MediaView:
+    kind = media_kind(path)
+    return MediaView(path.name, {"gif": "GIF", "unknown": "unreadable file"}.get(kind, kind), alt)
 
 
 def _problem_line(problem: Problem) -> str:

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from amplifier.config import Account
-from amplifier.networks.post_links import SHAPES, remote_id_of
+from amplifier.networks.post_links import not_a_post_link, remote_id_of
 from amplifier.web import params
 from amplifier.web.guard import console, organizer, reader
 from amplifier.web.reads import read
@@ -70,10 +70,7 @@ async def resolve(request: Request) -> Response:
         row = await run_in_threadpool(store.get_by_id, delivery_id)
         remote_id = remote_id_of(row.network, link) if row is not None else None
         if row is not None and remote_id is None:
-            raise params.BadParameter(
-                f"that is not the link of a {row.network} post: copy it from the post itself "
-                f"({SHAPES.get(row.network, '')})"
-            )
+            raise params.BadParameter(not_a_post_link(row.network, link))
     done = await run_in_threadpool(
         store.resolve, delivery_id, status=status, by=f"{who.name} (console)", note=note,
         remote_id=remote_id, url=link if remote_id else None,

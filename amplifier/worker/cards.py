@@ -63,11 +63,12 @@ def stage_slot_card(worker: Worker, account: Account, slot: Slot) -> bool:
     network = worker.network_for(account.name)
     if not isinstance(network, StagesCards):
         return False
-    rehearsals = {a.name: "dry run" for a in worker.accounts if worker.rehearsing(a.name)}
+    rehearsals = {a.name: worker.rehearsal_note(a.name) for a in worker.accounts
+                  if worker.rehearsing(a.name)}  # fmt: skip
     forecast = predict(worker.settings, worker.library, worker.store, worker.clock(),
                        rehearsals=rehearsals, accounts=[account.name], count=1)  # fmt: skip
-    decisions = [f.decision for a in forecast.accounts for f in a.slots if f.slot.key == slot.key]
-    decision = decisions[0] if decisions else None
+    decision = next((f.decision for a in forecast.accounts for f in a.slots
+                     if f.slot.key == slot.key), None)  # fmt: skip
     if decision is None or decision.action != "send" or decision.planned is None:
         return False
     draft = decision.draft()
