@@ -5,36 +5,18 @@ PDS; what Bluesky would refuse is refused before any request."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from amplifier.errors import PostRejected, RateLimited
-from amplifier.networks.base import MediaItem, MemorySessionStore, OutgoingPost
+from amplifier.networks.base import MediaItem, OutgoingPost
 from amplifier.networks.bluesky import BlueskyNetwork
 from amplifier.testing import images
 from amplifier.testing.fake_bluesky import FakeBluesky
 from amplifier.testing.fakeserver import Fault
 
-HANDLE, PASSWORD = "families.test", "app-pw-video"
 CREATE = "/xrpc/com.atproto.repo.createRecord"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeBluesky]:
-    with FakeBluesky(handle=HANDLE, password=PASSWORD) as server:
-        yield server
-
-
-@pytest.fixture
-def net(fake: FakeBluesky) -> Iterator[BlueskyNetwork]:
-    network = BlueskyNetwork(
-        "sky", handle=HANDLE, app_password=PASSWORD, sessions=MemorySessionStore(),
-        service_url=fake.base_url,
-    )  # fmt: skip
-    yield network
-    network.close()
 
 
 def _post(*media: MediaItem) -> OutgoingPost:
@@ -42,19 +24,19 @@ def _post(*media: MediaItem) -> OutgoingPost:
 
 
 def test_a_video_is_a_blob_embedded_with_its_alt_text(
-    fake: FakeBluesky, net: BlueskyNetwork, tmp_path: Path
+    pds: FakeBluesky, sky: BlueskyNetwork, tmp_path: Path
 ) -> None:
     data = images.mp4(4, size=1_500_000, width=1920, height=1080, quarter_turn=True)
     clip = images.write(tmp_path / "march.mp4", data)
-    net.publish(_post(MediaItem(clip, "Families marching to the courthouse")))
-    [record] = fake.records
+    sky.publish(_post(MediaItem(clip, "Families marching to the courthouse")))
+    [record] = pds.records
     embed = record.value["embed"]
     assert embed["$type"] == "app.bsky.embed.video"
     assert embed["alt"] == "Families marching to the courthouse"
     assert embed["video"]["mimeType"] == "video/mp4"
     shape = embed["aspectRatio"]
     assert (shape["width"], shape["height"]) == (1080, 1920)  # a phone's portrait video
-    assert fake.blobs[embed["video"]["ref"]["$link"]] == ("video/mp4", clip.read_bytes())
+    assert pds.blobs[embed["video"]["ref"]["$link"]] == ("video/mp4", clip.read_bytes())
 
 
 @pytest.mark.parametrize(
@@ -65,35 +47,33 @@ def test_a_video_is_a_blob_embedded_with_its_alt_text(
     ],
 )
 def test_what_bluesky_refuses_is_refused_before_any_request(
-    fake: FakeBluesky, net: BlueskyNetwork, tmp_path: Path, names: list[str], words: str
+    pds: FakeBluesky, sky: BlueskyNetwork, tmp_path: Path, names: list[str], words: str
 ) -> None:
     media = []
     for name in names:
         data = images.png() if name.endswith(".png") else images.mp4(3, mov=name.endswith("mov"))
         media.append(MediaItem(images.write(tmp_path / name, data), "alt"))
     with pytest.raises(PostRejected, match=words):
-        net.publish(_post(*media))
-    assert fake.server.received == [] and fake.records == []
+        sky.publish(_post(*media))
+    assert pds.server.received == [] and pds.records == []
 
 
 def test_a_retry_and_a_later_post_use_the_uploaded_file_again(
-    fake: FakeBluesky, net: BlueskyNetwork, tmp_path: Path
+    pds: FakeBluesky, sky: BlueskyNetwork, tmp_path: Path
 ) -> None:
     """An attempt refused after its upload (rate limited), retried soon after, uploads
     nothing again; a later post with the same image embeds the blob the first post holds;
     another image is an upload of its own."""
     poster = MediaItem(images.write(tmp_path / "poster.png", images.png(16, 16)), "A poster")
-    fake.server.add_fault(
-        Fault(path_prefix=CREATE, status=429, body={"error": "RateLimitExceeded"})
-    )
+    pds.server.add_fault(Fault(path_prefix=CREATE, status=429, body={"error": "RateLimitExceeded"}))
     post = _post(poster)
     with pytest.raises(RateLimited):
-        net.publish(post)
-    net.publish(post)
-    net.publish(_post(poster))
+        sky.publish(post)
+    sky.publish(post)
+    sky.publish(_post(poster))
     other = MediaItem(images.write(tmp_path / "other.png", images.png(17, 16)), "Another")
-    net.publish(_post(other))
-    uploads = [r for r in fake.server.received if r.path == "/xrpc/com.atproto.repo.uploadBlob"]
-    assert len(uploads) == 2 and len(fake.records) == 3
-    refs = [r.value["embed"]["images"][0]["image"]["ref"]["$link"] for r in fake.records]
+    sky.publish(_post(other))
+    uploads = [r for r in pds.server.received if r.path == "/xrpc/com.atproto.repo.uploadBlob"]
+    assert len(uploads) == 2 and len(pds.records) == 3
+    refs = [r.value["embed"]["images"][0]["image"]["ref"]["$link"] for r in pds.records]
     assert refs[0] == refs[1] != refs[2]
