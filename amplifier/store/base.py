@@ -14,12 +14,13 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Self
 
-from sqlalchemy import Connection, Engine, Table, create_engine
+from sqlalchemy import Connection, Engine, Select, Table, create_engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from amplifier.errors import StoreBusy, StoreError
 from amplifier.store import migrations
 from amplifier.store.engine import mask_url, normalise_url, sqlite_engine
+from amplifier.store.prepared import Prepared
 
 
 def aware(name: str, value: datetime) -> datetime:
@@ -53,6 +54,9 @@ class StoreBase:
         else:
             self._engine = create_engine(self._url, pool_pre_ping=True)
         self._reader = self._engine.execution_options(amplifier_read_only=True)
+        # Errors a Prepared statement's driver raises as they are (not wrapped by SQLAlchemy).
+        self._driver_error: type[Exception] = self._engine.dialect.loaded_dbapi.Error
+        self._prepared: dict[int, Prepared] = {}
 
     @classmethod
     def never_waiting(cls, url: str, *, clock: Callable[[], datetime] = _utc_now) -> Self | None:
@@ -106,7 +110,7 @@ class StoreBase:
         """Turn driver errors into StoreError, with no password in the message."""
         try:
             yield
-        except SQLAlchemyError as error:
+        except (SQLAlchemyError, self._driver_error) as error:
             cause = getattr(error, "orig", None) or error
             detail = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
             if self._url.password:
@@ -125,6 +129,17 @@ class StoreBase:
     def _read(self, action: str) -> Iterator[Connection]:
         with self._guard(action), self._reader.connect() as conn:
             yield conn
+
+    def _rows(
+        self, conn: Connection, statement: Select[Any], values: Mapping[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
+        """``statement``'s rows through its ``Prepared`` form (compiled on first use): for the
+        console's reads on every request. Call it inside ``_read``, whose guard turns the
+        driver's errors into the store's."""
+        prepared = self._prepared.get(id(statement))
+        if prepared is None or prepared.statement is not statement:
+            prepared = self._prepared[id(statement)] = Prepared(statement, self._engine.dialect)
+        return prepared.rows(conn, values)
 
     def migrate(self) -> list[str]:
         """Apply pending migrations and return their names; safe from two processes at once."""

@@ -135,13 +135,13 @@ class ConsoleReads(DeliveryReads):
         values["p_limit"] = query.limit
         statement = _page_statement(frozenset(values))
         with self._read("history_page") as conn:
-            return [HistoryLine(*row) for row in conn.execute(statement, values).all()]
+            return [HistoryLine(*row) for row in self._rows(conn, statement, values)]
 
     def awaiting_review(self, limit: int) -> list[ReviewLine]:
         """The 'unknown' rows, newest due first (ties: newest id), up to ``limit``: one
         statement built once, only the columns the review page shows."""
         with self._read("awaiting_review") as conn:
-            return [ReviewLine(*row) for row in conn.execute(_REVIEW, {"p_limit": limit}).all()]
+            return [ReviewLine(*row) for row in self._rows(conn, _REVIEW, {"p_limit": limit})]
 
     def count_by_status(self, statuses: Collection[str]) -> dict[tuple[str, str], int]:
         """{(account, status): rows} for these statuses (few rows: deferred, unknown...)."""

@@ -75,7 +75,13 @@ _COUNTS = (
     .where(deliveries.c.status.in_(["deferred", "unknown"]))
     .group_by(deliveries.c.account, deliveries.c.status)
 )
-_WINDOWS = select(rate_limits).order_by(rate_limits.c.account, rate_limits.c.window)
+_WINDOWS = select(
+    rate_limits.c.account,
+    rate_limits.c.window,
+    rate_limits.c.limit_,
+    rate_limits.c.remaining,
+    rate_limits.c.reset_at,
+).order_by(rate_limits.c.account, rate_limits.c.window)
 _HEARTBEATS = select(workers.c.worker_id, workers.c.seen_at).order_by(workers.c.seen_at.desc())
 _PAUSED = select(flags.c.value, flags.c.by, flags.c.updated_at).where(flags.c.name == PAUSE_FLAG)
 _CHECKS = select(account_checks.c.account, account_checks.c.verified_at, account_checks.c.how)
@@ -118,24 +124,23 @@ class StatusReads(StoreBase):
     ) -> StatusSnapshot:
         """Everything the status page shows for these accounts; X spend within ``month``
         (None: no spend is shown, so none is read and ``x_spend`` is empty)."""
-        with self._read("status_snapshot") as conn:
-            counts = {(r[0], r[1]): int(r[2]) for r in conn.execute(_COUNTS)}
+        # One transaction: every part read at one moment.
+        with self._read("status_snapshot") as conn, conn.begin():
+            counts = {(r[0], r[1]): int(r[2]) for r in self._rows(conn, _COUNTS)}
             last: dict[str, LastPost] = {}
             if accounts:
                 names = {f"a{n}": name for n, name in enumerate(accounts)}
-                for row in conn.execute(_last_statement(len(accounts)), names):
+                for row in self._rows(conn, _last_statement(len(accounts)), names):
                     last[row[0]] = LastPost(row[1], row[2], row[3], row[4])
             windows: dict[str, list[RateLimitWindow]] = {}
-            for row in conn.execute(_WINDOWS):
-                windows.setdefault(row.account, []).append(
-                    RateLimitWindow(row.window, row.limit_, row.remaining, row.reset_at)
-                )
-            heartbeats = [(row[0], row[1]) for row in conn.execute(_HEARTBEATS)]
-            flag = conn.execute(_PAUSED).one_or_none()
-            checks = {row[0]: (row[1], row[2]) for row in conn.execute(_CHECKS)}
+            for account, *window in self._rows(conn, _WINDOWS):
+                windows.setdefault(account, []).append(RateLimitWindow(*window))
+            heartbeats = [(row[0], row[1]) for row in self._rows(conn, _HEARTBEATS)]
+            flag = next(iter(self._rows(conn, _PAUSED)), None)
+            checks = {row[0]: (row[1], row[2]) for row in self._rows(conn, _CHECKS)}
             spend: dict[tuple[str, str], int] = {}
             if month is not None:
                 bounds = {"start": aware("start", month[0]), "end": aware("end", month[1])}
-                spend = {(r[0], r[1]): int(r[2] or 0) for r in conn.execute(_SPEND, bounds)}
+                spend = {(r[0], r[1]): int(r[2] or 0) for r in self._rows(conn, _SPEND, bounds)}
         paused = (False, None, None) if flag is None else (flag[0] == "true", flag[1], flag[2])
         return StatusSnapshot(counts, last, windows, heartbeats, paused, checks, spend)
