@@ -104,6 +104,7 @@ class Site:
     cursor: str
     pages: dict[str, list[float]] = field(default_factory=dict)
     sql: dict[str, list[float]] = field(default_factory=dict)
+    driver: dict[str, list[float]] = field(default_factory=dict)
 
 
 def server_time(response: Any) -> float:
@@ -184,6 +185,16 @@ def measure(site: Site, sql_first: bool = False) -> None:
                 for statement in statements:
                     conn.exec_driver_sql(statement).fetchall()
             site.sql.setdefault(name, []).append(time.perf_counter() - started)
+            # For context, barer still: the driver's cursor of a pooled connection, no
+            # SQLAlchemy execution (how the pages' reads now run: store/prepared.py).
+            started = time.perf_counter()
+            with engine.connect() as conn:
+                cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+                for statement in statements:
+                    cursor.execute(statement)
+                    cursor.fetchall()
+                cursor.close()
+            site.driver.setdefault(name, []).append(time.perf_counter() - started)
 
         if sql_first:
             bare()
@@ -259,6 +270,7 @@ def report(sites: list[Site], notes: list[str], small: int, large: int) -> int:
             a, b = median(low.pages[name]), median(high.pages[name])
             growth[f"{backend}: {name}"] = b / a
             bare = median(high.sql[name]) if name in high.sql else None
+            driver = median(high.driver[name]) if name in high.driver else None
             spread = "-"
             if bare is not None:
                 versus[f"{backend}: {name}"] = b / bare
@@ -267,13 +279,15 @@ def report(sites: list[Site], notes: list[str], small: int, large: int) -> int:
                 f"{backend}: {name}", seconds(a), seconds(b), f"{b / a:.2f}",
                 seconds(bare) if bare is not None else "-",
                 f"{b / bare:.1f}" if bare is not None else "-", spread,
+                f"{b / driver:.1f}" if driver is not None else "-",
             ])  # fmt: skip
     print(
         f"page server time (median); bare SQL at {large:,} rows; page/SQL of each round "
-        "(page and SQL one after the other, each first in turn): lower-upper quartile"
+        "(page and SQL one after the other, each first in turn): lower-upper quartile; "
+        "for context, page/driver: the same SQL on the driver's cursor, no SQLAlchemy execution"
     )
     table(["page", f"{small:,} rows", f"{large:,} rows", "large/small", "bare SQL",
-           "page/SQL", "per round"], rows)  # fmt: skip
+           "page/SQL", "per round", "page/driver"], rows)  # fmt: skip
     if not growth:
         print("ratio: nan (nothing measured) FAIL")
         return 1
