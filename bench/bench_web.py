@@ -189,7 +189,7 @@ def measure(site: Site, sql_first: bool = False) -> None:
             # SQLAlchemy execution (how the pages' reads now run: store/prepared.py).
             started = time.perf_counter()
             with engine.connect() as conn:
-                cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+                cursor = conn.connection.dbapi_connection.cursor()
                 for statement in statements:
                     cursor.execute(statement)
                     cursor.fetchall()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TextIO
 
@@ -135,6 +135,16 @@ def _spend(
     return spend_line(settings, library, account, now, store_spend(store, now))
 
 
+def _in_zone(zone: tzinfo | None) -> Callable[[datetime], str]:
+    """Writes a moment in the slot's own time, UTC beside it: '2026-11-23 09:10 CST (15:10
+    UTC)', as the slot line itself reads."""
+
+    def written(moment: datetime) -> str:
+        return f"{moment.astimezone(zone):%Y-%m-%d %H:%M %Z} ({moment.astimezone(UTC):%H:%M} UTC)"
+
+    return written
+
+
 def _when(forecast: SlotForecast) -> str:
     slot = forecast.slot
     text = slot.due_at.astimezone(slot.nominal.tzinfo).strftime("%a %Y-%m-%d %H:%M %Z")
@@ -198,7 +208,8 @@ def _preview_block(forecast: SlotForecast, settings: Settings, cards: dict[str, 
     for refusal in decision.replaced:  # the posts the rotation offered first
         lines.append(f"      instead of {refusal.post!r}, refused by {refusal}")
     if decision.deferred is not None:
-        lines.append(f"      waits: {decision.deferred.reason()}")
+        written = _in_zone(forecast.slot.nominal.tzinfo)
+        lines.append(f"      waits: {decision.deferred.reason(written)}")
     lines += [f"      {line}".rstrip() for line in rendered.text.splitlines()]
     if rendered.link is not None and rendered.link not in rendered.text:
         # Bluesky shows a tagged link short; say where it goes.

@@ -14,6 +14,7 @@ import pytest
 
 from amplifier.cli import main
 from amplifier.guards import SENT
+from amplifier.networks.base import RateLimitWindow
 from amplifier.store import Store
 from amplifier.testing.fake_mastodon import FakeMastodon
 
@@ -250,3 +251,16 @@ def test_schedule_shows_what_each_slot_will_do(project: Path) -> None:
     assert re.search(r"^  2026-11-23 09:00 CST  \(2026-11-23 15:00 UTC\)  slot "
                      r"2026-11-23T09:00  sends \S+$", out, re.M), out  # fmt: skip
     assert re.search(r"slot 2026-11-23T13:00  rehearses \S+$", out, re.M), out
+
+
+def test_preview_words_a_rate_limit_wait_in_the_slots_own_time(project: Path) -> None:
+    """A slot that will wait for a shut window says until when in the account's time (the
+    time its slot line reads), UTC beside it, not in UTC alone."""
+    made = store(project)
+    made.migrate()
+    reset = datetime(2026, 11, 23, 15, 10, tzinfo=UTC)  # 09:10 in Chicago, after the 09:00 slot
+    made.save_rate_limits("fbt-mastodon", [RateLimitWindow("5m", 300, 0, reset)])
+    made.close()
+    code, out = run(NOW, "preview", "--account", "fbt-mastodon", "-n", "1")
+    assert code == 0, out
+    assert "      waits: rate limit window 5m until 2026-11-23 09:10 CST (15:10 UTC)" in out, out
