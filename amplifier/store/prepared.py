@@ -52,7 +52,7 @@ class Prepared:
     def parameters(self, values: Mapping[str, Any] | None) -> tuple[Any, ...] | dict[str, Any]:
         """The driver's parameters: SQLAlchemy's own (a LIMIT's offset, literal values) with
         ``values`` over them, each through its type's bind processor."""
-        given = self._compiled.construct_params(dict(values or {}), _check=True)
+        given = self._compiled.construct_params(dict(values or {}))
         for name, binder in self._binders.items():
             if name in given and given[name] is not None:
                 given[name] = binder(given[name])
