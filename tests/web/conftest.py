@@ -7,13 +7,15 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.testclient import TestClient
@@ -216,3 +218,23 @@ def organizer(client: TestClient) -> TestClient:
 def viewer(client: TestClient) -> TestClient:
     sign_in(client, VIEWER_PASSWORD, name="Vera")
     return client
+
+
+@contextmanager
+def each_statement(console: Console, record: Callable[[str], None]) -> Iterator[None]:
+    """``record`` is called with each statement the console's engines run meanwhile: its
+    store's and, on SQLite, the store the pages read through on the event loop."""
+
+    def listener(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        record(statement)
+
+    engines = [console.store.engine]
+    if console.loop_reads is not None:
+        engines.append(console.loop_reads.store.engine)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", listener)
+    try:
+        yield
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", listener)

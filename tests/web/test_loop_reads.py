@@ -17,26 +17,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
 
 from amplifier.store import Store
 from amplifier.web import Console
 from amplifier.web.reads import LoopReads, read
 
-from .conftest import START
+from .conftest import START, each_statement
 from .rows import published, unknown
 
 PAGES = ("/history", "/review", "/status")
 
 
 @contextmanager
-def where_read(engines: list[Engine]) -> Iterator[list[bool]]:
-    """For each SELECT these engines run meanwhile: was it on a running event loop?"""
+def where_read(console: Console) -> Iterator[list[bool]]:
+    """For each SELECT the console's engines run meanwhile: was it on a running event loop?"""
     seen: list[bool] = []
 
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    def record(statement: str) -> None:
         if statement.lstrip().upper().startswith("SELECT"):
             try:
                 asyncio.get_running_loop()
@@ -44,20 +42,8 @@ def where_read(engines: list[Engine]) -> Iterator[list[bool]]:
             except RuntimeError:  # a worker thread runs no loop
                 seen.append(False)
 
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", record)
-    try:
+    with each_statement(console, record):
         yield seen
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", record)
-
-
-def _engines(console: Console) -> list[Engine]:
-    found = [console.store.engine]
-    if console.loop_reads is not None:
-        found.append(console.loop_reads.store.engine)
-    return found
 
 
 def test_pages_read_on_the_loop_on_sqlite_and_in_a_thread_on_postgresql(
@@ -69,7 +55,7 @@ def test_pages_read_on_the_loop_on_sqlite_and_in_a_thread_on_postgresql(
     on_sqlite = console.store.engine.dialect.name == "sqlite"
     assert (console.loop_reads is not None) is on_sqlite
     for path in PAGES:
-        with where_read(_engines(console)) as seen:
+        with where_read(console) as seen:
             assert viewer.get(path).status_code == 200
         assert seen and all(on_loop is on_sqlite for on_loop in seen), (path, seen)
 
@@ -84,7 +70,7 @@ def test_a_connection_in_use_sends_the_read_to_a_thread(
     published(console.store, "x1", START - timedelta(hours=2), post="cost")
     unknown(console.store, "m1", START - timedelta(hours=1))
     on_loop = {path: viewer.get(path).text for path in PAGES}
-    with console.loop_reads.held, where_read(_engines(console)) as seen:
+    with console.loop_reads.held, where_read(console) as seen:
         in_thread = {path: viewer.get(path).text for path in PAGES}
     assert seen and not any(seen)
     assert in_thread == on_loop

@@ -7,15 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
 
-from sqlalchemy import event
 from starlette.testclient import TestClient
 
 from amplifier.web import Console
 from amplifier.web.render import templates
 
-from .conftest import START
+from .conftest import START, each_statement
 from .rows import published, unknown
 
 
@@ -24,20 +22,12 @@ def statements(console: Console) -> Iterator[list[str]]:
     """Every statement the store's engines run meanwhile (BEGIN and the like left out)."""
     seen: list[str] = []
 
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    def record(statement: str) -> None:
         if statement.split()[0].upper() in ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH"):
             seen.append(statement)
 
-    engines = [console.store.engine]
-    if console.loop_reads is not None:  # SQLite: the pages read on the event loop through it
-        engines.append(console.loop_reads.store.engine)
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", record)
-    try:
+    with each_statement(console, record):
         yield seen
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", record)
 
 
 def test_a_history_page_is_one_statement_costs_included(
